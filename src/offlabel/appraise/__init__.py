@@ -1,0 +1,1 @@
+"""offlabel.appraise"""

@@ -1,0 +1,495 @@
+"""The domain model: what a drug, a study, an outcome, an effect and a verdict are.
+
+Every other module imports this one; this one imports nothing of ours. The same pydantic
+models validate the bundled YAML evidence and user evidence files, so the schema documented
+in docs/evidence-schema.md is exactly these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Design(StrEnum):
+    """Study design, ordered loosely from weakest to strongest primary evidence."""
+
+    animal = "animal"
+    in_vitro = "in_vitro"
+    human_laboratory = "human_laboratory"
+    case_report = "case_report"
+    case_series = "case_series"
+    cross_sectional = "cross_sectional"
+    case_control = "case_control"
+    cohort = "cohort"
+    open_label_trial = "open_label_trial"
+    nonrandomized_controlled_trial = "nonrandomized_controlled_trial"
+    rct = "rct"
+    systematic_review = "systematic_review"
+    meta_analysis = "meta_analysis"
+    narrative_review = "narrative_review"
+    guideline = "guideline"
+    regulatory = "regulatory"
+    other = "other"
+
+
+# Evidence levels used to stratify agreement. Syntheses are kept apart: they summarise
+# primary studies that are already counted, so they never vote.
+EVIDENCE_LEVEL: dict[Design, str] = {
+    Design.rct: "randomised controlled trials",
+    Design.nonrandomized_controlled_trial: "non-randomised controlled trials",
+    Design.open_label_trial: "open-label / single-arm trials",
+    Design.cohort: "observational studies",
+    Design.case_control: "observational studies",
+    Design.cross_sectional: "observational studies",
+    Design.case_series: "case reports and series",
+    Design.case_report: "case reports and series",
+    Design.human_laboratory: "human laboratory studies",
+    Design.animal: "animal and in-vitro studies",
+    Design.in_vitro: "animal and in-vitro studies",
+    Design.systematic_review: "systematic reviews and meta-analyses",
+    Design.meta_analysis: "systematic reviews and meta-analyses",
+    Design.narrative_review: "narrative reviews and guidelines",
+    Design.guideline: "narrative reviews and guidelines",
+    Design.regulatory: "regulatory documents",
+    Design.other: "other",
+}
+
+LEVEL_ORDER = [
+    "systematic reviews and meta-analyses",
+    "randomised controlled trials",
+    "non-randomised controlled trials",
+    "open-label / single-arm trials",
+    "observational studies",
+    "case reports and series",
+    "human laboratory studies",
+    "animal and in-vitro studies",
+    "narrative reviews and guidelines",
+    "regulatory documents",
+    "other",
+]
+
+PRIMARY_CLINICAL = {
+    Design.rct,
+    Design.nonrandomized_controlled_trial,
+    Design.open_label_trial,
+    Design.cohort,
+    Design.case_control,
+    Design.cross_sectional,
+    Design.case_series,
+    Design.case_report,
+}
+SYNTHESES = {Design.systematic_review, Design.meta_analysis}
+PRECLINICAL = {Design.animal, Design.in_vitro, Design.human_laboratory}
+
+
+class Blinding(StrEnum):
+    none = "none"
+    single = "single"
+    double = "double"
+    unknown = "unknown"
+
+
+class Comparator(StrEnum):
+    placebo = "placebo"
+    active = "active"
+    none = "none"
+    usual_care = "usual_care"
+    unknown = "unknown"
+
+
+class Direction(StrEnum):
+    favours_drug = "favours_drug"
+    no_difference = "no_difference"
+    favours_control = "favours_control"
+    mixed = "mixed"
+    unclear = "unclear"
+
+
+class OutcomeKind(StrEnum):
+    relapse = "relapse"
+    abstinence = "abstinence"
+    heavy_drinking = "heavy_drinking"
+    consumption = "consumption"
+    craving = "craving"
+    positive_urine_tests = "positive_urine_tests"
+    withdrawal = "withdrawal"
+    retention = "retention"
+    adverse_events = "adverse_events"
+    spasticity_score = "spasticity_score"
+    other = "other"
+
+
+class Tristate(StrEnum):
+    """Whether a trial's population had a characteristic: all/some enrolled, excluded, unknown."""
+
+    all = "all"
+    some = "some"
+    excluded = "excluded"
+    none = "none"
+    unknown = "unknown"
+
+
+class Source(BaseModel):
+    """Where a fact was read. At least one identifier and the passage are required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    nct: str | None = None
+    where: str = Field(min_length=3, description="Where in the paper/page: e.g. 'Abstract, Results'.")
+    quote: str | None = None
+
+    @field_validator("pmid", mode="before")
+    @classmethod
+    def _pmid_str(cls, v: object) -> object:
+        if isinstance(v, int):
+            return str(v)
+        return v
+
+    @field_validator("pmid")
+    @classmethod
+    def _pmid_digits(cls, v: str | None) -> str | None:
+        if v is not None and not v.isdigit():
+            raise ValueError(f"PMID must be digits, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _has_identifier(self) -> Source:
+        if not (self.pmid or self.doi or self.url or self.nct):
+            raise ValueError("a source needs a pmid, doi, nct or url")
+        return self
+
+    def label(self) -> str:
+        if self.pmid:
+            return f"PMID {self.pmid}"
+        if self.doi:
+            return f"doi:{self.doi}"
+        if self.nct:
+            return self.nct
+        return self.url or "?"
+
+    def link(self) -> str | None:
+        if self.url:
+            return self.url
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.nct:
+            return f"https://clinicaltrials.gov/study/{self.nct}"
+        return None
+
+
+class Arm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    drug: str | None = None  # None for placebo / no-drug arms
+    dose_mg_per_day: float | None = Field(default=None, ge=0)
+    dose_note: str | None = None  # e.g. "flexible, titrated to 300 mg/day"
+    n: int | None = Field(default=None, ge=0)
+
+
+# --- effects ---------------------------------------------------------------------------
+
+
+class BinaryEffect(BaseModel):
+    """A 2x2 table: events / totals in the drug arm and in the control arm."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["binary"]
+    events_drug: int = Field(ge=0)
+    total_drug: int = Field(gt=0)
+    events_control: int = Field(ge=0)
+    total_control: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _events_le_total(self) -> BinaryEffect:
+        if self.events_drug > self.total_drug:
+            raise ValueError(f"events_drug {self.events_drug} > total_drug {self.total_drug}")
+        if self.events_control > self.total_control:
+            raise ValueError(
+                f"events_control {self.events_control} > total_control {self.total_control}"
+            )
+        return self
+
+
+class ContinuousEffect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["continuous"]
+    mean_drug: float
+    sd_drug: float = Field(gt=0)
+    n_drug: int = Field(gt=1)
+    mean_control: float
+    sd_control: float = Field(gt=0)
+    n_control: int = Field(gt=1)
+
+
+class ReportedEffect(BaseModel):
+    """A ratio or difference reported with its confidence interval (e.g. 'OR 6.3 (2.4-16.1)')."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["reported"]
+    measure: Literal["OR", "RR", "HR", "MD", "SMD", "RD"]
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    ci_level: float = Field(default=0.95, gt=0, lt=1)
+    n_drug: int | None = Field(default=None, ge=0)
+    n_control: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ci_order(self) -> ReportedEffect:
+        if not (self.ci_lb <= self.estimate <= self.ci_ub):
+            raise ValueError(
+                f"estimate {self.estimate} lies outside its CI [{self.ci_lb}, {self.ci_ub}]"
+            )
+        if self.measure in ("OR", "RR", "HR") and self.ci_lb <= 0:
+            raise ValueError(f"{self.measure} CI bounds must be > 0, got {self.ci_lb}")
+        return self
+
+
+class SingleArmEffect(BaseModel):
+    """An uncontrolled result: a proportion (e.g. abstinent at 12 months) or a pre/post change."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["single_arm"]
+    events: int | None = Field(default=None, ge=0)
+    total: int | None = Field(default=None, gt=0)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _events_le_total(self) -> SingleArmEffect:
+        if self.events is not None and self.total is not None and self.events > self.total:
+            raise ValueError(f"events {self.events} > total {self.total}")
+        return self
+
+
+Effect = Annotated[
+    BinaryEffect | ContinuousEffect | ReportedEffect | SingleArmEffect,
+    Field(discriminator="type"),
+]
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: OutcomeKind
+    timepoint: str | None = None  # e.g. "12 weeks", "2 years"
+    # Whether a larger value / more events means a better result (abstinence yes, relapse no).
+    higher_is_better: bool | None = None
+    effect: Effect | None = None
+    direction: Direction = Direction.unclear
+    primary: bool = False
+    note: str | None = None
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _effect_has_source(self) -> Outcome:
+        if self.effect is not None and self.source is None:
+            raise ValueError("an outcome with numbers needs its own source (where the numbers are)")
+        if self.effect is not None and self.higher_is_better is None:
+            raise ValueError("an outcome with numbers needs higher_is_better")
+        return self
+
+
+class Subgroup(BaseModel):
+    """A moderator signal reported by a study (subgroup or secondary analysis)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    moderator: str  # e.g. "comorbid_psychiatric_disorder", "dose", "liver_disease"
+    finding: str
+    direction: Literal["stronger", "weaker", "no_difference", "unclear"] = "unclear"
+    source: Source
+
+
+class Study(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    first_author: str | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    title: str | None = None
+    journal: str | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    nct: str | None = None
+    drug: str | None = None  # defaults to the file's drug
+    conditions: list[str] = Field(min_length=1)
+    design: Design
+    randomised: bool | None = None
+    blinding: Blinding = Blinding.unknown
+    comparator: Comparator = Comparator.unknown
+    comparator_detail: str | None = None
+    species: str = "human"
+    n: int | None = Field(default=None, ge=0)
+    k_studies: int | None = Field(default=None, ge=0)  # for reviews / meta-analyses
+    country: str | None = None
+    duration_weeks: float | None = Field(default=None, ge=0)
+    arms: list[Arm] = Field(default_factory=list)
+    population: str | None = None
+    # Study-level covariates used as moderators and for applicability (e.g.
+    # liver_disease: all, comorbid_psychiatric_disorder: excluded, detoxified: all).
+    covariates: dict[str, Tristate] = Field(default_factory=dict)
+    max_dose_mg_per_day: float | None = Field(default=None, ge=0)
+    dropout_rate: float | None = Field(default=None, ge=0, le=1)
+    setting: str | None = None
+    purpose: str | None = None  # e.g. "maintenance", "withdrawal management"
+    outcomes: list[Outcome] = Field(default_factory=list)
+    subgroups: list[Subgroup] = Field(default_factory=list)
+    direction: Direction = Direction.unclear
+    conclusion: str | None = None
+    risk_of_bias: dict[str, str] = Field(default_factory=dict)
+    sources: list[Source] = Field(min_length=1)
+
+    @field_validator("pmid", mode="before")
+    @classmethod
+    def _pmid_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Study:
+        if self.design is Design.rct and self.randomised is False:
+            raise ValueError("design rct but randomised: false")
+        return self
+
+    @property
+    def label(self) -> str:
+        who = self.first_author or self.id
+        return f"{who} {self.year}" if self.year else who
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str  # "US", "France", "EU"
+    agency: str | None = None
+    indication: str
+    conditions: list[str] = Field(default_factory=list)
+    status: Literal[
+        "approved", "not_approved", "temporary_authorisation", "withdrawn", "unknown"
+    ]
+    year: int | None = None
+    forms: list[str] = Field(default_factory=list)
+    note: str | None = None
+    sources: list[Source] = Field(min_length=1)
+
+
+class DrugProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    synonyms: list[str] = Field(default_factory=list)
+    brand_names: list[str] = Field(default_factory=list)
+    drug_class: str | None = None
+    mechanism: str | None = None
+    forms: list[str] = Field(default_factory=list)
+    boxed_warning: str | None = None
+    approvals: list[Approval] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+
+
+class EvidenceFile(BaseModel):
+    """One YAML evidence file: a drug profile and its studies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    example: bool = False  # True marks made-up data that must never be shown as evidence
+    drug: DrugProfile
+    studies: list[Study] = Field(default_factory=list)
+    notes: str | None = None
+
+
+# --- questions and answers (plain dataclasses: built by code, not read from files) -----
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str  # e.g. "alcohol_use_disorder"
+    name: str
+    mesh_id: str | None = None
+    synonyms: tuple[str, ...] = ()
+    parent: str | None = None  # e.g. cocaine_use_disorder -> stimulant_use_disorder
+
+
+@dataclass(frozen=True)
+class Drug:
+    id: str
+    name: str
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    drug: Drug
+    condition: Condition | None  # None: overview of every condition covered
+
+
+@dataclass
+class Record:
+    """A bibliographic record as a reader yields it (PubMed, RIS, registry, ...)."""
+
+    source: str  # "pubmed", "medline", "ris", "csv", "ctgov", "europepmc"
+    pmid: str | None = None
+    doi: str | None = None
+    nct: str | None = None
+    pmcid: str | None = None
+    title: str = ""
+    abstract: str = ""
+    abstract_sections: list[tuple[str, str]] = field(default_factory=list)
+    journal: str | None = None
+    year: int | None = None
+    authors: list[str] = field(default_factory=list)
+    publication_types: list[str] = field(default_factory=list)
+    mesh: list[str] = field(default_factory=list)
+    mesh_qualifiers: dict[str, list[str]] = field(default_factory=dict)
+    chemicals: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    language: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)  # e.g. registry design fields
+
+    @property
+    def key(self) -> str:
+        for prefix, value in (("pmid", self.pmid), ("doi", self.doi), ("nct", self.nct)):
+            if value:
+                return f"{prefix}:{value.lower()}"
+        return f"title:{' '.join(self.title.lower().split())}:{self.year}"
+
+
+@dataclass
+class Classification:
+    """What the design classifier decided for a record, with the evidence for each field."""
+
+    design: Design
+    randomised: bool | None = None
+    blinding: Blinding = Blinding.unknown
+    comparator: Comparator = Comparator.unknown
+    species: str | None = None
+    n: int | None = None
+    direction: Direction = Direction.unclear
+    evidence: dict[str, str] = field(default_factory=dict)  # field -> phrase / PT that decided it
+
+
+VerdictLabel = Literal[
+    "approved", "supported", "promising", "conflicting", "not_supported", "insufficient"
+]
+OutcomeVerdictLabel = Literal["benefit", "no_clear_effect", "harm", "insufficient"]
+Certainty = Literal["high", "moderate", "low", "very_low"]
+
+
+@dataclass
+class Verdict:
+    label: VerdictLabel
+    certainty: Certainty | None
+    summary: str
+    reasons: list[str] = field(default_factory=list)
