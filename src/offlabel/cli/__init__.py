@@ -12,6 +12,13 @@ app = typer.Typer(
     help="offlabel appraises published evidence for drug uses. It is not medical advice.",
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """offlabel appraises published evidence for drug uses. It is not medical advice."""
+
+
 # Each module defines register(app); heavy imports stay inside the command functions so that
 # `offlabel ask` starts fast.
 _COMMAND_MODULES = ("ask", "validate", "classify", "collect", "compare", "serve")
