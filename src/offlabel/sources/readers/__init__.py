@@ -1,0 +1,218 @@
+"""File readers: every format in, one `offlabel.model.Record` type out.
+
+    from offlabel.sources.readers import read_records, merge_records
+    records = list(read_records("export.nbib"))
+
+Formats: PubMed XML (plain or .gz), MEDLINE/.nbib text, RIS, CSV (see readers.csv for the
+header), ClinicalTrials.gov v2 JSON, Europe PMC JSON. The format is chosen from the file name
+and confirmed by sniffing the first bytes.
+
+Errors: readers yield the good records before a fault and then raise one `ReaderError`
+(file, record, line). `read_records(path, errors=[])` instead appends that error to the list
+and ends the iteration, for callers that read many files and report at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from offlabel.model import Record
+
+from ._common import ReaderError, open_binary
+from .csv import iter_csv
+from .ctgov import iter_ctgov, record_from_ctgov
+from .europepmc import iter_europepmc, record_from_europepmc
+from .medline import iter_medline
+from .pubmed_xml import iter_pubmed_xml, parse_pubmed_xml
+from .ris import iter_ris
+
+__all__ = [
+    "FORMATS",
+    "ReaderError",
+    "detect_format",
+    "iter_records_in",
+    "merge_records",
+    "parse_pubmed_xml",
+    "read_records",
+    "record_from_ctgov",
+    "record_from_europepmc",
+]
+
+FORMATS: dict[str, Callable[..., Iterator[Record]]] = {
+    "pubmed_xml": iter_pubmed_xml,
+    "medline": iter_medline,
+    "ris": iter_ris,
+    "csv": iter_csv,
+    "ctgov": iter_ctgov,
+    "europepmc": iter_europepmc,
+}
+
+_SUFFIX = {
+    ".xml": "pubmed_xml",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".ris": "ris",
+    ".csv": "csv",
+}
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """The reader name for a file, from its first bytes (the suffix only breaks ties)."""
+    p = Path(path)
+    try:
+        with open_binary(p) as fh:
+            head = fh.read(4096)
+    except (OSError, EOFError) as exc:
+        raise ReaderError(str(p), f"cannot read: {exc}") from None
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return "pubmed_xml"
+    if text.startswith(("{", "[")):
+        if re.search(r'"(studies|protocolSection|nctId)"', text):
+            return "ctgov"
+        if re.search(r'"(resultList|hitCount|pmcid|pubYear)"', text):
+            return "europepmc"
+        raise ReaderError(str(p), "JSON that is neither ClinicalTrials.gov v2 nor Europe PMC")
+    if re.match(r"PMID- ", text):
+        return "medline"
+    if re.match(r"TY  -", text):
+        return "ris"
+    name = p.name.lower().removesuffix(".gz")
+    suffix = Path(name).suffix
+    if suffix in _SUFFIX:
+        return _SUFFIX[suffix]
+    if suffix == ".txt" and re.match(r"[A-Z][A-Z0-9 ]{3}- ", text):
+        return "medline"
+    raise ReaderError(
+        str(p),
+        "unrecognised record format (expected PubMed XML, MEDLINE, RIS, "
+        "CSV, ClinicalTrials.gov or Europe PMC JSON)",
+    )
+
+
+def read_records(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    errors: list[ReaderError] | None = None,
+) -> Iterator[Record]:
+    """Yield the records of one file. With `errors`, a fault is appended there, not raised."""
+    try:
+        fmt = format or detect_format(path)
+        if fmt not in FORMATS:
+            raise ReaderError(os.fspath(path), f"unknown format {fmt!r}")
+        yield from FORMATS[fmt](path)
+    except ReaderError as exc:
+        if errors is None:
+            raise
+        errors.append(exc)
+
+
+_RECORD_SUFFIXES = (".xml", ".xml.gz", ".nbib", ".medline", ".txt", ".ris", ".csv", ".json")
+
+
+def iter_records_in(
+    directory: str | os.PathLike[str],
+    *,
+    errors: list[ReaderError],
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> Iterator[Record]:
+    """Every record of every record file under `directory` (recursively, in sorted order)."""
+    skip = {Path(e).resolve() for e in exclude}
+    for p in sorted(Path(directory).rglob("*")):
+        name = p.name.lower()
+        if not p.is_file() or p.resolve() in skip or not name.endswith(_RECORD_SUFFIXES):
+            continue
+        if name.startswith("readme"):
+            continue
+        yield from read_records(p, errors=errors)
+
+
+# --- de-duplication -------------------------------------------------------------------
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def normalised_title(title: str) -> str:
+    return _NON_ALNUM.sub(" ", title.lower()).strip()
+
+
+def _keys(rec: Record) -> list[str]:
+    keys = []
+    if rec.pmid:
+        keys.append(f"pmid:{rec.pmid}")
+    if rec.doi:
+        keys.append(f"doi:{rec.doi.lower()}")
+    # Several papers can report one trial, so an NCT id only joins a registry entry to a
+    # paper, never two papers to each other: it is a key only for records without PMID/DOI.
+    if rec.nct and not rec.pmid and not rec.doi:
+        keys.append(f"nct:{rec.nct.upper()}")
+    title = normalised_title(rec.title)
+    if len(title) >= 20 and rec.year:
+        keys.append(f"title:{title}:{rec.year}")
+    return keys
+
+
+def merge_records(records: Iterable[Record]) -> list[Record]:
+    """Merge duplicates (same PMID, DOI, registry NCT id, or normalised title + year).
+
+    The first record seen wins each scalar field it has; lists are unioned in order, so
+    read the richest source (PubMed XML) first. `extra["merged_from"]` lists the sources.
+    """
+    merged: list[Record] = []
+    by_key: dict[str, int] = {}
+    for rec in records:
+        keys = _keys(rec)
+        # an NCT id on a paper still finds the registry entry already seen
+        if rec.nct:
+            keys.append(f"nct:{rec.nct.upper()}")
+        hit = next((by_key[k] for k in keys if k in by_key), None)
+        if hit is None:
+            merged.append(_copy(rec))
+            idx = len(merged) - 1
+        else:
+            idx = hit
+            _merge_into(merged[idx], rec)
+        for k in _keys(merged[idx]):
+            by_key.setdefault(k, idx)
+    return merged
+
+
+def _copy(rec: Record) -> Record:
+    out = Record(**{**rec.__dict__})
+    for name in (
+        "abstract_sections",
+        "authors",
+        "publication_types",
+        "mesh",
+        "chemicals",
+        "keywords",
+    ):
+        setattr(out, name, list(getattr(rec, name)))
+    out.mesh_qualifiers = dict(rec.mesh_qualifiers)
+    out.extra = {**rec.extra, "merged_from": [rec.source]}
+    return out
+
+
+def _merge_into(into: Record, other: Record) -> None:
+    for name in ("pmid", "doi", "nct", "pmcid", "journal", "year", "language"):
+        if not getattr(into, name) and getattr(other, name):
+            setattr(into, name, getattr(other, name))
+    for name in ("title", "abstract"):
+        if len(getattr(other, name)) > len(getattr(into, name)) and not getattr(into, name):
+            setattr(into, name, getattr(other, name))
+    if not into.abstract_sections and other.abstract_sections:
+        into.abstract_sections = list(other.abstract_sections)
+    for name in ("authors", "publication_types", "mesh", "chemicals", "keywords"):
+        have = getattr(into, name)
+        have.extend(v for v in getattr(other, name) if v not in have)
+    for desc, quals in other.mesh_qualifiers.items():
+        into.mesh_qualifiers.setdefault(desc, list(quals))
+    for key, value in other.extra.items():
+        into.extra.setdefault(key, value)
+    sources = into.extra.setdefault("merged_from", [])
+    if isinstance(sources, list):
+        sources.append(other.source)

@@ -1,0 +1,103 @@
+"""ClinicalTrials.gov API v2 study JSON -> Record.
+
+The registry's design fields go to `Record.extra` (the classifier reads them): study_type,
+phases, allocation, masking, arms (type and label), intervention_model, status, has_results,
+enrollment, conditions, interventions. Accepts a search response (`{"studies": [...]}`), a
+single-study response (`{"protocolSection": ...}`) or a JSON list of studies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from offlabel.model import Record
+
+from ._common import ReaderError, Source, json_items, parse_year, source_name, squash
+
+
+def iter_ctgov(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
+    file = source_name(source, name)
+    for index, study in json_items(source, file, "studies", _studies):
+        try:
+            yield record_from_ctgov(study)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ReaderError(file, str(exc), record=f"record {index + 1}") from None
+
+
+def _studies(doc: object) -> list[Any]:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        if "studies" in doc and isinstance(doc["studies"], list):
+            return doc["studies"]
+        if "protocolSection" in doc:
+            return [doc]
+    raise ValueError("not ClinicalTrials.gov v2 JSON (no 'studies' or 'protocolSection')")
+
+
+def _get(d: object, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+def record_from_ctgov(study: dict[str, Any]) -> Record:
+    """One API v2 study object (as in `studies[]`) -> Record. ValueError if it has no NCT id."""
+    if not isinstance(study, dict):
+        raise ValueError(f"study is a {type(study).__name__}, not an object")
+    ps = study.get("protocolSection")
+    if not isinstance(ps, dict):
+        raise ValueError("study has no protocolSection")
+    nct = _get(ps, "identificationModule", "nctId")
+    if not isinstance(nct, str) or not nct:
+        raise ValueError("study has no identificationModule.nctId")
+    ident = ps.get("identificationModule") or {}
+    design = ps.get("designModule") or {}
+    arms_mod = ps.get("armsInterventionsModule") or {}
+    status = ps.get("statusModule") or {}
+
+    rec = Record(source="ctgov", nct=nct)
+    rec.title = squash(ident.get("officialTitle") or ident.get("briefTitle") or "")
+    summary = squash(_get(ps, "descriptionModule", "briefSummary") or "")
+    detail = squash(_get(ps, "descriptionModule", "detailedDescription") or "")
+    rec.abstract = " ".join(p for p in (summary, detail) if p)
+    if summary:
+        rec.abstract_sections.append(("Brief Summary", summary))
+    if detail:
+        rec.abstract_sections.append(("Detailed Description", detail))
+    rec.journal = "ClinicalTrials.gov"
+    rec.year = parse_year(
+        _get(status, "studyFirstPostDateStruct", "date") or _get(status, "startDateStruct", "date")
+    )
+    sponsor = _get(ps, "sponsorCollaboratorsModule", "leadSponsor", "name")
+    if sponsor:
+        rec.authors.append(sponsor)
+    conditions = _get(ps, "conditionsModule", "conditions") or []
+    rec.keywords = list(_get(ps, "conditionsModule", "keywords") or [])
+
+    info = design.get("designInfo") or {}
+    arm_groups = arms_mod.get("armGroups") or []
+    rec.extra.update(
+        study_type=design.get("studyType"),
+        phases=list(design.get("phases") or []),
+        allocation=info.get("allocation"),
+        intervention_model=info.get("interventionModel"),
+        masking=_get(info, "maskingInfo", "masking"),
+        observational_model=info.get("observationalModel"),
+        arms=[
+            {"label": a.get("label"), "type": a.get("type")}
+            for a in arm_groups
+            if isinstance(a, dict)
+        ],
+        status=status.get("overallStatus"),
+        has_results=bool(study.get("hasResults") or study.get("resultsSection")),
+        enrollment=_get(design, "enrollmentInfo", "count"),
+        conditions=list(conditions),
+        interventions=[
+            i.get("name") for i in (arms_mod.get("interventions") or []) if isinstance(i, dict)
+        ],
+    )
+    return rec

@@ -1,0 +1,144 @@
+"""MEDLINE text (PubMed's "MEDLINE" export, .nbib, .medline, .txt).
+
+A record is a block of `TAG - value` lines (tag left-justified in four columns, continuation
+lines indented by six spaces) starting at `PMID-`; blocks are separated by blank lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from offlabel.model import Record
+
+from ._common import (
+    ReaderError,
+    Source,
+    find_nct,
+    parse_year,
+    read_text,
+    source_name,
+    split_sections,
+    squash,
+)
+
+_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) *- ?(.*)$")
+_ID_KIND = re.compile(r"^(\S+)\s*\[(\w+)\]")
+
+
+def iter_medline(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
+    """Yield a Record per MEDLINE block; raise ReaderError at the first line that is not MEDLINE."""
+    file = source_name(source, name)
+    text = read_text(source, file)
+    fields: list[tuple[str, str]] = []
+    start_line = 0
+    count = 0
+    last_pmid: str | None = None
+
+    def finish() -> Record:
+        nonlocal count, last_pmid
+        rec = _record(fields)
+        if rec.pmid is None and not rec.title:
+            raise ReaderError(
+                file,
+                "record has neither PMID nor TI",
+                record=_where(count, last_pmid),
+                line=start_line,
+            )
+        count += 1
+        last_pmid = rec.pmid or last_pmid
+        return rec
+
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            if fields:
+                yield finish()
+                fields = []
+            continue
+        if line.startswith((" ", "\t")):
+            if not fields:
+                raise ReaderError(
+                    file,
+                    "continuation line outside a record",
+                    record=_where(count, last_pmid),
+                    line=lineno,
+                )
+            tag, value = fields[-1]
+            fields[-1] = (tag, f"{value} {line.strip()}")
+            continue
+        m = _TAG_LINE.match(line)
+        if not m or line[4:5] != "-":
+            raise ReaderError(
+                file,
+                f"not a MEDLINE 'TAG - value' line: {line[:40]!r}",
+                record=_where(count, last_pmid),
+                line=lineno,
+            )
+        tag = m.group(1)
+        if tag == "PMID" and fields:  # a new record without the blank separator
+            yield finish()
+            fields = []
+        if not fields:
+            start_line = lineno
+        fields.append((tag, m.group(2).strip()))
+    if fields:
+        yield finish()
+
+
+def _where(count: int, last_pmid: str | None) -> str:
+    after = f", after PMID {last_pmid}" if last_pmid else ""
+    return f"record {count + 1}{after}"
+
+
+def _record(fields: list[tuple[str, str]]) -> Record:
+    rec = Record(source="medline")
+    for tag, value in fields:
+        if tag == "PMID":
+            rec.pmid = value if value.isdigit() else None
+        elif tag == "TI":
+            rec.title = squash(value)
+        elif tag == "AB":
+            rec.abstract = squash(value)
+        elif tag == "JT":
+            rec.journal = value
+        elif tag == "TA" and not rec.journal:
+            rec.journal = value
+        elif tag == "DP":
+            rec.year = parse_year(value)
+        elif tag in ("AU", "CN"):
+            rec.authors.append(value)
+        elif tag == "PT":
+            rec.publication_types.append(value)
+        elif tag == "MH":
+            _mesh(value, rec)
+        elif tag == "RN":
+            # "61489-71-2 (Menotropins)": the substance name is in the parentheses.
+            m = re.search(r"\((.+)\)\s*$", value)
+            rec.chemicals.append(m.group(1) if m else value)
+        elif tag == "OT":
+            rec.keywords.append(value)
+        elif tag == "LA" and not rec.language:
+            rec.language = value
+        elif tag in ("AID", "LID"):
+            m = _ID_KIND.match(value)
+            if m and m.group(2) == "doi" and not rec.doi:
+                rec.doi = m.group(1)
+        elif tag == "PMC":
+            rec.pmcid = value
+        elif tag == "SI" and value.startswith("ClinicalTrials.gov"):
+            rec.nct = rec.nct or find_nct(value)
+        elif tag == "STAT":
+            rec.extra["status"] = value
+    rec.abstract_sections = split_sections(rec.abstract)
+    return rec
+
+
+def _mesh(value: str, rec: Record) -> None:
+    # "Fertility Agents, Female/administration & dosage/*therapeutic use": '*' marks major topic.
+    parts = [p.strip().lstrip("*") for p in value.split("/")]
+    desc = parts[0]
+    if not desc:
+        return
+    rec.mesh.append(desc)
+    if len(parts) > 1:
+        rec.mesh_qualifiers[desc] = parts[1:]
