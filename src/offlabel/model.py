@@ -420,6 +420,7 @@ class Condition:
     mesh_id: str | None = None
     synonyms: tuple[str, ...] = ()
     parent: str | None = None  # e.g. cocaine_use_disorder -> stimulant_use_disorder
+    related: tuple[str, ...] = ()  # separate questions worth a pointer (e.g. withdrawal)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "heavy drinking", "alcohol dependent", "alcohol misuse",
         ),
         parent="substance_use_disorder",
+        related=("alcohol_withdrawal",),
     ),
     Condition(
         "alcohol_withdrawal",
@@ -31,7 +32,8 @@ CONDITIONS: tuple[Condition, ...] = (
             "alcohol withdrawal", "alcohol withdrawal syndrome", "aws", "delirium tremens",
             "alcohol detoxification", "alcohol detox",
         ),
-        parent="alcohol_use_disorder",
+        # A separate question (withdrawal management), not a subtype of the disorder.
+        parent=None,
     ),
     Condition(
         "stimulant_use_disorder",
@@ -76,6 +78,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "heroin dependence", "narcotic addiction",
         ),
         parent="substance_use_disorder",
+        related=("opioid_withdrawal",),
     ),
     Condition(
         "opioid_withdrawal",
@@ -85,7 +88,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "opioid withdrawal", "opiate withdrawal", "opioid detoxification",
             "opiate detoxification", "heroin withdrawal",
         ),
-        parent="opioid_use_disorder",
+        parent=None,
     ),
     Condition(
         "nicotine_dependence",

@@ -1,0 +1,452 @@
+"""Appraise the evidence for one drug and one condition: pool, grade, stratify, conclude.
+
+The reasoning a careful reviewer writes by hand is computed here and kept as data (numbers,
+study ids, reasons) so every sentence in a report can be traced to the studies behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from offlabel.appraise.effects import (
+    RATIO_MEASURES,
+    GroupKey,
+    StudyEffect,
+    back_transform,
+    favours,
+    study_effect,
+)
+from offlabel.appraise.grade import Grade, PoolInput, grade
+from offlabel.appraise.rob import RiskOfBias, assess
+from offlabel.model import (
+    EVIDENCE_LEVEL,
+    LEVEL_ORDER,
+    PRECLINICAL,
+    SYNTHESES,
+    Approval,
+    BinaryEffect,
+    Blinding,
+    Condition,
+    Design,
+    Direction,
+    DrugProfile,
+    OutcomeKind,
+    Study,
+    Verdict,
+)
+
+# Outcomes that decide whether a drug works for a use disorder / spasticity. Craving and
+# retention are reported but are surrogate or process outcomes.
+EFFICACY_KINDS = {
+    OutcomeKind.relapse,
+    OutcomeKind.abstinence,
+    OutcomeKind.heavy_drinking,
+    OutcomeKind.consumption,
+    OutcomeKind.positive_urine_tests,
+    OutcomeKind.withdrawal,
+    OutcomeKind.spasticity_score,
+}
+SURROGATE_KINDS = {OutcomeKind.craving, OutcomeKind.retention}
+WEAKER_LEVELS = {
+    "open-label / single-arm trials",
+    "observational studies",
+    "case reports and series",
+    "non-randomised controlled trials",
+}
+DISCLAIMER = (
+    "offlabel appraises published evidence. It is not medical advice and does not recommend "
+    "any treatment; decisions belong to patients and their clinicians."
+)
+
+
+@dataclass
+class Pooled:
+    measure: str
+    method: str
+    k: int
+    n: int | None
+    estimate: float  # back-transformed (ratio scale for RR/OR/HR)
+    ci_lb: float
+    ci_ub: float
+    pval: float
+    tau2: float
+    I2: float
+    QE: float
+    QEp: float
+    pi_lb: float | None
+    pi_ub: float | None
+    favours: Direction
+    study_ids: list[str]
+    yi: list[float]
+    vi: list[float]
+    weights: list[float]
+    labels: list[str]
+
+    def text(self) -> str:
+        ci = f"{self.ci_lb:.2f} to {self.ci_ub:.2f}"
+        return (
+            f"{self.measure} {self.estimate:.2f} (95% CI {ci}; k = {self.k}"
+            + (f", n = {self.n}" if self.n else "")
+            + f", I² = {self.I2:.0f}%)"
+        )
+
+
+@dataclass
+class OutcomeAppraisal:
+    key: GroupKey
+    outcome: str
+    verdict: str  # benefit | no_clear_effect | harm | insufficient
+    certainty: str | None
+    grade: Grade | None
+    pooled: Pooled | None
+    effects: list[StudyEffect]
+    by_design: dict[str, Pooled] = field(default_factory=dict)  # open-label vs RCT etc.
+    timepoints: list[str] = field(default_factory=list)
+
+    @property
+    def efficacy(self) -> bool:
+        return self.key.kind in EFFICACY_KINDS
+
+
+@dataclass
+class StudyView:
+    study: Study
+    level: str
+    rob: RiskOfBias
+
+
+@dataclass
+class ConditionAppraisal:
+    condition: Condition
+    drug: DrugProfile
+    verdict: Verdict
+    outcomes: list[OutcomeAppraisal]
+    studies: list[StudyView]
+    direction_counts: dict[str, dict[str, int]]
+    agreement: list[str]
+    moderators: list[str]
+    latest_review: Study | None
+    approvals: list[Approval]
+    example: bool = False
+
+
+def _level(study: Study) -> str:
+    return EVIDENCE_LEVEL[study.design]
+
+
+def pool(effects: list[StudyEffect], method: str = "DL") -> Pooled | None:
+    from offlabel.synthesis import rma
+
+    if not effects:
+        return None
+    measure = effects[0].measure
+    hib = bool(effects[0].outcome.higher_is_better)
+    yi = [e.yi for e in effects]
+    vi = [e.vi for e in effects]
+    labels = [e.study.label for e in effects]
+    if len(effects) == 1:
+        se = math.sqrt(vi[0])
+        z = yi[0] / se
+        from scipy.stats import norm
+
+        est, lb, ub, pv = yi[0], yi[0] - 1.959964 * se, yi[0] + 1.959964 * se, 2 * norm.sf(abs(z))
+        tau2 = I2 = QE = 0.0
+        QEp = 1.0
+        pi = (None, None)
+        weights = [100.0]
+    else:
+        res = rma(yi, vi, method=method, slab=labels)
+        est, lb, ub, pv = res.estimate, res.ci_lb, res.ci_ub, res.pval
+        tau2, I2, QE, QEp = res.tau2, res.I2, res.QE, res.QEp
+        pi = (res.pi_lb, res.pi_ub) if len(effects) >= 3 else (None, None)
+        weights = [float(w) for w in res.weights]
+    sign = favours(measure, est, hib) if (lb > 0 or ub < 0) else 0
+    fav = {1: Direction.favours_drug, -1: Direction.favours_control, 0: Direction.no_difference}[sign]
+    ns = [e.n for e in effects]
+    bt = lambda v: back_transform(measure, v) if v is not None else None  # noqa: E731
+    return Pooled(
+        measure=measure, method=method if len(effects) > 1 else "single study",
+        k=len(effects), n=sum(ns) if all(n is not None for n in ns) else None,  # type: ignore[misc]
+        estimate=bt(est), ci_lb=bt(lb), ci_ub=bt(ub), pval=float(pv), tau2=float(tau2),
+        I2=float(I2), QE=float(QE), QEp=float(QEp), pi_lb=bt(pi[0]), pi_ub=bt(pi[1]),
+        favours=fav, study_ids=[e.study.id for e in effects], yi=yi, vi=vi, weights=weights,
+        labels=labels,
+    )
+
+
+def _analysis_scale(p: Pooled, value: float) -> float:
+    return math.log(value) if p.measure in RATIO_MEASURES else value
+
+
+def _study_sign(e: StudyEffect) -> int:
+    se = math.sqrt(e.vi)
+    if e.yi - 1.96 * se > 0 or e.yi + 1.96 * se < 0:
+        return favours(e.measure, e.yi, bool(e.outcome.higher_is_better))
+    return 0
+
+
+def _control_risk(effects: list[StudyEffect]) -> float | None:
+    ev = tot = 0
+    for e in effects:
+        if isinstance(e.outcome.effect, BinaryEffect):
+            ev += e.outcome.effect.events_control
+            tot += e.outcome.effect.total_control
+    return ev / tot if tot else None
+
+
+def _egger_p(effects: list[StudyEffect]) -> float | None:
+    if len(effects) < 10:
+        return None
+    from offlabel.synthesis import regtest
+
+    return float(regtest([e.yi for e in effects], [e.vi for e in effects]).pval)
+
+
+def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, RiskOfBias],
+                     unpublished: int = 0) -> OutcomeAppraisal:
+    # One effect per study: the primary outcome if flagged, else the first listed timepoint.
+    per_study: dict[str, StudyEffect] = {}
+    for e in sorted(effects, key=lambda e: not e.outcome.primary):
+        per_study.setdefault(e.study.id, e)
+    chosen = list(per_study.values())
+    rcts = [e for e in chosen if e.study.design is Design.rct]
+    nrs = [e for e in chosen if e.study.design is not Design.rct]
+    main = rcts or nrs
+    pooled = pool(main)
+    by_design: dict[str, Pooled] = {}
+    if rcts and nrs:
+        by_design["randomised"] = pool(rcts)  # type: ignore[assignment]
+        by_design["non-randomised"] = pool(nrs)  # type: ignore[assignment]
+    if pooled is None:
+        return OutcomeAppraisal(key, key.describe(), "insufficient", None, None, None, chosen)
+    indirect = []
+    if key.kind in SURROGATE_KINDS:
+        indirect.append(f"{key.kind.value} is a surrogate for the outcomes that matter to patients")
+    gi = PoolInput(
+        randomised=bool(rcts),
+        measure=pooled.measure,
+        k=pooled.k,
+        n_total=pooled.n,
+        estimate=_analysis_scale(pooled, pooled.estimate),
+        ci_lb=_analysis_scale(pooled, pooled.ci_lb),
+        ci_ub=_analysis_scale(pooled, pooled.ci_ub),
+        I2=pooled.I2 if pooled.k > 1 else None,
+        pi_lb=_analysis_scale(pooled, pooled.pi_lb) if pooled.pi_lb else None,
+        pi_ub=_analysis_scale(pooled, pooled.pi_ub) if pooled.pi_ub else None,
+        study_signs=[_study_sign(e) for e in main],
+        weights=pooled.weights,
+        rob_overall=[robs[e.study.id].overall for e in main],
+        indirect=indirect,
+        control_risk=_control_risk(main),
+        egger_p=_egger_p(main),
+        unpublished_trials=unpublished,
+    )
+    g = grade(gi)
+    if pooled.favours is Direction.favours_drug:
+        verdict = "benefit"
+    elif pooled.favours is Direction.favours_control:
+        verdict = "harm" if key.kind is not OutcomeKind.adverse_events else "harm"
+    else:
+        verdict = "no_clear_effect"
+    if g.certainty == "very_low" and pooled.k == 1:
+        verdict = "insufficient"
+    tps = sorted({e.outcome.timepoint for e in chosen if e.outcome.timepoint})
+    return OutcomeAppraisal(key, key.describe(), verdict, g.certainty, g, pooled, chosen,
+                            by_design, tps)
+
+
+def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for s in studies:
+        c = out.setdefault(_level(s), {d.value: 0 for d in Direction})
+        c[s.direction.value] += 1
+    return {lv: out[lv] for lv in LEVEL_ORDER if lv in out}
+
+
+def _share_positive(studies: list[Study]) -> tuple[int, int]:
+    informative = [s for s in studies if s.direction is not Direction.unclear]
+    return sum(s.direction is Direction.favours_drug for s in informative), len(informative)
+
+
+def agreement_sentences(studies: list[Study]) -> list[str]:
+    """The design-stratified reading: where do the positive findings come from?"""
+    blinded = [s for s in studies if s.design is Design.rct and s.blinding is Blinding.double]
+    weaker = [s for s in studies if _level(s) in WEAKER_LEVELS]
+    pre = [s for s in studies if s.design in PRECLINICAL]
+    out = []
+    bp, bn = _share_positive(blinded)
+    wp, wn = _share_positive(weaker)
+    pp, pn = _share_positive(pre)
+    ids = lambda xs: ", ".join(s.label for s in xs)  # noqa: E731
+    if bn:
+        pos = [s for s in blinded if s.direction is Direction.favours_drug]
+        out.append(
+            f"Double-blind RCTs: {bp} of {bn} with a reported direction favour the drug"
+            + (f" ({ids(pos)})" if pos else "") + "."
+        )
+    if wn:
+        out.append(
+            f"Open-label, non-randomised, observational and case studies: {wp} of {wn} favour "
+            "the drug."
+        )
+    if pn:
+        out.append(f"Animal and laboratory studies: {pp} of {pn} favour the drug.")
+    if bn and wn:
+        b_share, w_share = bp / bn, wp / wn
+        if w_share >= 0.7 and b_share <= 0.5:
+            out.append(
+                f"Positive findings are concentrated in weaker designs ({w_share:.0%} positive) "
+                f"while blinded RCTs are mostly null or mixed ({b_share:.0%} positive): the "
+                "uncontrolled signal may reflect expectation, selection or regression to the mean "
+                "rather than a drug effect."
+            )
+        elif abs(w_share - b_share) < 0.25:
+            out.append("Weaker designs and blinded RCTs point the same way.")
+    elif wn and not bn:
+        out.append("No double-blind RCT has tested this use: the signal rests on weaker designs.")
+    return out
+
+
+def moderator_signals(studies: list[Study]) -> list[str]:
+    out = []
+    for s in studies:
+        for sg in s.subgroups:
+            out.append(f"{sg.moderator}: {sg.finding} [{s.label}; {sg.source.label()}]")
+    # Study-level covariates: direction counts among RCTs that enrolled vs excluded a group.
+    rcts = [s for s in studies if s.design is Design.rct and s.direction is not Direction.unclear]
+    covs: dict[str, dict[str, list[Study]]] = defaultdict(lambda: defaultdict(list))
+    for s in rcts:
+        for cov, val in s.covariates.items():
+            group = "enrolled" if val.value in ("all", "some") else (
+                "excluded" if val.value in ("excluded", "none") else None)
+            if group:
+                covs[cov][group].append(s)
+    for cov, groups in sorted(covs.items()):
+        parts = []
+        for g in ("enrolled", "excluded"):
+            xs = groups.get(g, [])
+            if xs:
+                p, n = _share_positive(xs)
+                parts.append(f"{p}/{n} positive among RCTs that {g} them ({', '.join(s.label for s in xs)})")
+        if parts:
+            out.append(f"{cov.replace('_', ' ')}: " + "; ".join(parts))
+    return out
+
+
+def latest_review(studies: list[Study]) -> Study | None:
+    reviews = [s for s in studies if s.design in SYNTHESES and s.year]
+    return max(reviews, key=lambda s: (s.year, s.design is Design.systematic_review), default=None)
+
+
+def _approvals_for(drug: DrugProfile, cond_ids: set[str]) -> list[Approval]:
+    return [a for a in drug.approvals if set(a.conditions) & cond_ids]
+
+
+def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
+             studies: list[Study], approvals: list[Approval],
+             review: Study | None) -> Verdict:
+    reasons: list[str] = []
+    approved = [a for a in approvals if a.status == "approved"]
+    major = [a for a in approved if a.region.upper() in ("US", "EU", "USA")]
+    for a in approvals:
+        reasons.append(f"Regulatory: {a.region} — {a.indication}: {a.status.replace('_', ' ')}"
+                       + (f" ({a.year})" if a.year else "") + f" [{a.sources[0].label()}]")
+    eff = [o for o in outcomes if o.efficacy and o.pooled is not None and o.key.comparator != "active"]
+    rct_eff = [o for o in eff if o.grade is not None and o.grade.start == "high"]
+    good = [o for o in rct_eff if o.verdict == "benefit" and o.certainty in ("moderate", "high")]
+    weak_good = [o for o in rct_eff if o.verdict == "benefit"]
+    null = [o for o in rct_eff if o.verdict == "no_clear_effect"]
+    rcts = [s for s in studies if s.design is Design.rct]
+    rp, rn = _share_positive(rcts)
+    weaker = [s for s in studies if _level(s) in WEAKER_LEVELS or s.design in PRECLINICAL]
+    wp, wn = _share_positive(weaker)
+    for o in rct_eff:
+        reasons.append(
+            f"{o.outcome}: {o.verdict.replace('_', ' ')}, {o.pooled.text()}"  # type: ignore[union-attr]
+            f"; certainty {o.certainty}"
+        )
+    if rn:
+        reasons.append(f"RCTs: {rp} of {rn} report a result favouring the drug.")
+    if major:
+        label = "approved"
+        summary = f"Approved for {condition.name} ({', '.join(a.region for a in major)})."
+        certainty = max((o.certainty for o in good), default=None, key=_cert_rank)
+    elif good and not [o for o in null if _cert_rank(o.certainty) >= _cert_rank(good[0].certainty)]:
+        label, certainty = "supported", max((o.certainty for o in good), key=_cert_rank)
+        summary = "Randomised evidence shows a benefit on at least one main outcome."
+    elif (weak_good and null) or (rn >= 2 and 0 < rp < rn and rp / rn >= 0.25):
+        label = "conflicting"
+        certainty = max((o.certainty for o in rct_eff), default=None, key=_cert_rank)
+        summary = "Randomised trials disagree: some outcomes or trials show benefit, others none."
+    elif rct_eff and not weak_good:
+        label = "not_supported"
+        certainty = max((o.certainty for o in rct_eff), key=_cert_rank)
+        summary = "Randomised trials show no clear benefit on the main outcomes."
+    elif rn >= 2 and rp == 0:
+        label, certainty = "not_supported", "low"
+        summary = "Randomised trials report no benefit."
+    elif wp and (wp / max(wn, 1) >= 0.5):
+        label, certainty = "promising", "very_low"
+        summary = "Only weaker designs (uncontrolled, observational, case or animal studies) suggest a benefit."
+    else:
+        label, certainty = "insufficient", "very_low" if studies else None
+        summary = "Too little evidence to judge."
+    if review is not None:
+        reasons.append(
+            f"Most recent systematic review/meta-analysis: {review.label}"
+            f" ({review.design.value.replace('_', ' ')}) — direction {review.direction.value}"
+            + (f": {review.conclusion}" if review.conclusion else "")
+            + f" [{review.sources[0].label()}]"
+        )
+        agree = {
+            "supported": {Direction.favours_drug},
+            "approved": {Direction.favours_drug},
+            "not_supported": {Direction.no_difference},
+            "conflicting": {Direction.mixed, Direction.no_difference, Direction.favours_drug},
+            "promising": {Direction.unclear, Direction.favours_drug, Direction.mixed},
+            "insufficient": {Direction.unclear, Direction.mixed},
+        }[label]
+        if review.direction not in agree and review.direction is not Direction.unclear:
+            reasons.append(
+                f"Note: this verdict ({label.replace('_', ' ')}) differs from the direction of "
+                f"{review.label} ({review.direction.value.replace('_', ' ')}); see the outcomes."
+            )
+    return Verdict(label, certainty, summary, reasons)  # type: ignore[arg-type]
+
+
+def _cert_rank(c: str | None) -> int:
+    return {"very_low": 0, "low": 1, "moderate": 2, "high": 3}.get(c or "", -1)
+
+
+def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[Study],
+                       condition_ids: set[str], example: bool = False,
+                       unpublished: int = 0) -> ConditionAppraisal:
+    studies = sorted(studies, key=lambda s: (LEVEL_ORDER.index(_level(s)), -(s.year or 0), s.id))
+    robs = {s.id: assess(s) for s in studies}
+    groups: dict[GroupKey, list[StudyEffect]] = defaultdict(list)
+    for s in studies:
+        for o in s.outcomes:
+            e = study_effect(s, o)
+            if e is not None:
+                groups[e.key].append(e)
+    outcomes = [appraise_outcome(k, v, robs, unpublished) for k, v in groups.items()]
+    outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active",
+                                 -(o.pooled.k if o.pooled else 0), o.outcome))
+    review = latest_review(studies)
+    approvals = _approvals_for(drug, condition_ids)
+    primary = [s for s in studies if s.design not in SYNTHESES]
+    verdict = conclude(drug, condition, outcomes, primary, approvals, review)
+    return ConditionAppraisal(
+        condition=condition, drug=drug, verdict=verdict, outcomes=outcomes,
+        studies=[StudyView(s, _level(s), robs[s.id]) for s in studies],
+        direction_counts=direction_counts(studies),
+        agreement=agreement_sentences(primary),
+        moderators=moderator_signals(primary),
+        latest_review=review, approvals=approvals, example=example,
+    )
+
+
+def counts_by_design(studies: list[Study]) -> dict[str, int]:
+    return dict(Counter(s.design.value for s in studies))

@@ -1,0 +1,79 @@
+"""`offlabel ask DRUG [CONDITION]`: the appraisal, from bundled and user evidence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+FORMATS = ("terminal", "md", "json", "html")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ask(
+        drug: str = typer.Argument(..., help="Drug name, e.g. baclofen (brand names work too)."),
+        condition: str | None = typer.Argument(
+            None, help="Condition as you would type it, e.g. 'alcohol use disorder'. "
+            "Omit for an overview of every condition covered."),
+        fmt: str = typer.Option("terminal", "--format", "-f", help="terminal, md, json or html."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Write the report to FILE."),
+        evidence: list[Path] = typer.Option(
+            [], "--evidence", "-e", help="Extra evidence YAML file or folder (repeatable)."),
+        no_bundled: bool = typer.Option(False, "--no-bundled", help="Ignore the bundled evidence."),
+    ) -> None:
+        """Appraise the evidence for DRUG in CONDITION (not medical advice)."""
+        if fmt not in FORMATS:
+            typer.echo(f"error: --format must be one of {', '.join(FORMATS)}, got {fmt!r}", err=True)
+            raise typer.Exit(2)
+        from offlabel.appraise import NotCovered, answer
+        from offlabel.evidence import EvidenceError, load_evidence
+
+        try:
+            base = load_evidence(evidence, bundled=not no_bundled)
+        except EvidenceError as exc:
+            for p in exc.problems:
+                typer.echo(p, err=True)
+            raise typer.Exit(1) from None
+        try:
+            ans = answer(base, drug, condition)
+        except NotCovered as exc:
+            typer.echo(f"not covered: {exc}", err=True)
+            raise typer.Exit(2) from None
+        emit(ans, fmt, out)
+
+
+def emit(ans, fmt: str, out: Path | None) -> None:  # noqa: ANN001
+    from offlabel.report.data import answer_dict
+
+    d = answer_dict(ans)
+    if fmt == "json":
+        import json
+
+        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "md":
+        from offlabel.report.markdown import render
+
+        text = render(d)
+    elif fmt == "html":
+        from offlabel.report.html import render as render_html
+        from offlabel.report.plots import forest_plots_b64
+
+        text = render_html(d, plots=forest_plots_b64(ans))
+    else:
+        from rich.console import Console
+
+        from offlabel.report.terminal import render as render_term
+
+        if out is None:
+            render_term(d)
+            return
+        with out.open("w", encoding="utf-8") as fh:
+            render_term(d, Console(file=fh, width=120, force_terminal=False))
+        return
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)

@@ -1,0 +1,168 @@
+"""The report as plain data: the documented JSON shape (docs/json.md) that every view renders.
+
+Keeping one dict as the single source means the terminal, Markdown, HTML and JSON outputs can
+never disagree about a number.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from offlabel.model import Source, Study
+
+SCHEMA_VERSION = 1
+
+
+def _safe_url(url: str | None) -> str | None:
+    # Only web links: a 'javascript:' URL in an evidence file must not become a live link.
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def _src(s: Source) -> dict[str, Any]:
+    return {"label": s.label(), "pmid": s.pmid, "doi": s.doi, "nct": s.nct, "url": _safe_url(s.link()),
+            "where": s.where, "quote": s.quote}
+
+
+def _num(x: float | None, nd: int = 4) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
+
+
+def study_dict(view) -> dict[str, Any]:  # noqa: ANN001
+    s: Study = view.study
+    return {
+        "id": s.id,
+        "first_author": s.first_author,
+        "year": s.year,
+        "title": s.title,
+        "journal": s.journal,
+        "pmid": s.pmid,
+        "doi": s.doi,
+        "nct": s.nct,
+        "design": s.design.value,
+        "evidence_level": view.level,
+        "randomised": s.randomised,
+        "blinding": s.blinding.value,
+        "comparator": s.comparator.value,
+        "comparator_detail": s.comparator_detail,
+        "species": s.species,
+        "n": s.n,
+        "k_studies": s.k_studies,
+        "conditions": s.conditions,
+        "max_dose_mg_per_day": s.max_dose_mg_per_day,
+        "duration_weeks": s.duration_weeks,
+        "population": s.population,
+        "covariates": {k: v.value for k, v in s.covariates.items()},
+        "direction": s.direction.value,
+        "conclusion": s.conclusion,
+        "risk_of_bias": {
+            "tool": view.rob.tool,
+            "overall": view.rob.overall,
+            "domains": [{"domain": d.domain, "level": d.level, "basis": d.basis}
+                        for d in view.rob.domains],
+        },
+        "outcomes": [
+            {"name": o.name, "kind": o.kind.value, "timepoint": o.timepoint,
+             "direction": o.direction.value,
+             "effect": o.effect.model_dump() if o.effect else None,
+             "source": _src(o.source) if o.source else None}
+            for o in s.outcomes
+        ],
+        "sources": [_src(x) for x in s.sources],
+    }
+
+
+def pooled_dict(p) -> dict[str, Any] | None:  # noqa: ANN001
+    if p is None:
+        return None
+    return {
+        "measure": p.measure, "method": p.method, "k": p.k, "n": p.n,
+        "estimate": _num(p.estimate), "ci_lb": _num(p.ci_lb), "ci_ub": _num(p.ci_ub),
+        "pval": _num(p.pval, 6), "tau2": _num(p.tau2, 6), "I2": _num(p.I2, 2),
+        "QE": _num(p.QE), "QEp": _num(p.QEp, 6), "pi_lb": _num(p.pi_lb), "pi_ub": _num(p.pi_ub),
+        "favours": p.favours.value, "studies": p.study_ids,
+        "weights_pct": [_num(w, 2) for w in p.weights],
+        "scale": "ratio" if p.measure in ("RR", "OR", "HR") else "difference",
+    }
+
+
+def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
+    return {
+        "outcome": o.outcome,
+        "kind": o.key.kind.value,
+        "measure": o.key.measure,
+        "comparator": o.key.comparator,
+        "higher_is_better": o.key.higher_is_better,
+        "verdict": o.verdict,
+        "certainty": o.certainty,
+        "grade": None if o.grade is None else {
+            "start": o.grade.start,
+            "domains": [{"domain": d.name, "change": d.change, "reason": d.reason}
+                        for d in o.grade.domains],
+        },
+        "pooled": pooled_dict(o.pooled),
+        "by_design": {k: pooled_dict(v) for k, v in o.by_design.items()},
+        "timepoints": o.timepoints,
+        "studies": [e.study.id for e in o.effects],
+    }
+
+
+def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
+    rev = ca.latest_review
+    return {
+        "condition": ca.condition.name,
+        "condition_id": ca.condition.id,
+        "mesh_id": ca.condition.mesh_id,
+        "verdict": ca.verdict.label,
+        "certainty": ca.verdict.certainty,
+        "summary": ca.verdict.summary,
+        "reasons": ca.verdict.reasons,
+        "approvals": [
+            {"region": a.region, "agency": a.agency, "indication": a.indication,
+             "status": a.status, "year": a.year, "sources": [_src(x) for x in a.sources]}
+            for a in ca.approvals
+        ],
+        "latest_review": None if rev is None else {
+            "id": rev.id, "label": rev.label, "year": rev.year, "design": rev.design.value,
+            "direction": rev.direction.value, "conclusion": rev.conclusion,
+            "sources": [_src(x) for x in rev.sources],
+        },
+        "design_agreement": ca.agreement,
+        "moderators": ca.moderators,
+        "counts_by_level_and_direction": ca.direction_counts,
+        "outcomes": [outcome_dict(o) for o in ca.outcomes],
+        "studies": [study_dict(v) for v in ca.studies],
+        "related": list(ca.condition.related),
+    }
+
+
+def answer_dict(ans) -> dict[str, Any]:  # noqa: ANN001
+    from offlabel.appraise.core import DISCLAIMER
+
+    d = ans.drug
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "question": {
+            "drug": d.name,
+            "condition": ans.condition.name if ans.condition else None,
+            "text": f"Can {d.name.lower()} be used for {ans.condition.name}?" if ans.condition
+            else f"What is the evidence for {d.name.lower()}, condition by condition?",
+        },
+        "disclaimer": DISCLAIMER,
+        "example_data": ans.example,
+        "drug": {
+            "id": d.id, "name": d.name, "synonyms": d.synonyms, "brand_names": d.brand_names,
+            "drug_class": d.drug_class, "mechanism": d.mechanism, "forms": d.forms,
+            "boxed_warning": d.boxed_warning,
+            "approvals": [
+                {"region": a.region, "agency": a.agency, "indication": a.indication,
+                 "conditions": a.conditions, "status": a.status, "year": a.year,
+                 "forms": a.forms, "note": a.note, "sources": [_src(x) for x in a.sources]}
+                for a in d.approvals
+            ],
+            "sources": [_src(x) for x in d.sources],
+        },
+        "conditions": [condition_dict(c) for c in ans.conditions],
+    }

@@ -1,0 +1,120 @@
+"""Markdown view of the report dict (report.data.answer_dict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERDICT_TEXT = {
+    "approved": "Approved use",
+    "supported": "Supported by randomised evidence",
+    "promising": "Promising, unproven",
+    "conflicting": "Conflicting evidence",
+    "not_supported": "Not supported by randomised evidence",
+    "insufficient": "Insufficient evidence",
+}
+CERTAINTY_TEXT = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low",
+                  None: "not rated"}
+
+
+def _md(text: Any) -> str:
+    """Neutralise Markdown/HTML control characters in untrusted text."""
+    s = "" if text is None else str(text)
+    for ch in ("\\", "|", "<", ">", "*", "_", "`", "[", "]"):
+        s = s.replace(ch, "\\" + ch)
+    return s.replace("\n", " ")
+
+
+def _src(s: dict[str, Any]) -> str:
+    return f"[{_md(s['label'])}]({s['url']})" if s.get("url") else _md(s["label"])
+
+
+def _pooled(p: dict[str, Any] | None) -> str:
+    if not p:
+        return "—"
+    return (f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f} to {p['ci_ub']:.2f}); "
+            f"k = {p['k']}" + (f", n = {p['n']}" if p.get("n") else "")
+            + (f", I² = {p['I2']:.0f}%" if p["k"] > 1 else ""))
+
+
+def render(d: dict[str, Any], overview: bool | None = None) -> str:
+    overview = d["question"]["condition"] is None if overview is None else overview
+    out: list[str] = []
+    drug = d["drug"]
+    out.append(f"# {_md(d['question']['text'])}\n")
+    out.append(f"> {d['disclaimer']}\n")
+    if d.get("example_data"):
+        out.append("> **EXAMPLE DATA**: this drug's evidence file is a made-up example.\n")
+    out.append(f"## {_md(drug['name'])}\n")
+    if drug.get("brand_names"):
+        out.append(f"Brand names: {_md(', '.join(drug['brand_names']))}  ")
+    if drug.get("drug_class"):
+        out.append(f"Class: {_md(drug['drug_class'])}  ")
+    if drug.get("forms"):
+        out.append(f"Forms: {_md(', '.join(drug['forms']))}  ")
+    if drug.get("mechanism"):
+        out.append(f"\n{_md(drug['mechanism'])}\n")
+    if drug.get("boxed_warning"):
+        out.append(f"\n**Boxed warning:** {_md(drug['boxed_warning'])}\n")
+    if drug["approvals"]:
+        out.append("\n| Region | Indication | Status | Year | Source |\n|---|---|---|---|---|")
+        for a in drug["approvals"]:
+            out.append(f"| {_md(a['region'])} | {_md(a['indication'])} | {a['status'].replace('_', ' ')} "
+                       f"| {a['year'] or ''} | {'; '.join(_src(s) for s in a['sources'])} |")
+        out.append("")
+    for c in d["conditions"]:
+        out.extend(_condition(c, brief=overview))
+    out.append(f"\n---\n{d['disclaimer']}\n")
+    return "\n".join(out)
+
+
+def _condition(c: dict[str, Any], brief: bool) -> list[str]:
+    out = [f"\n## {_md(c['condition']).capitalize()}\n"]
+    out.append(f"**Verdict: {VERDICT_TEXT[c['verdict']]}** — certainty "
+               f"{CERTAINTY_TEXT[c['certainty']]}. {_md(c['summary'])}\n")
+    counts = c["counts_by_level_and_direction"]
+    if counts:
+        out.append("| Evidence level | Studies | Favour drug | No difference | Favour control | Mixed | Unclear |")
+        out.append("|---|---|---|---|---|---|---|")
+        for lv, cnt in counts.items():
+            out.append(f"| {lv} | {sum(cnt.values())} | {cnt['favours_drug']} | {cnt['no_difference']} "
+                       f"| {cnt['favours_control']} | {cnt['mixed']} | {cnt['unclear']} |")
+        out.append("")
+    for s in c["design_agreement"]:
+        out.append(f"- {_md(s)}")
+    out.append("")
+    if c["reasons"]:
+        out.append("**Why:**\n")
+        out.extend(f"- {_md(r)}" for r in c["reasons"][: 4 if brief else None])
+        out.append("")
+    if brief:
+        return out
+    if c["outcomes"]:
+        out.append("### Summary of findings\n")
+        out.append("| Outcome | Studies (participants) | Relative effect (95% CI) | Certainty | Verdict | Comments |")
+        out.append("|---|---|---|---|---|---|")
+        for o in c["outcomes"]:
+            p = o["pooled"]
+            studies = f"{p['k']} ({p['n'] or '?'})" if p else "0"
+            comments = "; ".join(
+                f"{g['domain']} {g['change']:+d}: {g['reason']}"
+                for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]
+            )
+            out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
+                       f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
+        out.append("")
+    if c["moderators"]:
+        out.append("### Moderators reported\n")
+        out.extend(f"- {_md(m)}" for m in c["moderators"])
+        out.append("")
+    out.append("### Studies\n")
+    out.append("| Study | Design | Blinding | Comparator | n | Direction | Risk of bias | Source |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for s in c["studies"]:
+        who = f"{s['first_author'] or s['id']} {s['year'] or ''}".strip()
+        out.append(
+            f"| {_md(who)} | {s['design'].replace('_', ' ')} | {s['blinding']} | {s['comparator']} "
+            f"| {s['n'] if s['n'] is not None else '?'} | {s['direction'].replace('_', ' ')} "
+            f"| {s['risk_of_bias']['overall'].replace('_', ' ')} | {'; '.join(_src(x) for x in s['sources'][:2])} |"
+        )
+    out.append("")
+    return out

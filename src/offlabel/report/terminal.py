@@ -1,0 +1,99 @@
+"""Terminal view (rich) of the report dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from offlabel.report.markdown import CERTAINTY_TEXT, VERDICT_TEXT
+
+VERDICT_STYLE = {
+    "approved": "bold green", "supported": "green", "promising": "yellow",
+    "conflicting": "yellow", "not_supported": "red", "insufficient": "dim",
+}
+
+
+def render(d: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    overview = d["question"]["condition"] is None
+    drug = d["drug"]
+    console.print(Panel.fit(f"[bold]{escape(d['question']['text'])}[/]\n[dim]{escape(d['disclaimer'])}[/]"))
+    if d.get("example_data"):
+        console.print("[bold red]EXAMPLE DATA: this drug's evidence file is a made-up example.[/]")
+    head = f"[bold]{escape(drug['name'])}[/]"
+    if drug.get("brand_names"):
+        head += f"  ({escape(', '.join(drug['brand_names']))})"
+    console.print(head)
+    for label, key in (("Class", "drug_class"), ("Mechanism", "mechanism")):
+        if drug.get(key):
+            console.print(f"[dim]{label}:[/] {escape(drug[key])}")
+    if drug.get("forms"):
+        console.print(f"[dim]Forms:[/] {escape(', '.join(drug['forms']))}")
+    if drug.get("boxed_warning"):
+        console.print(f"[bold red]Boxed warning:[/] {escape(drug['boxed_warning'])}")
+    if drug["approvals"]:
+        t = Table(title="Regulatory status", show_lines=False)
+        for col in ("Region", "Indication", "Status", "Year", "Source"):
+            t.add_column(col)
+        for a in drug["approvals"]:
+            t.add_row(escape(a["region"]), escape(a["indication"]), a["status"].replace("_", " "),
+                      str(a["year"] or ""), escape(a["sources"][0]["label"]))
+        console.print(t)
+    for c in d["conditions"]:
+        _condition(console, c, brief=overview)
+    console.print(f"\n[dim]{escape(d['disclaimer'])}[/]")
+
+
+def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
+    style = VERDICT_STYLE[c["verdict"]]
+    console.rule(f"[bold]{escape(c['condition'])}[/]")
+    console.print(f"[{style}]{VERDICT_TEXT[c['verdict']]}[/] — certainty "
+                  f"[bold]{CERTAINTY_TEXT[c['certainty']]}[/]. {escape(c['summary'])}")
+    counts = c["counts_by_level_and_direction"]
+    if counts:
+        t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for col in ("Evidence level", "n", "+", "=", "-", "±", "?"):
+            t.add_column(col, justify="left" if col == "Evidence level" else "right")
+        for lv, cnt in counts.items():
+            t.add_row(lv, str(sum(cnt.values())), str(cnt["favours_drug"]), str(cnt["no_difference"]),
+                      str(cnt["favours_control"]), str(cnt["mixed"]), str(cnt["unclear"]))
+        console.print(t)
+        console.print("[dim]+ favours drug, = no difference, - favours control, ± mixed, ? unclear[/]")
+    for s in c["design_agreement"]:
+        console.print(f"• {escape(s)}")
+    reasons = c["reasons"][:4] if brief else c["reasons"]
+    for r in reasons:
+        console.print(f"  [dim]-[/] {escape(r)}")
+    if brief:
+        return
+    if c["outcomes"]:
+        t = Table(title="Summary of findings (GRADE)", show_lines=True)
+        for col in ("Outcome", "Studies (n)", "Relative effect (95% CI)", "Certainty", "Verdict", "Comments"):
+            t.add_column(col)
+        for o in c["outcomes"]:
+            p = o["pooled"]
+            eff = (f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f}–{p['ci_ub']:.2f})"
+                   + (f"\nI² {p['I2']:.0f}%" if p["k"] > 1 else "")) if p else "—"
+            comments = "\n".join(f"{g['domain']} {g['change']:+d}: {g['reason']}"
+                                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"])
+            t.add_row(escape(o["outcome"]), f"{p['k']} ({p['n'] or '?'})" if p else "0", eff,
+                      CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "), escape(comments))
+        console.print(t)
+    if c["moderators"]:
+        console.print("[bold]Moderators reported[/]")
+        for m in c["moderators"]:
+            console.print(f"  • {escape(m)}")
+    t = Table(title="Studies", show_lines=False)
+    for col in ("Study", "Design", "Blind", "Comparator", "n", "Direction", "RoB", "Source"):
+        t.add_column(col)
+    for s in c["studies"]:
+        who = f"{s['first_author'] or s['id']} {s['year'] or ''}".strip()
+        t.add_row(escape(who), s["design"].replace("_", " "), s["blinding"], s["comparator"],
+                  str(s["n"]) if s["n"] is not None else "?", s["direction"].replace("_", " "),
+                  s["risk_of_bias"]["overall"].replace("_", " "),
+                  escape(s["sources"][0]["label"]) if s["sources"] else "")
+    console.print(t)
