@@ -209,3 +209,24 @@ def load_evidence(extra_paths: Iterable[Path] = (), bundled: bool = True) -> Evi
     if problems:
         raise EvidenceError(problems)
     return base
+
+
+def unsourced_numbers(data: object, path: str = "", sourced: bool = False) -> list[str]:
+    """Paths of numbers in a raw evidence mapping with no `source`/`sources` at or above them.
+
+    The schema already demands sources where numbers usually sit; this walk is the guarantee
+    for any number anywhere, including fields added later.
+    """
+    out: list[str] = []
+    if isinstance(data, dict):
+        has = bool(data.get("source")) or bool(data.get("sources"))
+        for k, v in data.items():
+            if k in ("source", "sources", "schema_version", "year"):
+                continue  # the source block itself; the schema version; a citation's year
+            out += unsourced_numbers(v, f"{path}.{k}" if path else str(k), sourced or has)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += unsourced_numbers(v, f"{path}[{i}]", sourced)
+    elif isinstance(data, (int, float)) and not isinstance(data, bool) and not sourced:
+        out.append(path)
+    return out

@@ -1,0 +1,3 @@
+from offlabel.cli import main
+
+main()
