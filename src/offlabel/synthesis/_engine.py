@@ -1,0 +1,422 @@
+"""Vectorised intercept-only random-effects engine.
+
+One code path serves a single meta-analysis (one segment) and many independent ones (ragged
+segments of one flat array): every per-study quantity lives in a flat array and every per-study
+sum is a segment sum. There is no Python loop over analyses; the only loops are the iterations of
+the iterative estimators, run for all analyses at once (analyses that converged are frozen).
+
+The algebra follows metafor's ``rma.uni`` for an intercept-only model with ``P = W - w w'/sum(w)``
+written out as sums of powers of the weights, so no k x k matrix is ever formed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .errors import ConvergenceError, SynthesisError
+
+METHODS = ("FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB")
+ITERATIVE = ("REML", "ML", "EB", "PM")
+LOG2PI = np.log(2 * np.pi)
+
+
+@dataclass(frozen=True)
+class Control:
+    """Convergence control, metafor's names.
+
+    ``threshold``: Fisher scoring (REML/ML/EB) stops when tau^2 changes by less than this.
+    metafor's default is 1e-5; ours is tighter (1e-10) because callers want the exact
+    estimate. ``tol``: root-finding tolerance for PM and Q-profile bounds (``None`` = to machine
+    precision). ``tau2_max``: upper end of the PM search (``None`` = metafor's default
+    ``max(100, 10 * mad(yi)^2)``).
+    """
+
+    threshold: float = 1e-10
+    maxiter: int = 1000
+    tol: float | None = None
+    tau2_max: float | None = None
+    tau2_init: float | None = None
+    ll0check: bool = True
+
+
+METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=None)
+
+
+class Segments:
+    """Sums and broadcasts over the analyses (segments) of a flat array."""
+
+    def __init__(self, group: np.ndarray | None, n: int, n_groups: int | None = None):
+        self.n = n
+        if group is None:
+            self.kind, self.G = "one", 1
+            self.group = np.zeros(n, dtype=np.intp)
+            return
+        g = np.asarray(group, dtype=np.intp)
+        self.G = int(n_groups if n_groups is not None else (g.max() + 1 if n else 0))
+        self.group = g
+        counts = np.bincount(g, minlength=self.G)
+        # equal-sized contiguous segments (the common benchmark layout) reduce with reshape,
+        # which is faster than bincount and sums pairwise
+        if self.G and counts.min() == counts.max() and np.all(np.diff(g) >= 0):
+            self.kind, self.width = "rect", int(counts[0])
+        else:
+            self.kind = "ragged"
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "one":
+            return np.array([x.sum()])
+        if self.kind == "rect":
+            return x.reshape(self.G, self.width).sum(axis=1)
+        return np.bincount(self.group, weights=x, minlength=self.G)
+
+    def expand(self, a: np.ndarray) -> np.ndarray:
+        if self.kind == "one":
+            return a[0] if a.shape == (1,) else a
+        if self.kind == "rect":
+            return np.repeat(a, self.width)
+        return a[self.group]
+
+
+@dataclass(frozen=True)
+class Tau2Fit:
+    tau2: np.ndarray
+    se_tau2: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def _wsums(y, v, tau2, seg: Segments):
+    """Weights 1/(v + tau2) and the sums the intercept-only formulas need."""
+    w = 1.0 / (v + seg.expand(tau2))
+    s1 = seg.sum(w)
+    mu = seg.sum(w * y) / s1
+    r = y - seg.expand(mu)
+    return w, s1, mu, r
+
+
+def _trP_trPP(w, s1, seg):
+    s2 = seg.sum(w * w)
+    s3 = seg.sum(w * w * w)
+    trP = s1 - s2 / s1
+    trPP = s2 - 2.0 * s3 / s1 + (s2 / s1) ** 2
+    return s2, trP, trPP
+
+
+def q_gen(y, v, tau2, seg: Segments) -> np.ndarray:
+    """Generalised Q: sum w (y - mu_w)^2 with w = 1/(v + tau2)."""
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    return seg.sum(w * r * r)
+
+
+def _mad2(y, seg: Segments, k: np.ndarray) -> np.ndarray:
+    """(R's mad(yi))^2 per segment, for metafor's default tau2.max = max(100, 10 mad^2)."""
+    if seg.kind == "one":
+        med = np.median(y)
+        return np.array([(1.4826 * np.median(np.abs(y - med))) ** 2])
+    out = np.empty(seg.G)
+    order = np.argsort(seg.group, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(k.astype(int))])
+    ys = y[order]
+    for gi in range(seg.G):  # only used when PM hits its ceiling check; rare
+        s = ys[bounds[gi]:bounds[gi + 1]]
+        med = np.median(s)
+        out[gi] = (1.4826 * np.median(np.abs(s - med))) ** 2
+    return out
+
+
+def estimate_tau2(y, v, seg: Segments, method: str, control: Control = Control(),
+                  k: np.ndarray | None = None) -> Tau2Fit:
+    """tau^2 and its standard error for every segment, metafor's estimators (intercept only)."""
+    G = seg.G
+    if k is None:
+        k = seg.sum(np.ones_like(y))
+    zeros = np.zeros(G)
+    ones_i = np.zeros(G, dtype=int)
+    conv = np.ones(G, dtype=bool)
+    if method in ("FE", "EE"):
+        return Tau2Fit(zeros, np.full(G, np.nan), ones_i, conv)
+    single = k <= 1  # metafor fits k = 1 with tau2 = 0 whatever the method
+    km1 = np.where(single, 1.0, k - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method in ("DL", "HS"):
+            w0, s1, mu, r = _wsums(y, v, zeros, seg)
+            rss = seg.sum(w0 * r * r)
+            _, trP, trPP = _trP_trPP(w0, s1, seg)
+            if method == "DL":
+                raw = (rss - km1) / trP
+                t = np.maximum(raw, 0)
+                se = np.sqrt((2 * km1 + 4 * t * trP + 2 * t * t * trPP) / trP**2)
+            else:
+                raw = (rss - k) / s1
+                t = np.maximum(raw, 0)
+                se = np.sqrt((2 * km1 + 4 * t * trP + 2 * t * t * trPP) / s1**2)
+            tau2 = t
+        elif method == "HE":
+            tau2, se = _he(y, v, seg, k, km1)
+        elif method == "SJ":
+            ybar = seg.sum(y) / k
+            d = y - seg.expand(ybar)
+            t0 = seg.sum(d * d) / k
+            w, s1, mu, r = _wsums(y, v, t0, seg)
+            rss = seg.sum(w * r * r)
+            tau2 = np.maximum(t0 * rss / km1, 0)
+            s2, trP, trPP = _trP_trPP(w, s1, seg)
+            ww = w * w
+            trPVPV = seg.sum(ww * v * v) - 2 * seg.sum(ww * w * v * v) / s1 + (seg.sum(ww * v) / s1) ** 2
+            trPPV = seg.sum(v * ww) - 2 * seg.sum(v * ww * w) / s1 + s2 * seg.sum(v * ww) / s1**2
+            se = np.sqrt(t0**2 / km1**2 * (2 * trPVPV + 4 * tau2 * trPPV + 2 * tau2**2 * trPP))
+        elif method in ("REML", "ML", "EB"):
+            return _fisher(y, v, seg, method, control, k, km1, single)
+        elif method == "PM":
+            return _paule_mandel(y, v, seg, control, k, km1, single)
+        else:
+            raise SynthesisError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    tau2 = np.where(single, 0.0, tau2)
+    se = np.where(single, np.nan, se)
+    return Tau2Fit(tau2, se, ones_i, conv)
+
+
+def _he(y, v, seg, k, km1):
+    ybar = seg.sum(y) / k
+    d = y - seg.expand(ybar)
+    rss = seg.sum(d * d)
+    sv = seg.sum(v)
+    sv2 = seg.sum(v * v)
+    trPV = sv * (k - 1) / k
+    trPVPV = sv2 - 2 * sv2 / k + (sv / k) ** 2
+    raw = (rss - trPV) / km1
+    t = np.maximum(raw, 0)
+    se = np.sqrt((2 * trPVPV + 4 * t * trPV + 2 * t * t * km1) / km1**2)
+    return t, se
+
+
+def _reml_ll(y, v, tau2, seg, k, reml):
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    rss = seg.sum(w * r * r)
+    slog = seg.sum(np.log(v + seg.expand(tau2)))
+    if reml:
+        return -0.5 * (k - 1) * LOG2PI - 0.5 * slog - 0.5 * np.log(s1) - 0.5 * rss
+    return -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * rss
+
+
+def _fisher(y, v, seg, method, control, k, km1, single):
+    """Fisher scoring as in metafor: start at max(0, HE), halve steps that go below 0."""
+    G = seg.G
+    if control.tau2_init is not None:
+        tau2 = np.full(G, float(control.tau2_init))
+    else:
+        tau2, _ = _he(y, v, seg, k, km1)
+        tau2 = np.where(single, 0.0, np.maximum(tau2, 0.0))
+    active = ~single
+    iters = np.zeros(G, dtype=int)
+    it = 0
+    while active.any():
+        it += 1
+        w, s1, mu, r = _wsums(y, v, tau2, seg)
+        if method == "EB":
+            adj = (seg.sum(w * r * r) * k / km1 - k) / s1
+        else:
+            s2, trP, trPP = _trP_trPP(w, s1, seg)
+            ypy2 = seg.sum(w * w * r * r)
+            adj = (ypy2 - s1) / s2 if method == "ML" else (ypy2 - trP) / trPP
+        adj = np.where(np.isfinite(adj) & active, adj, 0.0)
+        # metafor halves the step until tau2 stays >= 0; at tau2 == 0 that ends in adj = -0
+        neg = tau2 + adj < 0
+        adj = np.where(neg & (tau2 <= 0), 0.0, adj)
+        neg = tau2 + adj < 0
+        while neg.any():
+            adj = np.where(neg, adj / 2, adj)
+            neg = tau2 + adj < 0
+        new = tau2 + adj
+        change = np.abs(new - tau2)
+        tau2 = np.where(active, new, tau2)
+        iters = np.where(active, it, iters)
+        active = active & (change > control.threshold)
+        if it > control.maxiter and active.any():
+            bad = int(np.flatnonzero(active)[0])
+            raise ConvergenceError(
+                f"{method} Fisher scoring did not converge in {control.maxiter} iterations"
+                f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
+    if method in ("ML", "REML") and control.ll0check:
+        # metafor's guard against a local maximum: compare with the fit at tau2 = 0
+        reml = method == "REML"
+        ll0 = _reml_ll(y, v, np.zeros(G), seg, k, reml)
+        ll1 = _reml_ll(y, v, tau2, seg, k, reml)
+        tol = control.tol if control.tol is not None else np.finfo(float).eps ** 0.25
+        stuck = (ll0 - ll1 > tol) & (tau2 > control.threshold)
+        tau2 = np.where(stuck, 0.0, tau2)
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    s2, trP, trPP = _trP_trPP(w, s1, seg)
+    if method == "ML":
+        se = np.sqrt(2 / s2)
+    elif method == "REML":
+        se = np.sqrt(2 / trPP)
+    else:
+        se = np.sqrt(2 * k * k / km1 / s1**2)
+    tau2 = np.maximum(tau2, 0.0)
+    return Tau2Fit(tau2, np.where(single, np.nan, se), iters, np.ones(G, dtype=bool))
+
+
+def solve_q(y, v, seg, target, lo, hi, tol=None, maxiter=200) -> np.ndarray:
+    """Root of Q(tau2) = target in [lo, hi] for every segment (Q is decreasing in tau2).
+
+    Newton steps from the left inside a shrinking bracket, bisection when Newton leaves it.
+    Callers make sure Q(lo) >= target >= Q(hi).
+    """
+    t = np.array(lo, dtype=float, copy=True)
+    lo = np.array(lo, dtype=float, copy=True)
+    hi = np.array(hi, dtype=float, copy=True)
+    active = np.ones(seg.G, dtype=bool)
+    for _ in range(maxiter):
+        w, s1, mu, r = _wsums(y, v, t, seg)
+        f = seg.sum(w * r * r) - target
+        fp = -seg.sum(w * w * r * r)
+        lo = np.where(active & (f > 0), t, lo)
+        hi = np.where(active & (f < 0), t, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(fp < 0, -f / fp, np.inf)
+        nt = t + step
+        bad = ~np.isfinite(nt) | (nt <= lo) | (nt >= hi)
+        nt = np.where(bad, 0.5 * (lo + hi), nt)
+        nt = np.where(f == 0, t, nt)
+        delta = np.abs(nt - t)
+        t = np.where(active, nt, t)
+        eps = tol if tol is not None else 4 * np.finfo(float).eps * np.maximum(np.abs(t), 1e-300)
+        active = active & (delta > eps) & ((hi - lo) > eps)
+        if not active.any():
+            break
+    return t
+
+
+def _paule_mandel(y, v, seg, control, k, km1, single):
+    G = seg.G
+    q0 = q_gen(y, v, np.zeros(G), seg)
+    pos = (q0 >= km1) & ~single
+    tau2 = np.zeros(G)
+    if pos.any():
+        if control.tau2_max is not None:
+            tmax = np.full(G, float(control.tau2_max))
+        else:
+            tmax = np.maximum(100.0, 10 * _mad2(y, seg, k))
+        qmax = q_gen(y, v, tmax, seg)
+        over = pos & (qmax > km1)
+        if over.any():
+            bad = int(np.flatnonzero(over)[0])
+            raise ConvergenceError(
+                f"PM: tau2 lies above the search limit tau2_max = {tmax[bad]:g}"
+                f" (analysis {bad + 1}); raise control.tau2_max or use method='DL'")
+        root = solve_q(y, v, seg, km1, np.zeros(G), tmax, control.tol)
+        tau2 = np.where(pos, root, 0.0)
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    se = np.sqrt(2 * k * k / km1 / s1**2)
+    return Tau2Fit(tau2, np.where(single, np.nan, se), np.ones(G, dtype=int), np.ones(G, dtype=bool))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per-segment results of an intercept-only fit, all arrays of shape (G,)."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    pi_lb: np.ndarray
+    pi_ub: np.ndarray
+    tau2: np.ndarray
+    se_tau2: np.ndarray
+    QE: np.ndarray
+    QEp: np.ndarray
+    I2: np.ndarray
+    H2: np.ndarray
+    vt: np.ndarray
+    k: np.ndarray
+    dfs: np.ndarray
+    weights: np.ndarray  # flat, percent within each segment
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def level_alpha(level: float) -> float:
+    lvl = level / 100 if level > 1 else level
+    if not 0 < lvl < 1:
+        raise SynthesisError(f"level must be in (0, 1) or (0, 100), got {level}")
+    return 1 - lvl
+
+
+def summarise(y, v, seg: Segments, method: str, test: str, level: float,
+              fit: Tau2Fit, k: np.ndarray) -> Summary:
+    alpha = level_alpha(level)
+    tau2 = fit.tau2
+    single = k <= 1
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    knha = (test == "knha") & ~single
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vb = 1 / s1
+        if test == "knha":
+            rss = seg.sum(w * r * r)
+            s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / np.where(single, 1, k - 1))
+            vb = np.where(knha, s2w * vb, vb)
+        se = np.sqrt(vb)
+        zval = mu / se
+        dfs = np.where(knha, k - 1, np.nan)
+        pz = 2 * stats.norm.sf(np.abs(zval))
+        crit_z = stats.norm.isf(alpha / 2)
+        if test == "knha":
+            pt_ = 2 * stats.t.sf(np.abs(zval), np.where(knha, k - 1, 1))
+            crit_t = stats.t.isf(alpha / 2, np.where(knha, k - 1, 1))
+            pval = np.where(knha, pt_, pz)
+            crit = np.where(knha, crit_t, crit_z)
+        else:
+            pval, crit = pz, np.full(seg.G, crit_z)
+        ci_lb, ci_ub = mu - crit * se, mu + crit * se
+        sp = np.sqrt(se**2 + tau2)
+        pi_lb, pi_ub = mu - crit * sp, mu + crit * sp
+        # heterogeneity always uses the fixed-effect weights 1/vi
+        w0, s10, mu0, r0 = _wsums(y, v, np.zeros(seg.G), seg)
+        QE = np.maximum(0.0, seg.sum(w0 * r0 * r0))
+        df = np.where(single, 1, k - 1)
+        QEp = np.where(single, 1.0, stats.chi2.sf(QE, df))
+        _, trP0, _ = _trP_trPP(w0, s10, seg)
+        vt = (k - 1) / trP0
+        if method in ("FE", "EE"):
+            I2 = np.maximum(0.0, 100 * (QE - (k - 1)) / QE)
+            I2 = np.where(QE == 0, 0.0, I2)  # metafor: 0/0 would be NaN, I^2 of identical studies is 0
+            H2 = QE / (k - 1)
+        else:
+            I2 = 100 * tau2 / (vt + tau2)
+            H2 = tau2 / vt + 1
+        QE = np.where(single, 0.0, QE)
+        I2 = np.where(single, 0.0, I2)
+        H2 = np.where(single, 1.0, H2)
+        vt = np.where(single, 0.0, vt)
+    weights = 100 * w / seg.expand(s1)
+    return Summary(mu, se, zval, pval, ci_lb, ci_ub, pi_lb, pi_ub, tau2, fit.se_tau2, QE, QEp,
+                   I2, H2, vt, k.astype(int), dfs, weights, fit.iterations, fit.converged)
+
+
+def fit_stats(y, v, tau2: float, method: str) -> dict[str, float]:
+    """metafor's fit.stats column for an intercept-only ML or REML fit."""
+    k = len(y)
+    w = 1 / (v + tau2)
+    s1 = w.sum()
+    mu = (w * y).sum() / s1
+    rss = (w * (y - mu) ** 2).sum()
+    slog = np.log(v + tau2).sum()
+    parms = 1 + (0 if method in ("FE", "EE") else 1)
+    if method == "REML":
+        ll = -0.5 * (k - 1) * LOG2PI + 0.5 * np.log(k) - 0.5 * slog - 0.5 * np.log(s1) - 0.5 * rss
+        dev = -2 * ll
+        n_eff = k - 1
+    else:
+        ll = -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * rss
+        dev = -2 * (ll - (-0.5 * np.log(2 * np.pi * v)).sum()) if k > 1 else 0.0
+        n_eff = k
+    m = max(n_eff, parms + 2)
+    return {"logLik": float(ll), "deviance": float(dev), "AIC": float(-2 * ll + 2 * parms),
+            "BIC": float(-2 * ll + parms * np.log(n_eff)),
+            "AICc": float(-2 * ll + 2 * parms * m / (m - parms - 1))}

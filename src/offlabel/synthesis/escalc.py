@@ -1,0 +1,311 @@
+"""Effect sizes and their sampling variances, following metafor's ``escalc``.
+
+Every function returns ``(yi, vi)`` as float ndarrays on the analysis scale (log for ratios,
+logit for PLO, Fisher z for ZCOR). Conventions copied from metafor 3.8 on purpose, because the
+point is that a reviewer can reproduce our numbers in R:
+
+* 2x2 tables (RR, OR, RD, PETO): ``add=1/2`` is added to all four cells of a table that has a
+  zero cell (``to="only0"``); double-zero tables are kept unless ``drop00=True``.
+* PR and PLO: ``add`` is added to ``xi`` and ``ni - xi`` when ``xi == 0`` or ``xi == ni``.
+* SMD is Hedges' g with the exact small-sample correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from scipy import special, stats
+
+from .errors import SynthesisError
+
+ArrayLike = float | Sequence[float] | np.ndarray
+NanPolicy = Literal["raise", "propagate"]
+
+TWO_BY_TWO = ("RR", "OR", "RD", "PETO")
+CONTINUOUS = ("MD", "SMD", "ROM")
+CORRELATION = ("COR", "ZCOR")
+PROPORTION = ("PR", "PLO", "PAS", "PFT")
+MEASURES = TWO_BY_TWO + CONTINUOUS + CORRELATION + PROPORTION
+# measures analysed on the log scale: a reported ratio is converted with log()
+RATIO_MEASURES = ("OR", "RR", "HR", "IRR", "ROM", "PETO")
+
+
+def _arr(x: ArrayLike | None, name: str) -> np.ndarray | None:
+    if x is None:
+        return None
+    a = np.atleast_1d(np.asarray(x, dtype=float))
+    if a.ndim != 1:
+        raise SynthesisError(f"{name} must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+def _label(i: int, slab: Sequence[str] | None) -> str:
+    return f"study {i + 1} ({slab[i]!r})" if slab is not None else f"study {i + 1}"
+
+
+def _same_length(slab: Sequence[str] | None, **cols: np.ndarray | None) -> int:
+    lens = {n: len(c) for n, c in cols.items() if c is not None}
+    if len(set(lens.values())) > 1:
+        detail = ", ".join(f"{n}={k}" for n, k in lens.items())
+        raise SynthesisError(f"inputs have different lengths: {detail}")
+    k = next(iter(lens.values()))
+    if slab is not None and len(slab) != k:
+        raise SynthesisError(f"slab has {len(slab)} labels for {k} studies")
+    return k
+
+
+def _check(cond: np.ndarray, msg: str, slab: Sequence[str] | None) -> None:
+    """Raise naming the first study where ``cond`` is True."""
+    bad = np.flatnonzero(cond)
+    if bad.size:
+        raise SynthesisError(f"{_label(int(bad[0]), slab)}: {msg}")
+
+
+def _missing(nan_policy: NanPolicy, slab, **cols: np.ndarray | None) -> np.ndarray:
+    """Rows with a missing input; with nan_policy='raise' the first one is an error."""
+    miss = np.zeros(len(next(c for c in cols.values() if c is not None)), dtype=bool)
+    for name, c in cols.items():
+        if c is None:
+            continue
+        m = ~np.isfinite(c)
+        if nan_policy == "raise":
+            _check(m, f"{name} is missing or not finite", slab)
+        miss |= m
+    return miss
+
+
+def escalc(
+    measure: str,
+    *,
+    ai: ArrayLike | None = None,
+    bi: ArrayLike | None = None,
+    ci: ArrayLike | None = None,
+    di: ArrayLike | None = None,
+    n1i: ArrayLike | None = None,
+    n2i: ArrayLike | None = None,
+    m1i: ArrayLike | None = None,
+    m2i: ArrayLike | None = None,
+    sd1i: ArrayLike | None = None,
+    sd2i: ArrayLike | None = None,
+    xi: ArrayLike | None = None,
+    ni: ArrayLike | None = None,
+    ri: ArrayLike | None = None,
+    add: float = 0.5,
+    to: Literal["only0", "all", "if0all", "none"] = "only0",
+    drop00: bool = False,
+    slab: Sequence[str] | None = None,
+    nan_policy: NanPolicy = "raise",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compute ``(yi, vi)`` like ``metafor::escalc(measure, ...)``.
+
+    ``nan_policy="propagate"`` gives NaN (metafor's NA) for rows with missing input instead of
+    raising; it is what a data frame with gaps needs.
+    """
+    measure = measure.upper()
+    if measure in TWO_BY_TWO:
+        return _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_policy)
+    if measure in CONTINUOUS:
+        return _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy)
+    if measure in CORRELATION:
+        return _escalc_cor(measure, ri, ni, slab, nan_policy)
+    if measure in PROPORTION:
+        return _escalc_prop(measure, xi, ni, add, to, slab, nan_policy)
+    raise SynthesisError(f"unknown effect size measure {measure!r}; known: {', '.join(MEASURES)}")
+
+
+def _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_policy):
+    ai, bi, ci, di = (_arr(x, n) for x, n in ((ai, "ai"), (bi, "bi"), (ci, "ci"), (di, "di")))
+    n1i, n2i = _arr(n1i, "n1i"), _arr(n2i, "n2i")
+    if ai is None or ci is None:
+        raise SynthesisError(f"measure {measure} needs ai and ci")
+    if bi is None:
+        if n1i is None:
+            raise SynthesisError(f"measure {measure} needs bi or n1i")
+        _same_length(slab, ai=ai, n1i=n1i)
+        _check(ai > n1i, "events ai greater than the group total n1i", slab)
+        bi = n1i - ai
+    if di is None:
+        if n2i is None:
+            raise SynthesisError(f"measure {measure} needs di or n2i")
+        _same_length(slab, ci=ci, n2i=n2i)
+        _check(ci > n2i, "events ci greater than the group total n2i", slab)
+        di = n2i - ci
+    k = _same_length(slab, ai=ai, bi=bi, ci=ci, di=di)
+    miss = _missing(nan_policy, slab, ai=ai, bi=bi, ci=ci, di=di)
+    with np.errstate(invalid="ignore"):
+        for name, c in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
+            _check(~miss & (c < 0), f"{name} is negative ({name} = {c[~miss & (c < 0)][:1]})", slab)
+    a, b, c_, d = (np.where(miss, np.nan, x).astype(float) for x in (ai, bi, ci, di))
+    if drop00:
+        both0 = ((a == 0) & (c_ == 0)) | ((b == 0) & (d == 0))
+        miss = miss | both0
+    a, b, c_, d = _add_2x2(a, b, c_, d, add, to, miss)
+    n1, n2 = a + b, c_ + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            yi = np.log(a * d / (b * c_))
+            vi = 1 / a + 1 / b + 1 / c_ + 1 / d
+        elif measure == "RR":
+            yi = np.log((a / n1) / (c_ / n2))
+            vi = 1 / a - 1 / n1 + 1 / c_ - 1 / n2
+        elif measure == "RD":
+            p1, p2 = a / n1, c_ / n2
+            yi = p1 - p2
+            vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+        else:  # PETO
+            n = n1 + n2
+            xt, yt = a + c_, b + d
+            oe = a - n1 * xt / n
+            v = xt * yt * (n1 / n) * (n2 / n) / (n - 1)
+            yi = oe / v
+            vi = 1 / v
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
+               f"{measure} is not estimable from this table (empty group?)", slab)
+    return yi, vi
+
+
+def _add_2x2(a, b, c, d, add, to, miss):
+    if to == "none" or add == 0:
+        return a, b, c, d
+    with np.errstate(invalid="ignore"):
+        zero = ((a == 0) | (b == 0) | (c == 0) | (d == 0)) & ~miss
+    if to == "all":
+        sel = ~miss
+    elif to == "only0":
+        sel = zero
+    elif to == "if0all":
+        sel = ~miss if zero.any() else zero
+    else:
+        raise SynthesisError(f"to must be 'only0', 'all', 'if0all' or 'none', got {to!r}")
+    bump = np.where(sel, add, 0.0)
+    return a + bump, b + bump, c + bump, d + bump
+
+
+def _finish(yi, vi, miss, k):
+    yi = np.where(miss, np.nan, yi).astype(float).reshape(k)
+    vi = np.where(miss, np.nan, vi).astype(float).reshape(k)
+    return yi, vi
+
+
+def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
+    cols = {n: _arr(x, n) for n, x in (("m1i", m1i), ("sd1i", sd1i), ("n1i", n1i),
+                                        ("m2i", m2i), ("sd2i", sd2i), ("n2i", n2i))}
+    absent = [n for n, c in cols.items() if c is None]
+    if absent:
+        raise SynthesisError(f"measure {measure} needs {', '.join(absent)}")
+    k = _same_length(slab, **cols)
+    miss = _missing(nan_policy, slab, **cols)
+    m1, s1, n1, m2, s2, n2 = (np.where(miss, np.nan, c) for c in cols.values())
+    with np.errstate(invalid="ignore"):
+        _check(~miss & ((n1 < 1) | (n2 < 1)), "group sizes must be >= 1", slab)
+        _check(~miss & ((s1 < 0) | (s2 < 0)), "standard deviations must be >= 0", slab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "MD":
+            yi = m1 - m2
+            vi = s1**2 / n1 + s2**2 / n2
+        elif measure == "ROM":
+            yi = np.log(m1 / m2)
+            vi = s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2)
+        else:  # SMD, Hedges' g
+            m = n1 + n2 - 2
+            sdp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / m)
+            j = np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
+            yi = j * (m1 - m2) / sdp
+            vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
+               f"{measure} is not estimable (zero SD, n or mean?)", slab)
+    return yi, vi
+
+
+def _escalc_cor(measure, ri, ni, slab, nan_policy):
+    r, n = _arr(ri, "ri"), _arr(ni, "ni")
+    if r is None or n is None:
+        raise SynthesisError(f"measure {measure} needs ri and ni")
+    k = _same_length(slab, ri=r, ni=n)
+    miss = _missing(nan_policy, slab, ri=r, ni=n)
+    with np.errstate(invalid="ignore"):
+        _check(~miss & (np.abs(r) > 1), "correlation ri outside [-1, 1]", slab)
+        _check(~miss & (n < (4 if measure == "ZCOR" else 2)),
+               f"sample size ni too small for {measure}", slab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "ZCOR":
+            yi, vi = np.arctanh(r), 1 / (n - 3)
+        else:
+            yi, vi = r.copy(), (1 - r**2) ** 2 / (n - 1)
+    return _finish(yi, vi, miss, k)
+
+
+def _escalc_prop(measure, xi, ni, add, to, slab, nan_policy):
+    x, n = _arr(xi, "xi"), _arr(ni, "ni")
+    if x is None or n is None:
+        raise SynthesisError(f"measure {measure} needs xi and ni")
+    k = _same_length(slab, xi=x, ni=n)
+    miss = _missing(nan_policy, slab, xi=x, ni=n)
+    with np.errstate(invalid="ignore"):
+        _check(~miss & (x > n), "events xi greater than the total ni", slab)
+        _check(~miss & ((x < 0) | (n <= 0)), "xi must be >= 0 and ni > 0", slab)
+    x, n = np.where(miss, np.nan, x), np.where(miss, np.nan, n)
+    if measure in ("PR", "PLO") and to != "none" and add != 0:
+        with np.errstate(invalid="ignore"):
+            edge = (x == 0) | (x == n)
+        if to == "all":
+            sel = ~miss
+        elif to == "if0all":
+            sel = ~miss if edge.any() else edge
+        else:
+            sel = edge
+        x = x + np.where(sel, add, 0.0)
+        n = n + np.where(sel, 2 * add, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        if measure == "PR":
+            yi, vi = p, p * (1 - p) / n
+        elif measure == "PLO":
+            yi, vi = np.log(p / (1 - p)), 1 / (n * p * (1 - p))
+        elif measure == "PAS":
+            yi, vi = np.arcsin(np.sqrt(p)), 1 / (4 * n)
+        else:  # PFT, Freeman-Tukey double arcsine
+            yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
+            vi = 1 / (4 * n + 2)
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
+               f"{measure} is not estimable here (proportion of 0 or 1?)", slab)
+    return yi, vi
+
+
+def from_ci(
+    measure: str,
+    estimate: ArrayLike,
+    ci_lb: ArrayLike,
+    ci_ub: ArrayLike,
+    level: float = 0.95,
+    slab: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A reported estimate with its confidence interval, as ``(yi, vi)``.
+
+    Ratios (OR, RR, HR, IRR, ROM) go to the log scale; differences (MD, SMD, RD, ...) stay as
+    they are. ``vi`` comes from the CI width (``se = width / (2 z)``); asymmetric intervals
+    (rounded reports) are averaged on the analysis scale. ``level`` is 0.95 or 95.
+    """
+    m = measure.upper()
+    est, lb, ub = (_arr(x, n) for x, n in ((estimate, "estimate"), (ci_lb, "ci_lb"), (ci_ub, "ci_ub")))
+    _same_length(slab, estimate=est, ci_lb=lb, ci_ub=ub)
+    _missing("raise", slab, estimate=est, ci_lb=lb, ci_ub=ub)
+    lvl = level / 100 if level > 1 else level
+    if not 0 < lvl < 1:
+        raise SynthesisError(f"level must be in (0, 1) or (0, 100), got {level}")
+    _check(~((lb <= est) & (est <= ub)), "estimate lies outside its confidence interval", slab)
+    _check(~(lb < ub), "confidence interval has zero width", slab)
+    if m in RATIO_MEASURES:
+        _check(lb <= 0, f"{m} confidence bounds must be > 0", slab)
+        est, lb, ub = np.log(est), np.log(lb), np.log(ub)
+    z = stats.norm.ppf(1 - (1 - lvl) / 2)
+    se = (ub - lb) / (2 * z)
+    return est.astype(float), se**2
