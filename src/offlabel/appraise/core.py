@@ -129,7 +129,52 @@ class ConditionAppraisal:
     moderators: list[str]
     latest_review: Study | None
     approvals: list[Approval]
+    published_pools: list[PublishedPool] = field(default_factory=list)
     example: bool = False
+
+
+@dataclass
+class PublishedPool:
+    """A pooled estimate as a systematic review published it (never re-pooled by us)."""
+
+    study: Study
+    outcome: str
+    kind: str
+    measure: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    favours: Direction
+    k: int | None
+    n: int | None
+    source_label: str
+
+    def text(self) -> str:
+        return f"{self.measure} {self.estimate:g} ({self.ci_lb:g} to {self.ci_ub:g})"
+
+
+def published_pools(studies: list[Study]) -> list[PublishedPool]:
+    from offlabel.model import ReportedEffect
+
+    out = []
+    for s in studies:
+        if s.design not in SYNTHESES:
+            continue
+        for o in s.outcomes:
+            e = o.effect
+            if not isinstance(e, ReportedEffect) or o.source is None:
+                continue
+            null = 1.0 if e.measure in RATIO_MEASURES else 0.0
+            if e.ci_lb > null or e.ci_ub < null:
+                sign = favours(e.measure, (e.estimate - null) or 0.0, bool(o.higher_is_better))
+                fav = Direction.favours_drug if sign > 0 else Direction.favours_control
+            else:
+                fav = Direction.no_difference
+            n = ((e.n_drug or 0) + (e.n_control or 0)) or None
+            out.append(PublishedPool(s, o.name, o.kind.value, e.measure, e.estimate, e.ci_lb,
+                                     e.ci_ub, fav, s.k_studies, n, o.source.label()))
+    out.sort(key=lambda p: (-(p.study.year or 0), p.study.id))
+    return out
 
 
 def _level(study: Study) -> str:
@@ -444,7 +489,8 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         direction_counts=direction_counts(studies),
         agreement=agreement_sentences(primary),
         moderators=moderator_signals(primary),
-        latest_review=review, approvals=approvals, example=example,
+        latest_review=review, approvals=approvals,
+        published_pools=published_pools(studies), example=example,
     )
 
 

@@ -129,6 +129,13 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
             "direction": rev.direction.value, "conclusion": rev.conclusion,
             "sources": [_src(x) for x in rev.sources],
         },
+        "published_pooled_estimates": [
+            {"review": pp.study.id, "label": pp.study.label, "year": pp.study.year,
+             "outcome": pp.outcome, "kind": pp.kind, "measure": pp.measure,
+             "estimate": pp.estimate, "ci_lb": pp.ci_lb, "ci_ub": pp.ci_ub,
+             "favours": pp.favours.value, "k_studies": pp.k, "n": pp.n, "source": pp.source_label}
+            for pp in ca.published_pools
+        ],
         "design_agreement": ca.agreement,
         "moderators": ca.moderators,
         "counts_by_level_and_direction": ca.direction_counts,

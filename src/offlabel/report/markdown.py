@@ -102,6 +102,15 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
+    if c.get("published_pooled_estimates"):
+        out.append("### Pooled estimates as published by systematic reviews\n")
+        out.append("| Review | Outcome | Estimate (95% CI) | Studies | Favours | Source |")
+        out.append("|---|---|---|---|---|---|")
+        for pp in c["published_pooled_estimates"]:
+            out.append(f"| {_md(pp['label'])} | {_md(pp['outcome'])} | {pp['measure']} {pp['estimate']:g} "
+                       f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {pp['k_studies'] or '?'} | "
+                       f"{pp['favours'].replace('_', ' ')} | {_md(pp['source'])} |")
+        out.append("")
     if c["moderators"]:
         out.append("### Moderators reported\n")
         out.extend(f"- {_md(m)}" for m in c["moderators"])

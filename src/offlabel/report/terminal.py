@@ -71,17 +71,28 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
     if brief:
         return
     if c["outcomes"]:
-        t = Table(title="Summary of findings (GRADE)", show_lines=True)
-        for col in ("Outcome", "Studies (n)", "Relative effect (95% CI)", "Certainty", "Verdict", "Comments"):
+        t = Table(title="Summary of findings (GRADE), pooled by offlabel", show_lines=False)
+        for col in ("#", "Outcome", "Studies (n)", "Relative effect (95% CI)", "I²", "Certainty", "Verdict"):
             t.add_column(col)
-        for o in c["outcomes"]:
+        for i, o in enumerate(c["outcomes"], 1):
             p = o["pooled"]
-            eff = (f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f}–{p['ci_ub']:.2f})"
-                   + (f"\nI² {p['I2']:.0f}%" if p["k"] > 1 else "")) if p else "—"
-            comments = "\n".join(f"{g['domain']} {g['change']:+d}: {g['reason']}"
-                                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"])
-            t.add_row(escape(o["outcome"]), f"{p['k']} ({p['n'] or '?'})" if p else "0", eff,
-                      CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "), escape(comments))
+            eff = f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f} to {p['ci_ub']:.2f})" if p else "—"
+            i2 = f"{p['I2']:.0f}%" if p and p["k"] > 1 else ""
+            t.add_row(str(i), escape(o["outcome"]), f"{p['k']} ({p['n'] or '?'})" if p else "0", eff,
+                      i2, CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "))
+        console.print(t)
+        for i, o in enumerate(c["outcomes"], 1):
+            for g in (o["grade"]["domains"] if o["grade"] else []):
+                if g["change"]:
+                    console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
+    if c.get("published_pooled_estimates"):
+        t = Table(title="Pooled estimates as published by systematic reviews", show_lines=False)
+        for col in ("Review", "Outcome", "Estimate (95% CI)", "Studies", "Favours", "Source"):
+            t.add_column(col)
+        for pp in c["published_pooled_estimates"]:
+            t.add_row(escape(pp["label"]), escape(pp["outcome"]),
+                      f"{pp['measure']} {pp['estimate']:g} ({pp['ci_lb']:g} to {pp['ci_ub']:g})",
+                      str(pp["k_studies"] or "?"), pp["favours"].replace("_", " "), escape(pp["source"]))
         console.print(t)
     if c["moderators"]:
         console.print("[bold]Moderators reported[/]")
