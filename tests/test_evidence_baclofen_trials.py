@@ -24,9 +24,18 @@ from offlabel.model import (
 
 NAME = "offlabel/data/evidence/baclofen-alcohol-trials.yaml"
 MODERATORS = {
-    "dose", "sex", "risk_of_bias", "liver_disease", "comorbid_psychiatric_disorder",
-    "comorbid_depression", "comorbid_anxiety", "psychotropic_comedication",
-    "detoxified_before", "abstinence_goal", "heavy_drinking_severity", "treatment_resistant",
+    "dose",
+    "sex",
+    "risk_of_bias",
+    "liver_disease",
+    "comorbid_psychiatric_disorder",
+    "comorbid_depression",
+    "comorbid_anxiety",
+    "psychotropic_comedication",
+    "detoxified_before",
+    "abstinence_goal",
+    "heavy_drinking_severity",
+    "treatment_resistant",
 }
 
 
@@ -58,7 +67,10 @@ def test_effect_signs_agree_with_the_stated_direction(studies):
     # A sign slip (e.g. a heavy-drinking SMD stored with the wrong sign) would invert a verdict.
     for s in studies:
         for o in s.outcomes:
-            if o.effect is None or o.direction not in (Direction.favours_drug, Direction.favours_control):
+            if o.effect is None or o.direction not in (
+                Direction.favours_drug,
+                Direction.favours_control,
+            ):
                 continue
             diff = _drug_minus_control(o.effect)
             assert diff is not None and diff != 0, f"{s.id}: {o.name}"
