@@ -1,0 +1,655 @@
+"""Study-design classifier: transparent rules, with the phrase or index term behind each field.
+
+Two modes:
+
+* with metadata (default): NLM publication types and MeSH decide the design, in the order NLM's
+  own indexing implies (syntheses, animal-only, RCT, controlled trial, case report, generic
+  trial, observational designs, review, non-study items); registry records use their
+  allocation/masking fields. The text rules fill in what the index does not say and decide
+  when the record has no usable indexing (in-process PubMed records, RIS/CSV exports).
+* text only (`text_only=True`): title and abstract only; publication types, MeSH and registry
+  fields are never read.
+
+Every decided field gets an entry in `Classification.evidence`, e.g.
+`{"design": 'PT "Randomized Controlled Trial"', "blinding": 'phrase "double-blind"'}`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from offlabel.model import Blinding, Classification, Comparator, Design, Record
+
+from . import cues
+from .direction import finding_direction
+
+
+@dataclass
+class _Text:
+    title: str
+    abstract: str
+    title_low: str = ""
+    abstract_low: str = ""
+    low: str = ""
+    sentences: list[str] = field(default_factory=list)  # lower-cased abstract sentences
+
+    @classmethod
+    def of(cls, record: Record) -> _Text:
+        t = cls(record.title or "", record.abstract or "")
+        t.title_low = t.title.lower()
+        t.abstract_low = t.abstract.lower()
+        t.low = f"{t.title_low} {t.abstract_low}"
+        t.sentences = [s.lower() for s in cues.SENTENCE.split(t.abstract)] if t.abstract else []
+        return t
+
+
+def _quote(m: re.Match[str]) -> str:
+    return f'phrase "{m.group(0)}"'
+
+
+def classify(record: Record, text_only: bool = False) -> Classification:
+    """Classify one record. `text_only` ignores publication types, MeSH and registry fields."""
+    t = _Text.of(record)
+    decided = None if text_only else _design_from_metadata(record)
+    if decided is None:
+        design, why = _design_from_text(t)
+    else:
+        design, why = decided
+    c = Classification(design=design, evidence={"design": why})
+    _randomised(c, t, record, text_only)
+    _blinding(c, t, record, text_only)
+    _comparator(c, t, record, text_only)
+    _species(c, t, record, text_only)
+    _sample_size(c, t, record, text_only)
+    if t.abstract:
+        direction, sentence = finding_direction(record.abstract, record.abstract_sections)
+        c.direction = direction
+        if sentence:
+            c.evidence["direction"] = f"best-effort, from: {sentence}"
+    return c
+
+
+# --- design from NLM metadata ---------------------------------------------------------
+
+_SR_PT = ("meta-analysis", "systematic review", "network meta-analysis")
+_RCT_PT = ("randomized controlled trial", "equivalence trial")
+_TRIAL_PT = (
+    "clinical trial",
+    "clinical trial, phase i",
+    "clinical trial, phase ii",
+    "clinical trial, phase iii",
+    "clinical trial, phase iv",
+    "pragmatic clinical trial",
+    "adaptive clinical trial",
+)
+_OBS_MESH = {
+    "cohort studies": Design.cohort,
+    "prospective studies": Design.cohort,
+    "retrospective studies": Design.cohort,
+    "longitudinal studies": Design.cohort,
+    "follow-up studies": Design.cohort,
+    "case-control studies": Design.case_control,
+    "cross-sectional studies": Design.cross_sectional,
+}
+_GUIDELINE_PT = (
+    "practice guideline",
+    "guideline",
+    "consensus development conference",
+    "consensus development conference, nih",
+)
+_NON_STUDY_PT = (
+    "letter",
+    "comment",
+    "editorial",
+    "news",
+    "newspaper article",
+    "biography",
+    "portrait",
+    "historical article",
+    "congress",
+    "congresses",
+    "lecture",
+    "lectures",
+    "published erratum",
+    "retraction of publication",
+    "retracted publication",
+    "interview",
+    "address",
+    "autobiography",
+    "expression of concern",
+    "introductory journal article",
+    "patient education handout",
+    "personal narrative",
+    "festschrift",
+    "bibliography",
+    "directory",
+    "dictionary",
+    "legislation",
+    "overall",
+    "webcast",
+    "video-audio media",
+    "preprint",
+) + _GUIDELINE_PT
+
+
+def _design_from_metadata(record: Record) -> tuple[Design, str] | None:
+    if record.source == "ctgov" and record.extra.get("study_type"):
+        return _design_from_registry(record)
+    pts = {p.lower(): p for p in record.publication_types}
+    mesh = {m.lower() for m in record.mesh}
+
+    def pt(names: tuple[str, ...]) -> str | None:
+        return next((pts[n] for n in names if n in pts), None)
+
+    if hit := pt(_SR_PT):
+        design = (
+            Design.meta_analysis if "meta-analysis" in hit.lower() else Design.systematic_review
+        )
+        return design, f'PT "{hit}"'
+    if "animals" in mesh and "humans" not in mesh:
+        return Design.animal, 'MeSH "Animals" without MeSH "Humans"'
+    if hit := pt(_RCT_PT):
+        return Design.rct, f'PT "{hit}"'
+    if hit := pt(("controlled clinical trial",)):
+        return Design.nonrandomized_controlled_trial, f'PT "{hit}" (no RCT PT)'
+    if hit := pt(("case reports",)):
+        return Design.case_report, f'PT "{hit}"'
+    if hit := pt(_TRIAL_PT):
+        return Design.open_label_trial, f'PT "{hit}" (generic trial tag: design detail unknown)'
+    if hit := pt(("observational study",)):
+        return Design.cohort, f'PT "{hit}"'
+    for term, design in _OBS_MESH.items():
+        if term in mesh:
+            return design, f'MeSH "{term.title()}"'
+    if hit := pt(("review", "scoping review")):
+        return Design.narrative_review, f'PT "{hit}" (no SR/MA PT)'
+    if hit := pt(_GUIDELINE_PT):
+        return Design.guideline, f'PT "{hit}"'
+    if hit := pt(_NON_STUDY_PT):
+        return Design.other, f'PT "{hit}" (not a study)'
+    return None  # e.g. "Journal Article" only: the index does not say, the text decides
+
+
+def _design_from_registry(record: Record) -> tuple[Design, str]:
+    x = record.extra
+    study_type = str(x.get("study_type") or "").upper()
+    allocation = str(x.get("allocation") or "").upper()
+    model = str(x.get("intervention_model") or "").upper()
+    if study_type == "OBSERVATIONAL":
+        obs = str(x.get("observational_model") or "").upper()
+        if obs == "CASE_CONTROL":
+            return Design.case_control, "registry observationalModel CASE_CONTROL"
+        return Design.cohort, f"registry studyType OBSERVATIONAL ({obs or 'model not given'})"
+    if allocation == "RANDOMIZED":
+        return Design.rct, "registry allocation RANDOMIZED"
+    if allocation == "NON_RANDOMIZED":
+        return Design.nonrandomized_controlled_trial, "registry allocation NON_RANDOMIZED"
+    if model == "SINGLE_GROUP" or allocation == "NA":
+        return Design.open_label_trial, f"registry {model or 'allocation NA'} (single group)"
+    return Design.open_label_trial, f"registry studyType {study_type} (allocation not given)"
+
+
+# --- design from title and abstract ---------------------------------------------------
+
+
+def _design_from_text(t: _Text) -> tuple[Design, str]:
+    """NLM's precedence, applied to phrases: first matching rule wins."""
+    if not t.low.strip():
+        return Design.other, "no title or abstract"
+    if r := _synthesis(t):
+        return r
+    if r := _animal_or_lab(t):
+        return r
+    if r := _rct(t):
+        return r
+    if r := _nrct(t):
+        return r
+    if r := _case(t):
+        return r
+    if r := _trial(t):
+        return r
+    if not t.abstract:
+        return _title_only(t)
+    if m := cues.NON_STUDY_TITLE.search(t.title_low):
+        return Design.other, f"title {_quote(m)} (not a study)"
+    if m := cues.REVIEW.search(t.title_low) or cues.REVIEW_STRONG.search(t.abstract_low):
+        if not cues.REVIEW_OF_CASES.search(t.low):
+            return Design.narrative_review, f"{_quote(m)} (no study design stated)"
+    if r := _observational(t):
+        return r
+    if m := cues.GUIDELINE.search(t.title_low):
+        return Design.guideline, f"title {_quote(m)}"
+    if m := cues.REVIEW.search(t.low):
+        return Design.narrative_review, f"{_quote(m)} (no study design stated)"
+    if m := cues.EMPIRICAL.search(t.abstract_low):
+        return (
+            Design.cohort,
+            f"reports data ({_quote(m)}) without a design phrase: assumed observational",
+        )
+    return Design.narrative_review, "abstract without data or design phrase: assumed narrative"
+
+
+def _synthesis(t: _Text) -> tuple[Design, str] | None:
+    m = cues.SR_TITLE.search(t.title_low)
+    if m is None:
+        m = cues.SR_METHODS.search(t.abstract_low)
+        if m is None:
+            return None
+        # a search strategy alone could be a review of a single topic; need review words too
+        if not re.search(r"systematic|meta-?analy|review|pooled", t.low):
+            return None
+    design = Design.meta_analysis if cues.META_WORDS.search(t.low) else Design.systematic_review
+    return design, _quote(m)
+
+
+def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
+    animals = cues.ANIMAL.findall(t.low)
+    humans = cues.HUMAN.findall(t.low)
+    weak = cues.ANIMAL_WEAK.findall(t.low)
+    if not animals and len(weak) >= 2 and not humans:
+        animals = weak
+    if animals:
+        # A human study mentions animal work in passing; an animal study rarely has patients.
+        if not humans or len(animals) >= 3 * len(humans):
+            return (
+                Design.animal,
+                f'phrase "{animals[0]}" ({len(animals)} animal terms, {len(humans)} human terms)',
+            )
+        return None
+    if t.abstract and not humans and "review" not in t.low:
+        m = cues.IN_VITRO.search(t.low)
+        if m:
+            return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
+    return None
+
+
+def _this_study_hits(t: _Text, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """Matches in the title or in abstract sentences about this study (not background)."""
+    hits = []
+    for text, check_context in ((t.title_low, False), *((s, True) for s in t.sentences)):
+        for m in pattern.finditer(text):
+            if cues.RCT_NEGATED.search(text, max(0, m.start() - 12), m.end() + 12):
+                continue
+            if (
+                check_context
+                and cues.NOT_THIS_STUDY.search(text)
+                and not cues.THIS_STUDY.search(text)
+            ):
+                continue
+            hits.append(m)
+    return hits
+
+
+def _rct(t: _Text) -> tuple[Design, str] | None:
+    if (
+        "random" not in t.low
+        and "blind" not in t.low
+        and "placebo" not in t.low
+        and "mask" not in t.low
+    ):
+        return None
+    hits = _this_study_hits(t, cues.RCT)
+    if not hits:
+        return None
+    return Design.rct, _quote(hits[0])
+
+
+def _nrct(t: _Text) -> tuple[Design, str] | None:
+    hits = _this_study_hits(t, cues.NRCT)
+    if not hits:
+        return None
+    return Design.nonrandomized_controlled_trial, _quote(hits[0])
+
+
+def _case(t: _Text) -> tuple[Design, str] | None:
+    m = cues.CASE_TITLE.search(t.title_low)
+    where = "title "
+    if m is None:
+        m = cues.CASE_TEXT.search(t.abstract_low)
+        where = ""
+        if m is None:
+            return None
+        # a patient described in passing inside a larger study is not a case report
+        if _LARGER_STUDY.search(t.abstract_low) and not _STRONG_CASE.search(t.low):
+            return None
+    series = cues.CASE_SERIES_N.search(t.low)
+    if series:
+        return Design.case_series, f"{where}{_quote(m)}; {_quote(series)}"
+    return Design.case_report, f"{where}{_quote(m)}"
+
+
+_LARGER_STUDY = re.compile(
+    r"\b(?:\d{2,}|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w* "
+    r"(?:[\w-]+ ){0,2}(?:patients|cases|subjects|participants|children|women|men|adults|"
+    r"individuals|persons)\b"
+)
+_STRONG_CASE = re.compile(
+    r"case report|case presentation|we (?:here |herein )?(?:report|describe|present)|"
+    r"\b(?:a|an) \d+[- ](?:year|month)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b"
+)
+
+
+def _trial(t: _Text) -> tuple[Design, str] | None:
+    hits = _this_study_hits(t, cues.TRIAL)
+    if not hits:
+        return None
+    return Design.open_label_trial, f"{_quote(hits[0])} (trial, no randomisation stated)"
+
+
+def _observational(t: _Text) -> tuple[Design, str] | None:
+    if m := cues.CASE_CONTROL.search(t.low):
+        return Design.case_control, _quote(m)
+    cohort = cues.COHORT.search(t.low)
+    cross = cues.CROSS_SECTIONAL.search(t.low)
+    if cross and (cohort is None or cross.start() < cohort.start()):
+        return Design.cross_sectional, _quote(cross)
+    if cohort:
+        return Design.cohort, _quote(cohort)
+    weak = cues.OBSERVATIONAL_WEAK.search(t.abstract_low)
+    data = cues.EMPIRICAL.search(t.abstract_low)
+    if weak and data:
+        return Design.cohort, f"{_quote(weak)} with data ({_quote(data)})"
+    return None
+
+
+def _title_only(t: _Text) -> tuple[Design, str]:
+    """No abstract: letters, comments and editorials mostly, some reviews (MEDLINE practice)."""
+    if m := cues.NON_STUDY_TITLE.search(t.title_low):
+        return Design.other, f"title {_quote(m)}, no abstract (not a study)"
+    if m := cues.GUIDELINE.search(t.title_low):
+        return Design.guideline, f"title {_quote(m)}"
+    if m := cues.REVIEW.search(t.title_low):
+        return Design.narrative_review, f"title {_quote(m)}, no abstract"
+    if m := cues.CASE_TITLE_ONLY.search(t.title_low):
+        return Design.case_report, f"title {_quote(m)}, no abstract (case-report wording)"
+    return Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
+
+
+# --- the other fields -----------------------------------------------------------------
+
+_DOUBLE = re.compile(r"\b(?:double|triple|quadruple)[- ](?:blind|mask)\w*|\bdouble-dummy\b")
+_SINGLE = re.compile(
+    r"\bsingle[- ](?:blind|mask)\w*|\b(?:assessor|observer|evaluator|rater|investigator|"
+    r"outcome[- ]assessor)s?[- ](?:blind|mask)\w*|\bblinded (?:assessor|evaluator|rater|"
+    r"observer|outcome)s?"
+)
+_OPEN = re.compile(r"\bopen[- ]label\w*|\bunblinded\b|\bnon-?blinded\b|\bopen (?:trial|study)\b")
+_PLACEBO = re.compile(r"\bplacebo\w*|\bsham\b|\bdummy\b")
+_USUAL = re.compile(
+    r"\busual care\b|\bstandard (?:of )?care\b|\btreatment as usual\b|\bwait(?:ing)?[- ]list\b|"
+    r"\bno[- ](?:treatment|intervention)\b"
+)
+_ACTIVE = re.compile(
+    r"\b(?:versus|vs\.?|compared (?:with|to)|or)\b[^.]{0,60}\b(?:mg|therapy|treatment|"
+    r"group|arm)\b|\bhead-to-head\b|\bactive (?:comparator|control)\b"
+)
+_HUMAN_CUE = re.compile(
+    r"\b(?:patients?|participants?|volunteers?|wom[ae]n|children|infants?|"
+    r"\d+-year-old|persons?|people|adults)\b"
+)
+
+
+def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if c.design is Design.rct:
+        c.randomised = True
+        c.evidence["randomised"] = c.evidence["design"]
+    elif c.design in (
+        Design.nonrandomized_controlled_trial,
+        Design.open_label_trial,
+        Design.cohort,
+        Design.case_control,
+        Design.cross_sectional,
+        Design.case_report,
+        Design.case_series,
+    ):
+        negated = cues.RCT_NEGATED.search(t.low)
+        if negated or c.design is not Design.open_label_trial:
+            c.randomised = False
+            c.evidence["randomised"] = (
+                _quote(negated) if negated else f"design {c.design.value} is not randomised"
+            )
+
+
+def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if not text_only:
+        masking = str(record.extra.get("masking") or "").upper()
+        if masking:
+            c.blinding = {"NONE": Blinding.none, "SINGLE": Blinding.single}.get(
+                masking, Blinding.double
+            )
+            c.evidence["blinding"] = f"registry masking {masking}"
+            return
+        mesh = {m.lower() for m in record.mesh}
+        if "double-blind method" in mesh:
+            c.blinding, c.evidence["blinding"] = Blinding.double, 'MeSH "Double-Blind Method"'
+            return
+        if "single-blind method" in mesh:
+            c.blinding, c.evidence["blinding"] = Blinding.single, 'MeSH "Single-Blind Method"'
+            return
+    for pattern, value in (
+        (_DOUBLE, Blinding.double),
+        (_SINGLE, Blinding.single),
+        (_OPEN, Blinding.none),
+    ):
+        if m := pattern.search(t.low):
+            c.blinding, c.evidence["blinding"] = value, _quote(m)
+            return
+    if c.design in (
+        Design.case_report,
+        Design.case_series,
+        Design.cohort,
+        Design.cross_sectional,
+        Design.case_control,
+    ):
+        c.blinding = Blinding.none
+        c.evidence["blinding"] = f"design {c.design.value} (observational: no blinding)"
+
+
+def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if not text_only:
+        types = {
+            str(a.get("type") or "").upper()
+            for a in record.extra.get("arms") or []
+            if isinstance(a, dict)
+        }
+        for arm, value in (
+            ("PLACEBO_COMPARATOR", Comparator.placebo),
+            ("SHAM_COMPARATOR", Comparator.placebo),
+            ("ACTIVE_COMPARATOR", Comparator.active),
+            ("NO_INTERVENTION", Comparator.usual_care),
+        ):
+            if arm in types:
+                c.comparator, c.evidence["comparator"] = value, f"registry arm type {arm}"
+                return
+        if "placebos" in {m.lower() for m in record.mesh}:
+            c.comparator, c.evidence["comparator"] = Comparator.placebo, 'MeSH "Placebos"'
+            return
+    if c.design in (Design.case_report, Design.case_series, Design.open_label_trial):
+        if not _PLACEBO.search(t.low):
+            c.comparator = Comparator.none
+            c.evidence["comparator"] = f"design {c.design.value} (single arm)"
+            return
+    if c.design not in (Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial):
+        return
+    for pattern, value in (
+        (_PLACEBO, Comparator.placebo),
+        (_USUAL, Comparator.usual_care),
+        (_ACTIVE, Comparator.active),
+    ):
+        if m := pattern.search(t.low):
+            c.comparator, c.evidence["comparator"] = value, _quote(m)
+            return
+
+
+_SPECIES_MESH = {
+    "rats": "rat",
+    "mice": "mouse",
+    "dogs": "dog",
+    "cats": "cat",
+    "swine": "pig",
+    "rabbits": "rabbit",
+    "sheep": "sheep",
+    "cattle": "cattle",
+    "horses": "horse",
+    "macaca mulatta": "rhesus macaque",
+    "macaca": "macaque",
+    "haplorhini": "primate",
+    "cricetinae": "hamster",
+    "guinea pigs": "guinea pig",
+    "zebrafish": "zebrafish",
+    "chickens": "chicken",
+    "drosophila": "drosophila",
+}
+_SPECIES_WORD = {
+    "rat": "rat",
+    "rats": "rat",
+    "wistar": "rat",
+    "sprague": "rat",
+    "mice": "mouse",
+    "mouse": "mouse",
+    "murine": "mouse",
+    "c57bl": "mouse",
+    "balb": "mouse",
+    "dog": "dog",
+    "dogs": "dog",
+    "canine": "dog",
+    "cats": "cat",
+    "feline": "cat",
+    "pig": "pig",
+    "pigs": "pig",
+    "piglet": "pig",
+    "piglets": "pig",
+    "swine": "pig",
+    "porcine": "pig",
+    "rabbit": "rabbit",
+    "rabbits": "rabbit",
+    "sheep": "sheep",
+    "ovine": "sheep",
+    "lambs": "sheep",
+    "ewes": "sheep",
+    "cattle": "cattle",
+    "cows": "cattle",
+    "calves": "cattle",
+    "bovine": "cattle",
+    "horse": "horse",
+    "horses": "horse",
+    "equine": "horse",
+    "monkey": "monkey",
+    "monkeys": "monkey",
+    "macaque": "macaque",
+    "macaques": "macaque",
+    "baboons": "baboon",
+    "hamster": "hamster",
+    "hamsters": "hamster",
+    "zebrafish": "zebrafish",
+    "chicken": "chicken",
+    "chickens": "chicken",
+    "chicks": "chicken",
+}
+
+
+def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if c.design is Design.in_vitro:
+        c.species, c.evidence["species"] = None, "in vitro"
+        return
+    if c.design is Design.animal:
+        if not text_only:
+            for m in record.mesh:
+                if (s := _SPECIES_MESH.get(m.lower())) is not None:
+                    c.species, c.evidence["species"] = s, f'MeSH "{m}"'
+                    return
+        for word in cues.ANIMAL.findall(t.low):
+            if word in _SPECIES_WORD:
+                c.species, c.evidence["species"] = _SPECIES_WORD[word], f'phrase "{word}"'
+                return
+        c.species, c.evidence["species"] = "animal", c.evidence["design"]
+        return
+    if not text_only and "humans" in {m.lower() for m in record.mesh}:
+        c.species, c.evidence["species"] = "human", 'MeSH "Humans"'
+    elif m := _HUMAN_CUE.search(t.low):
+        c.species, c.evidence["species"] = "human", _quote(m)
+
+
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_NUM = (
+    r"(\d[\d,]*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen)"
+)
+_WHO = (
+    r"(?:patients|participants|subjects|volunteers|women|men|children|adults|infants|"
+    r"individuals|persons|people|adolescents|neonates|smokers|outpatients|inpatients|"
+    r"cases|pregnancies|mothers|couples|families|eyes|rats|mice|animals|dogs|pigs|rabbits)"
+)
+_N_PATTERNS = [
+    re.compile(r"\ba total of " + _NUM + r"\b"),
+    re.compile(
+        r"\b" + _NUM + r" (?:\w+[- ]){0,4}?" + _WHO + r"\b[^.]{0,40}?\b(?:were|was) "
+        r"(?:randomi[sz]ed|randomly|enrolled|included|recruited|studied|treated|"
+        r"assigned|allocated|evaluated|followed|analy[sz]ed|entered)"
+    ),
+    re.compile(
+        r"\b(?:randomi[sz]ed|enrolled|included|recruited|studied) " + _NUM + r" "
+        r"(?:\w+[- ]){0,3}?" + _WHO + r"\b"
+    ),
+    re.compile(r"\bn\s?=\s?(\d[\d,]*)"),
+    re.compile(r"\b" + _NUM + r" (?:\w+[- ]){0,3}?" + _WHO + r"\b"),
+]
+
+
+def _to_int(token: str) -> int | None:
+    token = token.replace(",", "")
+    if token.isdigit():
+        return int(token)
+    if token in _NUMBER_WORDS:
+        return _NUMBER_WORDS[token]
+    head, _, tail = token.partition("-")
+    if head in _TENS:
+        return _TENS[head] + (_NUMBER_WORDS.get(tail, 0) if tail else 0)
+    return None
+
+
+def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if not text_only and isinstance(record.extra.get("enrollment"), int):
+        c.n, c.evidence["n"] = int(record.extra["enrollment"]), "registry enrollment count"
+        return
+    if c.design is Design.case_report:
+        c.n, c.evidence["n"] = 1, "case report"
+        return
+    if (
+        c.design
+        in (
+            Design.systematic_review,
+            Design.meta_analysis,
+            Design.narrative_review,
+            Design.guideline,
+            Design.other,
+        )
+        or not t.abstract
+    ):
+        return
+    for pattern in _N_PATTERNS:
+        for m in pattern.finditer(t.abstract_low):
+            n = _to_int(m.group(1))
+            # years, doses and ages look like counts; a count has no unit after it
+            if n is None or n == 0 or 1900 <= n <= 2100 and "," not in m.group(1):
+                continue
+            c.n, c.evidence["n"] = n, _quote(m)
+            return
