@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from offlabel.model import DrugProfile, EvidenceFile, Study
 
 BUNDLED_PACKAGE = "offlabel.data.evidence"
+# libyaml's C loader when PyYAML was built with it: parsing the bundled files is most of `ask`.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class EvidenceError(Exception):
@@ -93,8 +95,7 @@ def _describe(loc: tuple, data: object) -> tuple[str, str]:
 def check_text(text: str, filename: str) -> tuple[EvidenceFile | None, list[str]]:
     """Validate one file's text. Returns the parsed file (or None) and the problem lines."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_FAST_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1
@@ -105,6 +106,8 @@ def check_text(text: str, filename: str) -> tuple[EvidenceFile | None, list[str]
     try:
         parsed = EvidenceFile.model_validate(data)
     except ValidationError as exc:
+        # Composing the node tree is slow; only pay for it to put line numbers on problems.
+        root = yaml.compose(text, Loader=_FAST_LOADER)
         problems = []
         for err in exc.errors():
             node = _node_at(root, err["loc"])
@@ -121,6 +124,7 @@ def check_text(text: str, filename: str) -> tuple[EvidenceFile | None, list[str]
     seen: dict[str, int] = {}
     for i, study in enumerate(parsed.studies):
         if study.id in seen:
+            root = yaml.compose(text, Loader=_FAST_LOADER)
             node = _node_at(root, ("studies", i, "id"))
             line = node.start_mark.line + 1 if node else 1
             problems.append(

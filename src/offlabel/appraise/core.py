@@ -194,9 +194,11 @@ def pool(effects: list[StudyEffect], method: str = "DL") -> Pooled | None:
     if len(effects) == 1:
         se = math.sqrt(vi[0])
         z = yi[0] / se
-        from scipy.stats import norm
+        from statistics import NormalDist
 
-        est, lb, ub, pv = yi[0], yi[0] - 1.959964 * se, yi[0] + 1.959964 * se, 2 * norm.sf(abs(z))
+        zc = NormalDist().inv_cdf(0.975)
+        est, lb, ub = yi[0], yi[0] - zc * se, yi[0] + zc * se
+        pv = 2 * (1 - NormalDist().cdf(abs(z)))
         tau2 = I2 = QE = 0.0
         QEp = 1.0
         pi = (None, None)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
-from scipy import stats
+from statistics import NormalDist
 
 LEVELS = ("very_low", "low", "moderate", "high")
 
@@ -122,7 +121,7 @@ def optimal_information_size(control_risk: float, rrr: float = RRR_FOR_OIS) -> i
     """Total participants for a two-arm trial to detect `rrr` at alpha 0.05, power 0.8."""
     p1 = min(max(control_risk, 1e-6), 1 - 1e-6)
     p2 = p1 * (1 - rrr)
-    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.80)
+    z = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.80)
     per_arm = z**2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2
     return int(math.ceil(2 * per_arm))
 
