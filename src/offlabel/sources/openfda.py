@@ -1,0 +1,160 @@
+"""openFDA drug label and Drugs@FDA: a drug's brand names, labelled uses, forms and approvals.
+
+The label is where "approved use" comes from (indications_and_usage is free text: openFDA
+has no coded indication) and where brand names for the literature query come from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from offlabel.sources.http import MalformedResponse, Service, make_service, parse_json
+
+# 240 requests/minute with or without a key.
+RATE = 4.0
+LABEL_LIMIT = 25
+
+
+def openfda_service(*, api_key: str | None = None, **kwargs: Any) -> Service:
+    api_key = api_key if api_key is not None else os.environ.get("OPENFDA_API_KEY") or None
+    params = {"api_key": api_key} if api_key else {}
+    return make_service("openfda", rate=RATE * 0.95, params=params, **kwargs)
+
+
+def _results(response: httpx.Response) -> list[dict[str, Any]]:
+    body = parse_json(response)
+    if response.status_code == 404:
+        # openFDA answers "no hits" with 404 NOT_FOUND: an empty result, not a failure.
+        code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
+        if code == "NOT_FOUND":
+            return []
+        raise MalformedResponse(f"HTTP 404 without NOT_FOUND error: {str(body)[:120]}")
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise MalformedResponse("expected an object with a 'results' list")
+    return [r for r in body["results"] if isinstance(r, dict)]
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', " ").strip() + '"'
+
+
+def search_labels(svc: Service, drug: str, *, limit: int = LABEL_LIMIT) -> list[dict[str, Any]]:
+    q = _quote(drug)
+    search = f"openfda.generic_name:{q} OR openfda.brand_name:{q} OR openfda.substance_name:{q}"
+    params = {"search": search, "limit": str(limit), "sort": "effective_time:desc"}
+    return svc.get("drug/label.json", params, _results, accept_status=frozenset({404}))
+
+
+def search_drugsfda(svc: Service, drug: str, *, limit: int = 25) -> list[dict[str, Any]]:
+    q = _quote(drug)
+    search = f"openfda.generic_name:{q} OR openfda.brand_name:{q} OR products.brand_name:{q}"
+    params = {"search": search, "limit": str(limit)}
+    return svc.get("drug/drugsfda.json", params, _results, accept_status=frozenset({404}))
+
+
+@dataclass
+class Approval:
+    application: str
+    sponsor: str | None
+    brand_names: list[str]
+    dosage_forms: list[str]
+    routes: list[str]
+    marketing_status: list[str]
+    approved: str | None  # date of the original approval, YYYYMMDD
+
+
+@dataclass
+class DrugFacts:
+    """The drug profile as openFDA has it."""
+
+    name: str
+    brand_names: list[str] = field(default_factory=list)
+    generic_names: list[str] = field(default_factory=list)
+    indications: list[str] = field(default_factory=list)
+    dosage_forms: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)
+    boxed_warnings: list[str] = field(default_factory=list)
+    label_set_ids: list[str] = field(default_factory=list)
+    latest_label: str | None = None  # effective_time of the newest label, YYYYMMDD
+    approvals: list[Approval] = field(default_factory=list)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _add(out: list[str], values: list[str], *, title: bool = False) -> None:
+    seen = {v.lower() for v in out}
+    for v in values:
+        v = " ".join(v.split())
+        if title and v.isupper():
+            v = v.title()
+        if v and v.lower() not in seen:
+            seen.add(v.lower())
+            out.append(v)
+
+
+def drug_facts(drug: str, labels: list[dict[str, Any]], apps: list[dict[str, Any]]) -> DrugFacts:
+    facts = DrugFacts(name=drug)
+    for label in labels:
+        of = label.get("openfda") or {}
+        _add(facts.brand_names, _texts(of.get("brand_name")), title=True)
+        _add(facts.generic_names, _texts(of.get("generic_name")), title=True)
+        _add(facts.routes, _texts(of.get("route")), title=True)
+        _add(facts.indications, _texts(label.get("indications_and_usage")))
+        _add(facts.boxed_warnings, _texts(label.get("boxed_warning")))
+        _add(facts.dosage_forms, _texts(label.get("dosage_forms_and_strengths")))
+        if isinstance(label.get("set_id"), str):
+            _add(facts.label_set_ids, [label["set_id"]])
+        when = label.get("effective_time")
+        if isinstance(when, str) and (facts.latest_label is None or when > facts.latest_label):
+            facts.latest_label = when
+    for app in apps:
+        products = [p for p in app.get("products") or [] if isinstance(p, dict)]
+        brands: list[str] = []
+        forms: list[str] = []
+        routes: list[str] = []
+        status: list[str] = []
+        for p in products:
+            _add(brands, _texts(p.get("brand_name")), title=True)
+            _add(forms, _texts(p.get("dosage_form")), title=True)
+            _add(routes, _texts(p.get("route")), title=True)
+            _add(status, _texts(p.get("marketing_status")))
+        original = [
+            s.get("submission_status_date")
+            for s in app.get("submissions") or []
+            if isinstance(s, dict)
+            and s.get("submission_type") == "ORIG"
+            and s.get("submission_status") == "AP"
+        ]
+        facts.approvals.append(
+            Approval(
+                application=str(app.get("application_number", "")),
+                sponsor=app.get("sponsor_name"),
+                brand_names=brands,
+                dosage_forms=forms,
+                routes=routes,
+                marketing_status=status,
+                approved=min((d for d in original if d), default=None),
+            )
+        )
+        _add(facts.brand_names, brands)
+    # A generic product's "brand" is the drug's own name; it is not a synonym worth searching.
+    facts.brand_names = [
+        b
+        for b in facts.brand_names
+        if b.lower() != drug.lower() and b.lower() not in {g.lower() for g in facts.generic_names}
+    ]
+    return facts
+
+
+def fetch_drug_facts(svc: Service, drug: str) -> DrugFacts:
+    return drug_facts(drug, search_labels(svc, drug), search_drugsfda(svc, drug))
