@@ -50,7 +50,7 @@ ANIMAL = re.compile(
 )
 HUMAN = re.compile(
     r"\b(?:patients?|participants?|volunteers?|wom[ae]n|(?<!\w-)m[ae]n|boys?|girls?|children|"
-    r"child|infants?|neonates?|newborns?|adolescents?|persons?|people|individuals|humans?|"
+    r"child|infants?|neonates?|newborns?|adolescents?|persons?|people|individuals|humans|"
     r"physicians|nurses|students|residents|respondents|clinicians|outpatients|inpatients|"
     r"pregnan\w+|\d+-year-old|years? old|aged \d+|clinic|hospitali[sz]ed|hospital)\b"
 )
@@ -71,6 +71,8 @@ RCT = _rx(
     r"\brandomi[sz]ed\w*\b",
     r"\b(?:double|single|triple)[- ](?:blind|mask)\w*",
     r"\bplacebo\b",
+    # allocation worded as selection: "two groups of patients selected randomly"
+    r"\bgroups? of (?:[\w-]+ ){0,2}(?:selected|chosen) (?:at )?random(?:ly)?\b",
 )
 RCT_NEGATED = _rx(
     r"\bnon-?randomi[sz]\w*",
@@ -124,7 +126,8 @@ CASE_TITLE = _rx(
     r"\bin an? (?:\d+-year-old|\w+-year-old|young|elderly|old|adult|pediatric|paediatric|"
     r"pregnant|male|female|premature|preterm)?\s?(?:patient|man|woman|child|boy|girl|infant|"
     r"newborn|neonate|adolescent|athlete|family)\b",
-    r"\b(?:a|an) (?:\w+ ){0,2}(?:patient|man|woman|child|boy|girl|infant|newborn) (?:with|who)\b",
+    r"\b(?:a|an) (?:[\w-]+ ){0,2}(?:patient|man|woman|child|boy|girl|infant|newborn) (?:with|who)\b",
+    r"^(?:a|an) \d+[- ](?:year|month|week|day)s?[- ]old\b",
     r"\bcase (?:study|presentation)\b",
     r"\b" + _SMALL + r" (?:\w+ )?(?:cases|patients|siblings|brothers|sisters)\b",
     r"\bunusual (?:case|presentation|cause)\b",
@@ -266,11 +269,13 @@ NON_STUDY_TITLE = _rx(
 CASE_TITLE_ONLY = _rx(
     r"\b(?:presenting|presented|manifesting|manifested|presentation) (?:as|with)\b",
     r"\bmimick?ing\b|\bmasquerading\b|\bsimulating\b",
-    r"\b(?:secondary to|due to|caused by|induced by|after|following|complicating|complicated "
-    r"(?:by|with)|during|associated with)\b",
+    r"\b(?:secondary to|due to|caused by|induced by|(?<!-)after|following|complicating|complicated "
+    r"(?:by|with)|associated with)\b",
+    r"\b(?:as a|a rare|an unusual|a late) (?:[\w-]+ )?(?:complication|manifestation|cause|presentation)\b",
+    r"\bpost-\w+",
     r"\w-(?:induced|associated|related)\b",
     r"\bimages? (?:of the|in)\b|\bclinical (?:cases?|picture|challenge|quiz|vignette)\b|\bquiz\b",
-    r"\b(?:atypical|unusual|rare|fatal|giant|massive|spontaneous|primary|isolated|bilateral|"
+    r"\b(?:atypical|unusual|rare|giant|massive|spontaneous|isolated|bilateral|"
     r"recurrent|iatrogenic|accidental|congenital)\b",
     r"\bin (?:siblings|twins|a family|an? \w+)\b",
     r"\bwith (?:[\w-]+ ){0,2}(?:therapy|treatment)\b",

@@ -171,7 +171,7 @@ def _design_from_metadata(record: Record) -> tuple[Design, str] | None:
     return None  # e.g. "Journal Article" only: the index does not say, the text decides
 
 
-def _design_from_registry(record: Record) -> tuple[Design, str]:
+def _design_from_registry(record: Record) -> tuple[Design, str] | None:
     x = record.extra
     study_type = str(x.get("study_type") or "").upper()
     allocation = str(x.get("allocation") or "").upper()
@@ -187,7 +187,7 @@ def _design_from_registry(record: Record) -> tuple[Design, str]:
         return Design.nonrandomized_controlled_trial, "registry allocation NON_RANDOMIZED"
     if model == "SINGLE_GROUP" or allocation == "NA":
         return Design.open_label_trial, f"registry {model or 'allocation NA'} (single group)"
-    return Design.open_label_trial, f"registry studyType {study_type} (allocation not given)"
+    return None  # a projection without designInfo: let the summary text decide
 
 
 # --- design from title and abstract ---------------------------------------------------
@@ -244,8 +244,17 @@ def _synthesis(t: _Text) -> tuple[Design, str] | None:
 
 
 def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
+    title_animals = cues.ANIMAL.findall(t.title_low)
+    if (
+        title_animals
+        and not cues.HUMAN.search(t.title_low)
+        and not cues.CASE_TITLE.search(t.title_low)
+    ):
+        return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
     animals = cues.ANIMAL.findall(t.low)
-    humans = cues.HUMAN.findall(t.low)
+    # The opening sentence usually motivates the work with patients; subjects come later.
+    body = " ".join(t.sentences[1:]) if len(t.sentences) > 2 else t.abstract_low
+    humans = cues.HUMAN.findall(f"{t.title_low} {body}")
     weak = cues.ANIMAL_WEAK.findall(t.low)
     if not animals and len(weak) >= 2 and not humans:
         animals = weak
@@ -361,6 +370,8 @@ def _title_only(t: _Text) -> tuple[Design, str]:
         return Design.guideline, f"title {_quote(m)}"
     if m := cues.REVIEW.search(t.title_low):
         return Design.narrative_review, f"title {_quote(m)}, no abstract"
+    if t.title.rstrip(" .]").endswith("?"):
+        return Design.other, "title is a question, no abstract (opinion piece)"
     if m := cues.CASE_TITLE_ONLY.search(t.title_low):
         return Design.case_report, f"title {_quote(m)}, no abstract (case-report wording)"
     return Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
