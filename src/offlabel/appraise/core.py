@@ -130,6 +130,8 @@ class ConditionAppraisal:
     latest_review: Study | None
     approvals: list[Approval]
     published_pools: list[PublishedPool] = field(default_factory=list)
+    comparisons: list = field(default_factory=list)  # stratify.Comparison
+    response_rates: list = field(default_factory=list)  # stratify.ResponseRate
     example: bool = False
 
 
@@ -485,6 +487,13 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
     approvals = _approvals_for(drug, condition_ids)
     primary = [s for s in studies if s.design not in SYNTHESES]
     verdict = conclude(drug, condition, outcomes, primary, approvals, review)
+    from offlabel.appraise.stratify import (
+        abstinence_rates,
+        design_comparisons,
+        moderator_comparisons,
+    )
+
+    comparisons = design_comparisons(primary, robs) + moderator_comparisons(primary)
     return ConditionAppraisal(
         condition=condition, drug=drug, verdict=verdict, outcomes=outcomes,
         studies=[StudyView(s, _level(s), robs[s.id]) for s in studies],
@@ -492,7 +501,8 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         agreement=agreement_sentences(primary),
         moderators=moderator_signals(primary),
         latest_review=review, approvals=approvals,
-        published_pools=published_pools(studies), example=example,
+        published_pools=published_pools(studies), comparisons=comparisons,
+        response_rates=abstinence_rates(primary), example=example,
     )
 
 

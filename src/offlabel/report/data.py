@@ -109,6 +109,12 @@ def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
+def _rates(ca) -> str | None:  # noqa: ANN001
+    from offlabel.appraise.stratify import rates_sentence
+
+    return rates_sentence(ca.response_rates)
+
+
 def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
     rev = ca.latest_review
     return {
@@ -137,6 +143,20 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
             for pp in ca.published_pools
         ],
         "design_agreement": ca.agreement,
+        "why_studies_disagree": [c.sentence for c in ca.comparisons]
+        + ([rs] if (rs := _rates(ca)) else []),
+        "comparisons": [
+            {"name": c.name, "sentence": c.sentence, "test": c.test, "pval": _num(c.pval, 6),
+             "groups": {g: {"k": p.k, "smd": _num(p.estimate), "ci_lb": _num(p.ci_lb),
+                            "ci_ub": _num(p.ci_ub), "studies": p.studies}
+                        for g, p in c.groups.items()},
+             "studies": c.studies}
+            for c in ca.comparisons
+        ],
+        "abstinence_rates": [
+            {"group": r.group, "k": r.k, "n": r.n, "rate": _num(r.rate), "ci_lb": _num(r.ci_lb),
+             "ci_ub": _num(r.ci_ub), "studies": r.studies} for r in ca.response_rates
+        ],
         "moderators": ca.moderators,
         "counts_by_level_and_direction": ca.direction_counts,
         "outcomes": [outcome_dict(o) for o in ca.outcomes],

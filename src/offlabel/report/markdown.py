@@ -102,6 +102,10 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
+    if c.get("why_studies_disagree"):
+        out.append("### Why studies disagree\n")
+        out.extend(f"- {_md(x)}" for x in c["why_studies_disagree"])
+        out.append("")
     if c.get("published_pooled_estimates"):
         out.append("### Pooled estimates as published by systematic reviews\n")
         out.append("| Review | Outcome | Estimate (95% CI) | Studies | Favours | Source |")

@@ -85,6 +85,10 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
+    if c.get("why_studies_disagree"):
+        console.print("[bold]Why studies disagree[/]")
+        for x in c["why_studies_disagree"]:
+            console.print(f"  • {escape(x)}")
     if c.get("published_pooled_estimates"):
         t = Table(title="Pooled estimates as published by systematic reviews", show_lines=False)
         for col in ("Review", "Outcome", "Estimate (95% CI)", "Studies", "Favours", "Source"):

@@ -1,0 +1,338 @@
+"""Why studies disagree: effects by design, blinding, risk of bias, dose and population.
+
+Studies report different outcomes on different scales. To compare strata, each controlled study
+contributes one "benefit" effect on the standardised-mean-difference scale, signed so that a
+positive value favours the drug: SMDs as reported, odds ratios converted with the logistic
+approximation SMD = ln(OR) * sqrt(3) / pi (Chinn 2000; the conversion Cochrane's Handbook
+gives, 10.6). Ratios that cannot be converted without baseline risks (RR, HR) and raw mean
+differences are left out of these comparisons and counted.
+
+Uncontrolled studies have no comparison to convert, so designs are also compared on what all
+of them report: the direction of the main finding (Fisher's exact test) and, for abstinence,
+the proportion of drug-treated patients who were abstinent (pooled logit proportions), which
+shows how much of an uncontrolled "response" also occurs on placebo.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from offlabel.appraise.rob import RiskOfBias
+from offlabel.model import (
+    PRECLINICAL,
+    SYNTHESES,
+    BinaryEffect,
+    Blinding,
+    Comparator,
+    ContinuousEffect,
+    Design,
+    Direction,
+    OutcomeKind,
+    ReportedEffect,
+    SingleArmEffect,
+    Study,
+)
+
+EFFICACY = {
+    OutcomeKind.relapse, OutcomeKind.abstinence, OutcomeKind.heavy_drinking,
+    OutcomeKind.consumption, OutcomeKind.positive_urine_tests, OutcomeKind.withdrawal,
+    OutcomeKind.spasticity_score,
+}
+LOGIT_TO_SMD = math.sqrt(3) / math.pi
+WEAK_DESIGNS = {
+    Design.open_label_trial, Design.cohort, Design.case_control, Design.cross_sectional,
+    Design.case_series, Design.case_report, Design.nonrandomized_controlled_trial,
+}
+
+
+@dataclass
+class Benefit:
+    study: Study
+    value: float  # SMD scale, > 0 favours the drug
+    var: float
+    outcome: str
+    conversion: str
+
+
+@dataclass
+class StratumPool:
+    label: str
+    k: int
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    studies: list[str]
+
+    def text(self) -> str:
+        return (f"SMD {self.estimate:+.2f} (95% CI {self.ci_lb:+.2f} to {self.ci_ub:+.2f}; "
+                f"k = {self.k}: {', '.join(self.studies)})")
+
+
+@dataclass
+class Comparison:
+    """One moderator or design contrast, with the sentence the report prints."""
+
+    name: str
+    sentence: str
+    groups: dict[str, StratumPool] = field(default_factory=dict)
+    test: str | None = None  # e.g. "QM = 4.1, df = 1, p = 0.043"
+    pval: float | None = None
+    studies: dict[str, list[str]] = field(default_factory=dict)
+
+
+def benefit(study: Study) -> Benefit | None:
+    """The study's main efficacy comparison on the signed SMD scale, if convertible."""
+    from offlabel.synthesis import escalc, from_ci
+
+    if study.design not in (Design.rct, Design.nonrandomized_controlled_trial):
+        return None
+    if study.comparator is Comparator.active:
+        return None  # head-to-head trials answer a different question
+    outcomes = [o for o in study.outcomes if o.effect is not None and o.kind in EFFICACY]
+    outcomes.sort(key=lambda o: not o.primary)
+    for o in outcomes:
+        e = o.effect
+        sign = 1 if o.higher_is_better else -1
+        if isinstance(e, BinaryEffect):
+            yi, vi = escalc("OR", ai=[e.events_drug], n1i=[e.total_drug],
+                            ci=[e.events_control], n2i=[e.total_control])
+            y, v, how = float(yi[0]) * LOGIT_TO_SMD, float(vi[0]) * LOGIT_TO_SMD**2, "OR->SMD"
+        elif isinstance(e, ContinuousEffect):
+            yi, vi = escalc("SMD", m1i=[e.mean_drug], sd1i=[e.sd_drug], n1i=[e.n_drug],
+                            m2i=[e.mean_control], sd2i=[e.sd_control], n2i=[e.n_control])
+            y, v, how = float(yi[0]), float(vi[0]), "SMD"
+        elif isinstance(e, ReportedEffect) and e.measure in ("OR", "SMD"):
+            yi, vi = from_ci(e.measure, e.estimate, e.ci_lb, e.ci_ub, level=e.ci_level)
+            y, v = float(yi[0]), float(vi[0])
+            how = "SMD"
+            if e.measure == "OR":
+                y, v, how = y * LOGIT_TO_SMD, v * LOGIT_TO_SMD**2, "OR->SMD"
+        else:
+            continue
+        if v > 0 and math.isfinite(y):
+            return Benefit(study, sign * y, v, o.name, how)
+    return None
+
+
+def _pool(label: str, xs: list[Benefit]) -> StratumPool | None:
+    from offlabel.synthesis import rma
+
+    if not xs:
+        return None
+    if len(xs) == 1:
+        se = math.sqrt(xs[0].var)
+        return StratumPool(label, 1, xs[0].value, xs[0].value - 1.96 * se,
+                           xs[0].value + 1.96 * se, [xs[0].study.label])
+    r = rma([b.value for b in xs], [b.var for b in xs], method="DL")
+    return StratumPool(label, len(xs), r.estimate, r.ci_lb, r.ci_ub, [b.study.label for b in xs])
+
+
+def _subgroup_test(groups: dict[str, list[Benefit]]) -> tuple[str | None, float | None]:
+    """Mixed-effects subgroup test (metafor: rma(yi, vi, mods = ~ factor(g)), QM)."""
+    from offlabel.synthesis import SynthesisError
+    from offlabel.synthesis.metareg import metareg
+
+    names = [g for g, xs in groups.items() if xs]
+    if len(names) < 2:
+        return None, None
+    rows = [(b, i) for i, g in enumerate(names) for b in groups[g]]
+    if len(rows) < len(names) + 1:
+        return None, None
+    mods = [[1.0 if i == j else 0.0 for j in range(1, len(names))] for _, i in rows]
+    try:
+        res = metareg([b.value for b, _ in rows], [b.var for b, _ in rows], mods, method="DL")
+    except SynthesisError:
+        return None, None
+    return f"QM = {res.QM:.2f}, df = {res.QMdf[0]}, p = {res.QMp:.3f}", float(res.QMp)
+
+
+def _direction_test(a: list[Study], b: list[Study]) -> tuple[str | None, float | None]:
+    """Fisher's exact test: share of studies favouring the drug in two groups."""
+    from scipy.stats import fisher_exact
+
+    ia = [s for s in a if s.direction is not Direction.unclear]
+    ib = [s for s in b if s.direction is not Direction.unclear]
+    if not ia or not ib:
+        return None, None
+    pa = sum(s.direction is Direction.favours_drug for s in ia)
+    pb = sum(s.direction is Direction.favours_drug for s in ib)
+    _, p = fisher_exact([[pa, len(ia) - pa], [pb, len(ib) - pb]])
+    return f"{pa}/{len(ia)} vs {pb}/{len(ib)} positive, Fisher exact p = {p:.3f}", float(p)
+
+
+def _compare(name: str, groups: dict[str, list[Benefit]], studies: dict[str, list[Study]],
+             describe: str) -> Comparison:
+    pools = {g: p for g, xs in groups.items() if (p := _pool(g, xs)) is not None}
+    test, pval = _subgroup_test(groups)
+    g_names = list(studies)
+    dtest, dp = (None, None)
+    if len(g_names) == 2:
+        dtest, dp = _direction_test(studies[g_names[0]], studies[g_names[1]])
+    parts = []
+    for g in g_names:
+        if not studies[g]:
+            parts.append(f"{g}: none recorded")
+            continue
+        xs = [s for s in studies[g] if s.direction is not Direction.unclear]
+        pos = sum(s.direction is Direction.favours_drug for s in xs)
+        line = f"{g}: {pos} of {len(xs)} with a reported direction favour the drug"
+        if g in pools:
+            line += f", pooled {pools[g].text()}"
+        parts.append(line)
+    sentence = f"{describe} — " + "; ".join(parts) + "."
+    if test:
+        sentence += f" Test for subgroup differences on effect sizes: {test}."
+    if dtest:
+        sentence += f" Direction of findings: {dtest}."
+    if not test and not dtest:
+        sentence += " Too few studies in one group for a test."
+    return Comparison(name, sentence, pools, test or dtest, pval if pval is not None else dp,
+                      {g: [s.label for s in xs] for g, xs in studies.items()})
+
+
+def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> list[Comparison]:
+    primary = [s for s in studies if s.design not in SYNTHESES and s.design not in PRECLINICAL]
+    bens = {s.id: b for s in primary if (b := benefit(s)) is not None}
+    out: list[Comparison] = []
+    blinded = [s for s in primary if s.design is Design.rct and s.blinding is Blinding.double]
+    weak = [s for s in primary if s.design in WEAK_DESIGNS or
+            (s.design is Design.rct and s.blinding in (Blinding.none, Blinding.single))]
+    if blinded and weak:
+        out.append(_compare(
+            "design",
+            {"double-blind RCTs": [bens[s.id] for s in blinded if s.id in bens],
+             "open-label, non-randomised and observational": [bens[s.id] for s in weak if s.id in bens]},
+            {"double-blind RCTs": blinded, "open-label, non-randomised and observational": weak},
+            "Blinded RCTs vs open-label/observational studies",
+        ))
+    rcts = [s for s in primary if s.design is Design.rct]
+    low = [s for s in rcts if robs[s.id].overall == "low"]
+    other = [s for s in rcts if robs[s.id].overall != "low"]
+    if rcts:
+        c = _compare(
+            "risk_of_bias",
+            {"low risk of bias": [bens[s.id] for s in low if s.id in bens],
+             "some concerns / high / unclear": [bens[s.id] for s in other if s.id in bens]},
+            {"low risk of bias": low, "some concerns / high / unclear": other},
+            "Sensitivity analysis restricted to RCTs at low risk of bias",
+        )
+        if not low:
+            c.sentence = ("Sensitivity analysis: no RCT is at low risk of bias on every RoB 2 domain "
+                          "(judged from the recorded fields), so a low-risk-only analysis is not possible.")
+        out.append(c)
+    return out
+
+
+def moderator_comparisons(studies: list[Study], dose_threshold: float | None = None) -> list[Comparison]:
+    rcts = [s for s in studies if s.design is Design.rct]
+    bens = {s.id: b for s in rcts if (b := benefit(s)) is not None}
+    out: list[Comparison] = []
+    doses = sorted(s.max_dose_mg_per_day for s in rcts if s.max_dose_mg_per_day)
+    if len(doses) >= 2 and doses[0] != doses[-1]:
+        cut = dose_threshold or doses[(len(doses) - 1) // 2]  # lower median of trial doses
+        hi = [s for s in rcts if s.max_dose_mg_per_day and s.max_dose_mg_per_day > cut]
+        lo = [s for s in rcts if s.max_dose_mg_per_day and s.max_dose_mg_per_day <= cut]
+        c = _compare(
+            "dose",
+            {f"<= {cut:g} mg/day": [bens[s.id] for s in lo if s.id in bens],
+             f"> {cut:g} mg/day": [bens[s.id] for s in hi if s.id in bens]},
+            {f"<= {cut:g} mg/day": lo, f"> {cut:g} mg/day": hi},
+            f"Dose (maximum daily dose in RCTs, split at the median {cut:g} mg/day)",
+        )
+        out.append(c)
+        dr = dose_response(rcts, bens)
+        if dr:
+            out.append(dr)
+    for cov in sorted({k for s in rcts for k in s.covariates}):
+        enrolled = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("all", "some")]
+        excluded = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("excluded", "none")]
+        if not any(s.direction is not Direction.unclear for s in enrolled):
+            continue
+        label = cov.replace("_", " ")
+        out.append(_compare(
+            cov,
+            {f"trials enrolling {label}": [bens[s.id] for s in enrolled if s.id in bens],
+             f"trials excluding {label}": [bens[s.id] for s in excluded if s.id in bens]},
+            {f"trials enrolling {label}": enrolled, f"trials excluding {label}": excluded},
+            f"Patients with {label}",
+        ))
+    return out
+
+
+def dose_response(rcts: list[Study], bens: dict[str, Benefit]) -> Comparison | None:
+    """Meta-regression of the benefit on the maximum daily dose, when k allows (>= 5)."""
+    from offlabel.synthesis import SynthesisError
+    from offlabel.synthesis.metareg import metareg
+
+    xs = [(bens[s.id], s.max_dose_mg_per_day) for s in rcts
+          if s.id in bens and s.max_dose_mg_per_day]
+    if len(xs) < 5:
+        return None
+    try:
+        r = metareg([b.value for b, _ in xs], [b.var for b, _ in xs],
+                    [[d / 10.0] for _, d in xs], method="REML")
+    except SynthesisError:
+        return None
+    slope, lb, ub, p = r.estimate[1], r.ci_lb[1], r.ci_ub[1], r.pval[1]
+    sentence = (f"Dose-response: meta-regression of the benefit (SMD) on maximum daily dose, "
+                f"k = {len(xs)}: {slope:+.3f} SMD per 10 mg/day (95% CI {lb:+.3f} to {ub:+.3f}, "
+                f"p = {p:.3f}; REML, R² = {r.R2 if r.R2 is not None else 0:.0f}%).")
+    return Comparison("dose_response", sentence, test=f"slope p = {p:.3f}", pval=float(p),
+                      studies={"trials": [b.study.label for b, _ in xs]})
+
+
+@dataclass
+class ResponseRate:
+    group: str
+    k: int
+    n: int
+    rate: float
+    ci_lb: float
+    ci_ub: float
+    studies: list[str]
+
+
+def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
+    """Pooled share abstinent among drug-treated (by design) and placebo-treated patients."""
+    from offlabel.synthesis import escalc, rma
+
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for s in studies:
+        for o in s.outcomes:
+            if o.kind is not OutcomeKind.abstinence or o.effect is None:
+                continue
+            e = o.effect
+            if isinstance(e, SingleArmEffect) and e.events is not None and e.total:
+                groups.setdefault("drug, uncontrolled studies", []).append((e.events, e.total, s.label))
+            elif isinstance(e, BinaryEffect) and s.design is Design.rct:
+                key = "drug arms of blinded RCTs" if s.blinding is Blinding.double else "drug arms of open RCTs"
+                groups.setdefault(key, []).append((e.events_drug, e.total_drug, s.label))
+                groups.setdefault("placebo/control arms of RCTs", []).append(
+                    (e.events_control, e.total_control, s.label))
+            else:
+                continue
+            break  # one abstinence result per study
+    out = []
+    for g, rows in groups.items():
+        yi, vi = escalc("PLO", xi=[r[0] for r in rows], ni=[r[1] for r in rows])
+        if len(rows) == 1:
+            est, se = float(yi[0]), math.sqrt(float(vi[0]))
+            lb, ub = est - 1.96 * se, est + 1.96 * se
+        else:
+            r = rma(yi, vi, method="DL")
+            est, lb, ub = r.estimate, r.ci_lb, r.ci_ub
+        inv = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+        out.append(ResponseRate(g, len(rows), sum(r[1] for r in rows), inv(est), inv(lb), inv(ub),
+                                [r[2] for r in rows]))
+    return out
+
+
+def rates_sentence(rates: list[ResponseRate]) -> str | None:
+    if not rates:
+        return None
+    parts = [f"{r.rate:.0%} in {r.group} (95% CI {r.ci_lb:.0%} to {r.ci_ub:.0%}; k = {r.k}, "
+             f"n = {r.n}: {', '.join(r.studies)})" for r in rates]
+    return ("Share of patients abstinent (pooled logit proportions, DerSimonian-Laird): "
+            + "; ".join(parts) + ". A response seen without a control group must be read against "
+            "the placebo-arm figure.")
