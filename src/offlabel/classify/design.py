@@ -54,6 +54,11 @@ def classify(record: Record, text_only: bool = False) -> Classification:
     decided = None if text_only else _design_from_metadata(record)
     if decided is None:
         design, why = _design_from_text(t)
+        if not text_only and _registry_interventional(record) and design in _NOT_A_TRIAL:
+            design, why = (
+                Design.open_label_trial,
+                f"registry studyType INTERVENTIONAL; text said {design.value} ({why})",
+            )
     else:
         design, why = decided
     c = Classification(design=design, evidence={"design": why})
@@ -68,6 +73,24 @@ def classify(record: Record, text_only: bool = False) -> Classification:
         if sentence:
             c.evidence["direction"] = f"best-effort, from: {sentence}"
     return c
+
+
+_NOT_A_TRIAL = {
+    Design.cohort,
+    Design.case_control,
+    Design.cross_sectional,
+    Design.narrative_review,
+    Design.other,
+    Design.case_report,
+    Design.case_series,
+}
+
+
+def _registry_interventional(record: Record) -> bool:
+    return (
+        record.source == "ctgov"
+        and str(record.extra.get("study_type") or "").upper() == "INTERVENTIONAL"
+    )
 
 
 # --- design from NLM metadata ---------------------------------------------------------

@@ -146,38 +146,52 @@ def _keys(rec: Record) -> list[str]:
         keys.append(f"pmid:{rec.pmid}")
     if rec.doi:
         keys.append(f"doi:{rec.doi.lower()}")
-    # Several papers can report one trial, so an NCT id only joins a registry entry to a
-    # paper, never two papers to each other: it is a key only for records without PMID/DOI.
-    if rec.nct and not rec.pmid and not rec.doi:
-        keys.append(f"nct:{rec.nct.upper()}")
     title = normalised_title(rec.title)
     if len(title) >= 20 and rec.year:
         keys.append(f"title:{title}:{rec.year}")
     return keys
 
 
-def merge_records(records: Iterable[Record]) -> list[Record]:
-    """Merge duplicates (same PMID, DOI, registry NCT id, or normalised title + year).
+def _is_registry(rec: Record) -> bool:
+    return bool(rec.nct) and not rec.pmid and not rec.doi
 
-    The first record seen wins each scalar field it has; lists are unioned in order, so
-    read the richest source (PubMed XML) first. `extra["merged_from"]` lists the sources.
+
+def merge_records(records: Iterable[Record]) -> list[Record]:
+    """Merge duplicates: same PMID, DOI, or normalised title + year; and a registry entry
+    with the first paper that cites its NCT id.
+
+    Several papers can report one trial, so an NCT id joins a registry entry (a record with
+    an NCT id but no PMID/DOI) to one paper, never two papers to each other. The first record
+    seen wins each scalar field it has; lists are unioned in order, so read the richest source
+    (PubMed XML) first. `extra["merged_from"]` lists the sources merged.
     """
     merged: list[Record] = []
     by_key: dict[str, int] = {}
+    by_nct: dict[str, list[int]] = {}  # NCT id -> merged records carrying it
     for rec in records:
-        keys = _keys(rec)
-        # an NCT id on a paper still finds the registry entry already seen
-        if rec.nct:
-            keys.append(f"nct:{rec.nct.upper()}")
-        hit = next((by_key[k] for k in keys if k in by_key), None)
+        hit = next((by_key[k] for k in _keys(rec) if k in by_key), None)
+        if hit is None and rec.nct:
+            for idx in by_nct.get(rec.nct.upper(), []):
+                other = merged[idx]
+                has_registry = "ctgov" in other.extra.get("merged_from", []) or _is_registry(other)
+                # join only registry <-> paper, and each registry entry to one paper
+                if (
+                    _is_registry(rec)
+                    and not has_registry
+                    or not _is_registry(rec)
+                    and (_is_registry(other))
+                ):
+                    hit = idx
+                    break
         if hit is None:
             merged.append(_copy(rec))
-            idx = len(merged) - 1
+            hit = len(merged) - 1
         else:
-            idx = hit
-            _merge_into(merged[idx], rec)
-        for k in _keys(merged[idx]):
-            by_key.setdefault(k, idx)
+            _merge_into(merged[hit], rec)
+        for k in _keys(merged[hit]):
+            by_key.setdefault(k, hit)
+        if rec.nct and hit not in by_nct.setdefault(rec.nct.upper(), []):
+            by_nct[rec.nct.upper()].append(hit)
     return merged
 
 

@@ -1,0 +1,402 @@
+"""Readers: round trips on real records (shared/records, shared/medline-sample, shared/fixtures)
+and on synthetic RIS/CSV written here; truncated and corrupted input ends in ReaderError."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from offlabel.model import Record
+from offlabel.sources.readers import (
+    ReaderError,
+    detect_format,
+    iter_records_in,
+    merge_records,
+    parse_pubmed_xml,
+    read_records,
+    record_from_ctgov,
+    record_from_europepmc,
+)
+from offlabel.sources.readers.csv import iter_csv
+from offlabel.sources.readers.ctgov import iter_ctgov
+from offlabel.sources.readers.medline import iter_medline
+from offlabel.sources.readers.pubmed_xml import iter_pubmed_xml
+from offlabel.sources.readers.ris import iter_ris
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+RECORDS = SHARED / "records"
+SAMPLE = SHARED / "medline-sample"
+FIXTURES = SHARED / "fixtures"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared data sits beside the repository)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def labelled() -> tuple[dict[str, Record], dict[str, dict[str, str]]]:
+    need(RECORDS / "labels.csv")
+    errors: list[ReaderError] = []
+    recs = list(iter_records_in(RECORDS, errors=errors, exclude=[RECORDS / "labels.csv"]))
+    assert errors == []
+    with open(RECORDS / "labels.csv", newline="") as fh:
+        rows = {r["pmid"]: r for r in csv.DictReader(fh)}
+    return {r.pmid: r for r in recs if r.pmid}, rows
+
+
+def test_every_labelled_record_is_read_once(labelled):
+    recs, rows = labelled
+    assert set(recs) == set(rows)
+    assert len(recs) == len(rows)
+
+
+def test_publication_types_and_check_tags_match_the_label_file(labelled):
+    recs, rows = labelled
+    for pmid, row in rows.items():
+        rec = recs[pmid]
+        assert "; ".join(rec.publication_types) == row["publication_types"], pmid
+        assert ("Animals" in rec.mesh) == (row["has_animals_mesh"] == "True"), pmid
+        assert ("Humans" in rec.mesh) == (row["has_humans_mesh"] == "True"), pmid
+        for term in filter(None, (t.strip() for t in row["design_mesh"].split(";"))):
+            assert term in rec.mesh, (pmid, term)
+
+
+def test_records_carry_titles_years_and_formats(labelled):
+    recs, rows = labelled
+    for pmid, rec in recs.items():
+        assert rec.title, pmid
+        assert rec.year is None or 1900 <= rec.year <= 2100
+        assert rec.source == ("pubmed" if rows[pmid]["format"] == "xml" else "medline")
+    with_abstract = [r for r in recs.values() if r.abstract]
+    assert len(with_abstract) > 0.8 * len(recs)
+
+
+def test_structured_abstracts_keep_their_sections(labelled):
+    recs, _ = labelled
+    sectioned = [r for r in recs.values() if r.abstract_sections]
+    assert len(sectioned) > 100
+    for r in sectioned:
+        for label, text in r.abstract_sections:
+            assert label and text in r.abstract
+
+
+def test_medline_sample_counts_match_the_raw_xml():
+    need(SAMPLE)
+    files = sorted(p for p in SAMPLE.rglob("*") if p.name.endswith((".xml", ".xml.gz")))
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        expected = len(re.findall(rb"<PubmedArticle>|<PubmedArticle |<PubmedBookArticle>", raw))
+        got = list(read_records(path))
+        assert len(got) == expected, path
+        pmids = re.findall(rb"<MedlineCitation[^>]*>\s*<PMID[^>]*>(\d+)</PMID>", raw)
+        assert [r.pmid for r in got if not r.extra.get("book")] == [p.decode() for p in pmids]
+
+
+def test_gzip_bytes_and_file_objects_read_the_same():
+    path = need(RECORDS / "qi29+main_finding_recognition/pubmed_result.xml")
+    plain = parse_pubmed_xml(path)
+    assert len(plain) == 50
+    assert parse_pubmed_xml(gzip.compress(path.read_bytes())) == plain
+    assert parse_pubmed_xml(io.BytesIO(path.read_bytes())) == plain
+
+
+def test_pubmed_xml_fields_from_a_known_record():
+    path = need(RECORDS / "qi29+main_finding_recognition/pubmed_result.xml")
+    rec = parse_pubmed_xml(path)[0]
+    raw = path.read_text()
+    first = raw[: raw.index("</PubmedArticle>")]
+    assert rec.pmid == re.search(r"<PMID[^>]*>(\d+)<", first).group(1)
+    assert rec.doi == re.search(r'EIdType="doi"[^>]*>([^<]+)<', first).group(1)
+    labels = re.findall(r'<AbstractText Label="([^"]+)"', first)
+    assert [lab for lab, _ in rec.abstract_sections] == labels
+    assert rec.publication_types == re.findall(r"<PublicationType(?: [^>]*)?>([^<]+)<", first)
+    quals = re.findall(r"<QualifierName[^>]*>([^<]+)<", first)
+    assert sorted(q for qs in rec.mesh_qualifiers.values() for q in qs) == sorted(quals)
+
+
+def test_ctgov_fixtures():
+    folder = need(FIXTURES / "clinicaltrials-gov-v2/genomoncology+biomcp/testdata/sources/ctgov")
+    for path in sorted(folder.glob("*.json")):
+        doc = json.loads(path.read_text())
+        studies = doc["studies"] if "studies" in doc else [doc]
+        recs = list(read_records(path))
+        assert [r.nct for r in recs] == [
+            s["protocolSection"]["identificationModule"]["nctId"] for s in studies
+        ]
+        for rec, study in zip(recs, studies, strict=True):
+            assert rec.source == "ctgov" and rec.title
+            assert rec.extra["enrollment"] == study["protocolSection"].get("designModule", {}).get(
+                "enrollmentInfo", {}
+            ).get("count")
+            assert rec.extra["status"] == study["protocolSection"]["statusModule"]["overallStatus"]
+
+
+def test_ctgov_design_fields_go_to_extra():
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT00000001", "briefTitle": "A trial"},
+            "statusModule": {"overallStatus": "COMPLETED"},
+            "designModule": {
+                "studyType": "INTERVENTIONAL",
+                "designInfo": {"allocation": "RANDOMIZED", "maskingInfo": {"masking": "QUADRUPLE"}},
+                "enrollmentInfo": {"count": 120},
+            },
+            "armsInterventionsModule": {
+                "armGroups": [
+                    {"label": "Drug", "type": "EXPERIMENTAL"},
+                    {"label": "Placebo", "type": "PLACEBO_COMPARATOR"},
+                ]
+            },
+        },
+        "hasResults": True,
+    }
+    rec = record_from_ctgov(study)
+    assert rec.extra["allocation"] == "RANDOMIZED"
+    assert rec.extra["masking"] == "QUADRUPLE"
+    assert rec.extra["has_results"] is True
+    assert [a["type"] for a in rec.extra["arms"]] == ["EXPERIMENTAL", "PLACEBO_COMPARATOR"]
+    with pytest.raises(ValueError):
+        record_from_ctgov({"protocolSection": {}})
+
+
+def test_europepmc_fixtures():
+    folder = need(FIXTURES / "europe-pmc")
+    paths = [p for p in folder.rglob("*.json") if "receipts" not in p.name]
+    assert paths
+    for path in paths:
+        doc = json.loads(path.read_text())
+        results = doc["resultList"]["result"]
+        recs = list(read_records(path))
+        assert len(recs) == len(results)
+        for rec, res in zip(recs, results, strict=True):
+            assert rec.pmid == res.get("pmid")
+            assert rec.title or not res.get("title")
+    core = need(folder / "JonasHeinickeBio+pyEuropePMC/tests/fixtures/search_cancer_core.json")
+    recs = list(read_records(core))
+    assert any(r.mesh for r in recs) and any(r.abstract_sections for r in recs)
+    lite = record_from_europepmc(
+        {
+            "id": "1",
+            "source": "MED",
+            "pmid": "1",
+            "title": "T",
+            "pubType": "randomized controlled trial; journal article",
+        }
+    )
+    assert lite.publication_types == ["randomized controlled trial", "journal article"]
+
+
+RIS = """TY  - JOUR
+TI  - Baclofen for alcohol use disorder: a randomized
+      placebo-controlled trial
+AU  - Doe, J
+AU  - Roe, R
+PY  - 2018
+JO  - Addiction
+AB  - We randomly assigned 120 patients. Registered as NCT01234567.
+DO  - 10.1000/xyz.1
+AN  - 29999999
+KW  - baclofen
+ER  - 
+
+TY  - JOUR
+TI  - A second record
+PY  - 2020///
+ER  - 
+"""
+
+
+def test_ris_round_trip_and_truncation():
+    recs = list(iter_ris(RIS))
+    assert len(recs) == 2
+    first = recs[0]
+    assert first.title == "Baclofen for alcohol use disorder: a randomized placebo-controlled trial"
+    assert first.authors == ["Doe, J", "Roe, R"]
+    assert (first.year, first.pmid, first.doi, first.nct) == (
+        2018,
+        "29999999",
+        "10.1000/xyz.1",
+        "NCT01234567",
+    )
+    assert recs[1].year == 2020
+    cut = RIS[: RIS.rindex("ER  -")]
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_ris(cut, name="export.ris"))
+    assert len(got) == 1
+    assert "export.ris" in str(exc.value) and "record 2" in str(exc.value)
+    assert exc.value.line == RIS.splitlines().index("TY  - JOUR", 1) + 1
+
+
+def test_csv_round_trip_from_real_records(labelled, tmp_path):
+    recs, _ = labelled
+    sample = sorted(recs.values(), key=lambda r: r.pmid)[:40]
+    path = tmp_path / "records.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            [
+                "pmid",
+                "doi",
+                "title",
+                "abstract",
+                "journal",
+                "year",
+                "authors",
+                "publication_types",
+                "mesh",
+                "language",
+                "note",
+            ]
+        )
+        for r in sample:
+            w.writerow(
+                [
+                    r.pmid,
+                    r.doi or "",
+                    r.title,
+                    r.abstract,
+                    r.journal or "",
+                    r.year or "",
+                    "; ".join(r.authors),
+                    "; ".join(r.publication_types),
+                    "; ".join(r.mesh),
+                    r.language or "",
+                    "x",
+                ]
+            )
+    back = list(read_records(path))
+    assert len(back) == len(sample)
+    for a, b in zip(sample, back, strict=True):
+        assert (a.pmid, a.doi, a.title, a.abstract, a.year) == (
+            b.pmid,
+            b.doi,
+            b.title,
+            b.abstract,
+            b.year,
+        )
+        assert a.publication_types == b.publication_types and a.mesh == b.mesh
+        assert b.extra["note"] == "x"
+
+
+def test_csv_bad_value_names_line_and_column():
+    text = "pmid,title,year\n1,One,2001\n2,Two,20x1\n"
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_csv(text, name="my.csv"))
+    assert len(got) == 1
+    assert exc.value.line == 3 and "year" in str(exc.value) and "my.csv" in str(exc.value)
+    with pytest.raises(ReaderError):
+        list(iter_csv("pmid,abstract\n1,x\n"))
+
+
+def test_truncated_xml_yields_the_good_prefix_then_one_error():
+    path = need(RECORDS / "sk8erjs69+sr-project/test-files/pubmed_result.xml")
+    data = path.read_bytes()
+    full = parse_pubmed_xml(data)
+    cut = data[: len(data) // 2]
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_pubmed_xml(cut, name="half.xml"))
+    assert 0 < len(got) < len(full)
+    assert got == full[: len(got)]
+    assert exc.value.line is not None and exc.value.line > 1
+    assert f"after PMID {got[-1].pmid}" in str(exc.value)
+    # the same through gzip: the decompressor hits the end first
+    got = []
+    with pytest.raises(ReaderError):
+        got.extend(iter_pubmed_xml(gzip.compress(data)[:3000]))
+    assert got == full[: len(got)]
+
+
+def test_truncated_json_salvages_complete_studies():
+    path = need(
+        FIXTURES
+        / "clinicaltrials-gov-v2/genomoncology+biomcp/testdata/sources/ctgov"
+        / "search_phelan_limit5_20260811.json"
+    )
+    text = path.read_text()
+    full = list(iter_ctgov(text))
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_ctgov(text[: int(len(text) * 0.6)], name="cut.json"))
+    assert 0 < len(got) < len(full) and got == full[: len(got)]
+    assert "cut.json" in str(exc.value) and exc.value.line
+
+
+def test_medline_reader_rejects_non_medline_lines_with_a_line_number():
+    text = "PMID- 1\nTI  - One\n\nPMID- 2\nTI  - Two\nthis is not medline\n"
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_medline(text, name="x.nbib"))
+    assert [r.pmid for r in got] == ["1"]
+    assert exc.value.line == 6 and "x.nbib:6" in str(exc.value)
+
+
+def test_detect_format(tmp_path):
+    cases = {
+        "a.xml": "<?xml version='1.0'?><PubmedArticleSet></PubmedArticleSet>",
+        "b.nbib": "PMID- 1\nTI  - x\n",
+        "c.txt": "PMID- 1\nTI  - x\n",
+        "d.ris": "TY  - JOUR\nER  - \n",
+        "e.csv": "pmid,title\n1,x\n",
+        "f.json": '{"studies": []}',
+        "g.json": '{"hitCount": 0, "resultList": {"result": []}}',
+    }
+    expected = ["pubmed_xml", "medline", "medline", "ris", "csv", "ctgov", "europepmc"]
+    for (name, body), fmt in zip(cases.items(), expected, strict=True):
+        (tmp_path / name).write_text(body)
+        assert detect_format(tmp_path / name) == fmt
+    (tmp_path / "h.dat").write_text("hello")
+    with pytest.raises(ReaderError):
+        detect_format(tmp_path / "h.dat")
+
+
+def test_merge_records_across_sources():
+    a = Record(
+        source="pubmed",
+        pmid="1",
+        title="Trial of drug X in disease Y",
+        year=2001,
+        publication_types=["Randomized Controlled Trial"],
+        mesh=["Humans"],
+    )
+    b = Record(
+        source="europepmc",
+        pmid="1",
+        doi="10.1/a",
+        title="Trial of drug X in disease Y",
+        keywords=["x"],
+    )
+    c = Record(source="ris", doi="10.1/A", title="Trial of drug X in disease Y.", year=2001)
+    d = Record(source="csv", title="TRIAL OF DRUG X -- in Disease Y!", year=2001)
+    e = Record(
+        source="csv", title="Trial of drug X in disease Y", year=2002
+    )  # another year: not a dupe
+    reg = Record(source="ctgov", nct="NCT00000001", title="Registry entry")
+    paper = Record(source="pubmed", pmid="2", nct="NCT00000001", title="Results of trial Z")
+    paper2 = Record(source="pubmed", pmid="3", nct="NCT00000001", title="Secondary analysis")
+    merged = merge_records([a, b, c, d, e, reg, paper, paper2])
+    assert len(merged) == 4
+    first = merged[0]
+    assert (first.pmid, first.doi) == ("1", "10.1/a")
+    assert first.keywords == ["x"] and first.extra["merged_from"] == [
+        "pubmed",
+        "europepmc",
+        "ris",
+        "csv",
+    ]
+    assert merged[2].nct == "NCT00000001" and merged[2].pmid == "2"
+    assert merged[3].pmid == "3"  # two papers of one trial stay apart
+    assert a.keywords == []  # inputs are not mutated
