@@ -123,7 +123,7 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         return self
 
@@ -162,7 +162,7 @@ class FakeServer:
             fault = self.faults.get(service, []).pop(0) if self.faults.get(service) else None
         if self.delay.get(service):
             time.sleep(self.delay[service])
-        if fault:
+        if fault and fault != "ok":  # "ok" lets one request through before later faults
             hit.status = self._fault(h, fault, service)
             return
         try:
@@ -231,7 +231,11 @@ class FakeServer:
         if service == "eutils" and path == "esearch.fcgi":
             return 200, "text/xml", self._esearch(q)
         if service == "eutils" and path == "efetch.fcgi":
-            ids = [i for i in q["id"].split(",") if i in self.corpus]
+            if "WebEnv" in q:  # the history server: a slice of the last search, by position
+                start, size = int(q.get("retstart", 0)), int(q.get("retmax", 20))
+                ids = sorted(self.corpus)[start : start + size]
+            else:
+                ids = [i for i in q["id"].split(",") if i in self.corpus]
             body = (
                 b'<?xml version="1.0" ?>\n<PubmedArticleSet>\n'
                 + b"\n".join(self.corpus[i] for i in ids)

@@ -603,9 +603,16 @@ def classify_record(record: Record) -> Classification:
     """The design classification for a record: registry labels are regulatory by definition."""
     if record.source == "openfda":
         return Classification(design=Design.regulatory, evidence={"design": "openFDA drug label"})
-    from offlabel.classify import classify
+    return _classify_fn()(record)
 
-    return classify(record)
+
+def _classify_fn() -> Any:
+    """The design classifier (ImportError while it is not installed)."""
+    try:
+        from offlabel.classify import classify
+    except ImportError:
+        from offlabel.classify.design import classify
+    return classify
 
 
 def registered_unpublished(

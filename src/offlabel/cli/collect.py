@@ -76,9 +76,10 @@ class CollectResult:
 
 def _classifier() -> Callable[[Record], Classification] | None:
     """The design classifier, or None while it is not installed (records get classified later)."""
+    from offlabel.store import _classify_fn, classify_record
+
     try:
-        from offlabel.classify import classify  # noqa: F401
-        from offlabel.store import classify_record
+        _classify_fn()
     except ImportError:
         return None
     return classify_record
