@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ._zeroin import zeroin
 from .errors import ConvergenceError, SynthesisError
 
 METHODS = ("FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB")
@@ -42,7 +43,9 @@ class Control:
     ll0check: bool = True
 
 
-METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=None)
+# metafor's own defaults: stop Fisher scoring at a change of 1e-5, uniroot tol = eps^0.25.
+# Use it to reproduce what a metafor user sees, digit for digit.
+METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=float(np.finfo(float).eps) ** 0.25)
 
 
 class Segments:
@@ -308,7 +311,13 @@ def _paule_mandel(y, v, seg, control, k, km1, single):
             raise ConvergenceError(
                 f"PM: tau2 lies above the search limit tau2_max = {tmax[bad]:g}"
                 f" (analysis {bad + 1}); raise control.tau2_max or use method='DL'")
-        root = solve_q(y, v, seg, km1, np.zeros(G), tmax, control.tol)
+        if control.tol is not None and seg.kind == "one" and pos[0]:
+            # mimic uniroot(tol=...) step for step, see _zeroin
+            target = float(km1[0])
+            root = np.array([zeroin(lambda t: float(q_gen(y, v, np.array([t]), seg)[0]) - target,
+                                    0.0, float(tmax[0]), control.tol, control.maxiter)])
+        else:
+            root = solve_q(y, v, seg, km1, np.zeros(G), tmax)
         tau2 = np.where(pos, root, 0.0)
     w, s1, mu, r = _wsums(y, v, tau2, seg)
     se = np.sqrt(2 * k * k / km1 / s1**2)

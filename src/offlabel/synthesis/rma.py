@@ -10,6 +10,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from . import _engine as eng
+from ._zeroin import zeroin
 from .errors import SynthesisError
 
 Method = Literal["FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB"]
@@ -222,9 +223,12 @@ def confint(res: RMAResult, level: float | None = None, tau2_max: float | None =
     def q(t: float) -> float:
         return float(eng.q_gen(y, v, np.array([t]), seg)[0])
 
+    tol = tol if tol is not None else res.control.tol
+
     def root(target: float) -> float:
-        xt = tol if tol is not None else 1e-300
-        return optimize.brentq(lambda t: q(t) - target, tmin, tmax, xtol=xt,
+        if tol is not None:  # reproduce uniroot(tol=...) as metafor calls it
+            return zeroin(lambda t: q(t) - target, tmin, tmax, tol, 1000)
+        return optimize.brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
                                rtol=4 * np.finfo(float).eps, maxiter=1000)
 
     q_max, q_min = q(tmax), q(tmin)

@@ -1,0 +1,218 @@
+"""Mantel-Haenszel and Peto pooling of 2x2 tables (metafor's ``rma.mh`` and ``rma.peto``).
+
+Both pool the raw counts (no continuity correction). The heterogeneity statistics follow
+metafor: ``rma.mh`` computes Q from escalc-type ``yi/vi`` (1/2 added to tables with a zero
+cell, double-zero tables dropped); ``rma.peto`` from the Peto O-E and V of the raw counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from . import _engine as eng
+from .errors import SynthesisError
+from .escalc import _check, escalc
+
+
+@dataclass(frozen=True)
+class MHResult:
+    """Pooled fixed-effect estimate of k tables. ``k_yi`` tables have a finite ``yi`` (used for Q).
+
+    OR only: ``MH``/``MHp`` Cochran-Mantel-Haenszel test, ``CO``/``COp`` Cochran's version
+    (without the N-1), ``BD``/``BDp`` Breslow-Day and ``TA``/``TAp`` Tarone's adjusted
+    Breslow-Day test of homogeneity of the odds ratios.
+    """
+
+    measure: str
+    estimate: float
+    se: float
+    zval: float
+    pval: float
+    ci_lb: float
+    ci_ub: float
+    QE: float
+    QEp: float
+    I2: float
+    H2: float
+    k: int
+    k_yi: int
+    MH: float | None = None
+    MHp: float | None = None
+    CO: float | None = None
+    COp: float | None = None
+    BD: float | None = None
+    BDp: float | None = None
+    TA: float | None = None
+    TAp: float | None = None
+
+
+def _tables(ai, bi, ci, di, n1i, n2i, slab):
+    a = np.asarray(ai, dtype=float)
+    c = np.asarray(ci, dtype=float)
+    if bi is None:
+        if n1i is None:
+            raise SynthesisError("need bi or n1i")
+        n1 = np.asarray(n1i, dtype=float)
+        with np.errstate(invalid="ignore"):
+            _check(a > n1, "events ai greater than the group total n1i", slab)
+        b = n1 - a
+    else:
+        b = np.asarray(bi, dtype=float)
+    if di is None:
+        if n2i is None:
+            raise SynthesisError("need di or n2i")
+        n2 = np.asarray(n2i, dtype=float)
+        with np.errstate(invalid="ignore"):
+            _check(c > n2, "events ci greater than the group total n2i", slab)
+        d = n2 - c
+    else:
+        d = np.asarray(di, dtype=float)
+    if not (len(a) == len(b) == len(c) == len(d)):
+        raise SynthesisError("ai, bi, ci, di have different lengths")
+    with np.errstate(invalid="ignore"):
+        for name, x in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
+            _check(x < 0, f"{name} is negative", slab)
+    return a, b, c, d
+
+
+def _het(yi, vi, est):
+    ok = np.isfinite(yi) & np.isfinite(vi)
+    y, v = yi[ok], vi[ok]
+    kyi = len(y)
+    if kyi > 1:
+        QE = max(0.0, float(np.sum((y - est) ** 2 / v)))
+        return QE, float(stats.chi2.sf(QE, kyi - 1)), max(0.0, 100 * (QE - (kyi - 1)) / QE) if QE > 0 else 0.0, QE / (kyi - 1), kyi
+    return 0.0, 1.0, 0.0, 1.0, kyi
+
+
+def _wald(est, se, level):
+    z = est / se
+    crit = stats.norm.isf(eng.level_alpha(level) / 2)
+    return z, float(2 * stats.norm.sf(abs(z))), est - crit * se, est + crit * se
+
+
+def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str = "OR",
+           correct: bool = True, level: float = 95, slab: Sequence[str] | None = None,
+           add: float = 0.5, to: str = "only0", drop00: bool = True) -> MHResult:
+    """Mantel-Haenszel pooled OR, RR or RD (Robins-Breslow-Greenland / Greenland-Robins variances).
+
+    Tables with a missing count are skipped (as metafor's ``na.omit``). ``add``/``to``/``drop00``
+    only shape the escalc-type yi/vi behind the Q statistic.
+    """
+    measure = measure.upper()
+    if measure not in ("OR", "RR", "RD"):
+        raise SynthesisError(f"rma_mh: measure must be OR, RR or RD, got {measure!r}")
+    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
+    yi, vi = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
+                    nan_policy="propagate")
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
+    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    k = len(a)
+    if k < 1:
+        raise SynthesisError("rma_mh: no complete 2x2 tables")
+    n1, n2 = a + b, c + d
+    N = n1 + n2
+    extra: dict[str, float | None] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            P = a / N + d / N
+            Q = b / N + c / N
+            Ri = (a / N) * d
+            Si = (b / N) * c
+            R, S = Ri.sum(), Si.sum()
+            if R == 0 or S == 0:
+                raise SynthesisError("rma_mh: the MH odds ratio is not estimable (no events in a"
+                                     " diagonal of every table)")
+            est = float(np.log(R / S))
+            se = float(np.sqrt(0.5 * (np.sum(P * Ri) / R**2 + np.sum(P * Si + Q * Ri) / (R * S)
+                                      + np.sum(Q * Si) / S**2)))
+            extra = _or_tests(a, b, c, d, n1, n2, N, R / S, correct)
+        elif measure == "RR":
+            R = np.sum(a * (n2 / N))
+            S = np.sum(c * (n1 / N))
+            if a.sum() == 0 or c.sum() == 0:
+                raise SynthesisError("rma_mh: the MH risk ratio is not estimable (no events in a group)")
+            est = float(np.log(R / S))
+            se = float(np.sqrt(np.sum((n1 / N) * (n2 / N) * (a + c) - (a / N) * c) / (R * S)))
+        else:
+            den = np.sum(n1 * (n2 / N))
+            est = float(np.sum(a * (n2 / N) - c * (n1 / N)) / den)
+            se = float(np.sqrt((est * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2
+                                             + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
+                                + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / den**2))
+    z, p, lb, ub = _wald(est, se, level)
+    QE, QEp, I2, H2, kyi = _het(yi, vi, est)
+    return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
+                    float(H2), k, kyi, **extra)
+
+
+def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
+    xt, yt = a + c, b + d
+    out: dict[str, float | None] = {}
+    if xt.sum() == 0 or yt.sum() == 0:
+        out.update(MH=None, MHp=None, CO=None, COp=None)
+    else:
+        dev = (abs(np.sum(a - (n1 / N) * xt)) - (0.5 if correct else 0.0)) ** 2
+        CO = float(dev / np.sum((n1 / N) * (n2 / N) * (xt * (yt / N))))
+        MH = float(dev / np.sum((n1 / N) * (n2 / N) * (xt * (yt / (N - 1)))))
+        out.update(CO=CO, COp=float(stats.chi2.sf(CO, 1)), MH=MH, MHp=float(stats.chi2.sf(MH, 1)))
+    # Breslow-Day: expected a-cell under the common OR psi, from the quadratic in metafor
+    if psi == 1:
+        N11 = (n1 / N) * xt
+    else:
+        A = psi * (n1 + xt) + (n2 - xt)
+        B = np.sqrt(A**2 - 4 * n1 * xt * psi * (psi - 1))
+        N11 = (A - B) / (2 * (psi - 1))
+    pos = (N11 > 0) & (xt > 0) & (yt > 0)
+    kpos = int(pos.sum())
+    N11 = N11[pos]
+    N12 = n1[pos] - N11
+    N21 = xt[pos] - N11
+    N22 = N11 - n1[pos] - xt[pos] + N[pos]
+    var = 1 / (1 / N11 + 1 / N12 + 1 / N21 + 1 / N22)
+    BD = max(0.0, float(np.sum((a[pos] - N11) ** 2 / var)))
+    TA = max(0.0, BD - float(np.sum(a[pos] - N11) ** 2 / np.sum(var)))
+    out.update(BD=BD, TA=TA,
+               BDp=float(stats.chi2.sf(BD, kpos - 1)) if kpos > 1 else None,
+               TAp=float(stats.chi2.sf(TA, kpos - 1)) if kpos > 1 else None)
+    return out
+
+
+def rma_peto(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, level: float = 95,
+             slab: Sequence[str] | None = None, add: float = 0.5, to: str = "only0",
+             drop00: bool = True) -> MHResult:
+    """Peto's one-step log odds ratio: ``sum(O - E) / sum(V)``, ``se = 1/sqrt(sum(V))``."""
+    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
+    yi, vi = escalc("PETO", ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
+                    nan_policy="propagate")
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
+    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    k = len(a)
+    n1, n2 = a + b, c + d
+    N = n1 + n2
+    xt, yt = a + c, b + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        E = xt * n1 / N
+        V = xt * yt * (n1 / N) * (n2 / N) / (N - 1)
+    V = np.where(np.isfinite(V), V, 0.0)
+    sv = V.sum()
+    if sv == 0:
+        raise SynthesisError("rma_peto: every table has zero variance (no events or no non-events)")
+    est = float(np.sum(a - E) / sv)
+    se = float(1 / np.sqrt(sv))
+    z, p, lb, ub = _wald(est, se, level)
+    kyi = int(np.sum(np.isfinite(yi) & np.isfinite(vi)))
+    pos = V > 0
+    QE = max(0.0, float(np.sum((a - E)[pos] ** 2 / V[pos]) - np.sum(a - E) ** 2 / V[pos].sum()))
+    if int(pos.sum()) > 1:
+        QEp = float(stats.chi2.sf(QE, kyi - 1))
+        I2 = max(0.0, 100 * (QE - (kyi - 1)) / QE) if QE > 0 else 0.0
+        H2 = QE / (kyi - 1)
+    else:
+        QEp, I2, H2 = 1.0, 0.0, 1.0
+    return MHResult("PETO", est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
+                    float(H2), k, kyi)
