@@ -29,6 +29,7 @@ FILES = {
     "disulfiram": "disulfiram.yaml",
     "topiramate": "topiramate.yaml",
     "gabapentin": "gabapentin.yaml",
+    "nalmefene": "nalmefene.yaml",
     "baclofen": "baclofen-vs-alternatives.yaml",
 }
 # US status for alcohol use disorder that each profile must state (baclofen's lives elsewhere).
@@ -38,6 +39,7 @@ US_AUD_STATUS = {
     "disulfiram": "approved",
     "topiramate": "not_approved",
     "gabapentin": "not_approved",
+    "nalmefene": "not_approved",
 }
 
 
@@ -109,18 +111,19 @@ def test_reported_intervals_agree_with_significance_claims(files):
 
 
 def test_every_drug_has_pooled_evidence_on_a_common_outcome(files):
-    # compare needs, per drug, a synthesis speaking to relapse or abstinence, and at least one
-    # pooled estimate with a CI. Topiramate's relapse/abstinence rows are "insufficient" in the
-    # reviews read, so the numeric requirement is on any outcome, not on relapse specifically.
+    # compare needs, per drug, a synthesis speaking to relapse or abstinence (consumption for
+    # nalmefene, whose trials and licence target reduced drinking), and at least one pooled
+    # estimate with a CI. Topiramate's relapse/abstinence rows are "insufficient" in the reviews
+    # read, so the numeric requirement is on any outcome, not on relapse specifically.
     for drug, ev in files.items():
+        kinds = (
+            (OutcomeKind.consumption, OutcomeKind.heavy_drinking)
+            if drug == "nalmefene"
+            else (OutcomeKind.relapse, OutcomeKind.abstinence)
+        )
         syntheses = [s for s in ev.studies if s.design in SYNTHESES]
-        common = [
-            o
-            for s in syntheses
-            for o in s.outcomes
-            if o.kind in (OutcomeKind.relapse, OutcomeKind.abstinence)
-        ]
-        assert common, f"{drug}: no pooled relapse/abstinence outcome"
+        common = [o for s in syntheses for o in s.outcomes if o.kind in kinds]
+        assert common, f"{drug}: no pooled outcome of kind {[k.value for k in kinds]}"
         numeric = [o for s in syntheses for o in s.outcomes if isinstance(o.effect, ReportedEffect)]
         assert numeric, f"{drug}: no pooled estimate with a CI"
 
