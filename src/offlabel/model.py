@@ -288,6 +288,8 @@ class Outcome(BaseModel):
     effect: Effect | None = None
     direction: Direction = Direction.unclear
     primary: bool = False
+    # GRADE certainty as a review reported it (reviews' pooled outcomes only).
+    certainty: Literal["high", "moderate", "low", "very_low"] | None = None
     note: str | None = None
     source: Source | None = None
 
@@ -494,3 +496,4 @@ class Verdict:
     certainty: Certainty | None
     summary: str
     reasons: list[str] = field(default_factory=list)
+    evidence: VerdictLabel | None = None  # what the evidence says, whatever the approval status

@@ -30,7 +30,8 @@ def covered_conditions(studies: list[Study]) -> list[Condition]:
     return [c for c in CONDITIONS if c.id in present and c.id in BY_ID]
 
 
-def answer(base, drug_text: str, condition_text: str | None = None) -> Answer:  # noqa: ANN001
+def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN001
+           profile: dict[str, object] | None = None) -> Answer:
     from offlabel.appraise.core import appraise_condition
     from offlabel.vocabulary import descendants, known_conditions, resolve_condition
 
@@ -62,4 +63,10 @@ def answer(base, drug_text: str, condition_text: str | None = None) -> Answer:  
             f"(covered for {drug.name}: "
             f"{', '.join(c.name for c in covered_conditions(studies)) or 'nothing'})"
         )
-    return Answer(drug, cond, [appraise_condition(drug, cond, subset, ids, example)], example)
+    ca = appraise_condition(drug, cond, subset, ids, example)
+    if profile:
+        from offlabel.appraise.applicability import applicability
+
+        primary = [s for s in subset if s.design.value not in ("systematic_review", "meta_analysis")]
+        ca.applicability = applicability(profile, primary, ca.comparisons)
+    return Answer(drug, cond, [ca], example)

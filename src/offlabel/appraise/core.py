@@ -7,6 +7,7 @@ study ids, reasons) so every sentence in a report can be traced to the studies b
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -24,10 +25,12 @@ from offlabel.model import (
     EVIDENCE_LEVEL,
     LEVEL_ORDER,
     PRECLINICAL,
+    PRIMARY_CLINICAL,
     SYNTHESES,
     Approval,
     BinaryEffect,
     Blinding,
+    Comparator,
     Condition,
     Design,
     Direction,
@@ -131,6 +134,7 @@ class ConditionAppraisal:
     approvals: list[Approval]
     published_pools: list[PublishedPool] = field(default_factory=list)
     comparisons: list = field(default_factory=list)  # stratify.Comparison
+    applicability: list = field(default_factory=list)  # applicability.Note
     response_rates: list = field(default_factory=list)  # stratify.ResponseRate
     example: bool = False
 
@@ -150,9 +154,34 @@ class PublishedPool:
     k: int | None
     n: int | None
     source_label: str
+    certainty: str | None = None
 
     def text(self) -> str:
-        return f"{self.measure} {self.estimate:g} ({self.ci_lb:g} to {self.ci_ub:g})"
+        c = f", certainty {self.certainty.replace('_', ' ')}" if self.certainty else ""
+        return f"{self.measure} {self.estimate:g} ({self.ci_lb:g} to {self.ci_ub:g}){c}"
+
+
+_CERTAINTY_RE = re.compile(
+    r"\bGRADE\W+(high|moderate|low|very[ _-]low)"
+    r"|\b(?:strength|certainty|quality) of (?:the )?evidence\W+(?:was |is |rated )?"
+    r"(high|moderate|low|very[ _-]low|insufficient)"
+    r"|\b(high|moderate|low|very[ _-]low)[- ](?:certainty|strength|quality)",
+    re.I,
+)
+
+
+def reported_certainty(outcome) -> str | None:  # noqa: ANN001
+    """The review's own GRADE rating of a pooled outcome: the curated field, else the phrase
+    in its note or quote ("GRADE: moderate", "moderate-certainty evidence")."""
+    if outcome.certainty:
+        return outcome.certainty
+    text = " ".join(x for x in (outcome.note, outcome.source.quote if outcome.source else None) if x)
+    m = _CERTAINTY_RE.search(text)
+    if not m:
+        return None
+    level = next(g for g in m.groups() if g).lower().replace(" ", "_").replace("-", "_")
+    # AHRQ's "insufficient" strength of evidence is GRADE's very low.
+    return "very_low" if level == "insufficient" else level
 
 
 def published_pools(studies: list[Study]) -> list[PublishedPool]:
@@ -174,7 +203,8 @@ def published_pools(studies: list[Study]) -> list[PublishedPool]:
                 fav = Direction.no_difference
             n = ((e.n_drug or 0) + (e.n_control or 0)) or None
             out.append(PublishedPool(s, o.name, o.kind.value, e.measure, e.estimate, e.ci_lb,
-                                     e.ci_ub, fav, s.k_studies, n, o.source.label()))
+                                     e.ci_ub, fav, s.k_studies, n, o.source.label(),
+                                     reported_certainty(o)))
     out.sort(key=lambda p: (-(p.study.year or 0), p.study.id))
     return out
 
@@ -254,7 +284,7 @@ def _egger_p(effects: list[StudyEffect]) -> float | None:
 
 
 def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, RiskOfBias],
-                     unpublished: int = 0) -> OutcomeAppraisal:
+                     unpublished: int = 0, trials: list[Study] = ()) -> OutcomeAppraisal:
     # One effect per study: the primary outcome if flagged, else the first listed timepoint.
     per_study: dict[str, StudyEffect] = {}
     for e in sorted(effects, key=lambda e: not e.outcome.primary):
@@ -292,6 +322,18 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         egger_p=_egger_p(main),
         unpublished_trials=unpublished,
     )
+    # Trials that measured the outcome but gave nothing to pool: missing results bias a re-pool.
+    used = {e.study.id for e in chosen}
+    missing = [
+        t for t in trials
+        if t.id not in used and t.design is main[0].study.design
+        and (t.comparator is Comparator.active) == (key.comparator == "active")
+        and any(o.kind is key.kind for o in t.outcomes)
+        and not any(o.kind is key.kind and o.effect is not None for o in t.outcomes)
+    ]
+    gi.missing_trials = len(missing)
+    gi.missing_null = sum(t.direction in (Direction.no_difference, Direction.favours_control)
+                          for t in missing)
     g = grade(gi)
     if pooled.favours is Direction.favours_drug:
         verdict = "benefit"
@@ -393,76 +435,158 @@ def _approvals_for(drug: DrugProfile, cond_ids: set[str]) -> list[Approval]:
     return [a for a in drug.approvals if set(a.conditions) & cond_ids]
 
 
+@dataclass
+class Claim:
+    """One graded statement about an efficacy outcome, from our pool or a published review."""
+
+    origin: str  # "offlabel pool" or the review's label
+    outcome: str
+    verdict: str  # benefit | no_clear_effect | harm | insufficient
+    certainty: str | None
+    text: str
+
+
+def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool]) -> list[Claim]:
+    """Graded claims that decide the verdict. Where the most recent review pooled an outcome
+    from more studies than our own re-pool holds, the review's estimate supersedes ours."""
+    out = []
+    review_k = {}
+    for pp in review_pools:
+        review_k[pp.kind] = max(review_k.get(pp.kind, 0), pp.k or 10**6)
+    for o in outcomes:
+        if o.pooled is not None and o.pooled.k < review_k.get(o.key.kind.value, 0):
+            continue
+        if (o.efficacy and o.pooled is not None and o.key.comparator != "active"
+                and o.grade is not None and o.grade.start == "high"):
+            out.append(Claim("offlabel pool of RCTs", o.outcome, o.verdict, o.certainty,
+                             o.pooled.text()))
+    for pp in review_pools:
+        if OutcomeKind(pp.kind) not in EFFICACY_KINDS:
+            continue
+        verdict = {Direction.favours_drug: "benefit", Direction.favours_control: "harm"}.get(
+            pp.favours, "no_clear_effect")
+        out.append(Claim(pp.study.label, pp.outcome, verdict, pp.certainty,
+                         f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})"))
+    return out
+
+
+def narrative_grade(studies: list[Study]) -> Grade:
+    """Certainty when nothing can be pooled: start by design, then the obvious downgrades."""
+    from offlabel.appraise.grade import Domain
+
+    clinical = [s for s in studies if s.design in PRIMARY_CLINICAL]
+    if not clinical:
+        pre = [s for s in studies if s.design in PRECLINICAL]
+        species = sorted({s.species for s in pre if s.species != "human"})
+        g = Grade("low")
+        if pre:
+            g.domains.append(Domain(
+                "indirectness", -1,
+                f"only animal/laboratory evidence ({len(pre)} studies"
+                + (f"; species: {', '.join(species)}" if species else "") + ")"))
+        return g
+    rcts = [s for s in clinical if s.design is Design.rct]
+    if rcts:
+        g = Grade("high")
+        n = sum(s.n or 0 for s in rcts)
+        g.domains.append(Domain("imprecision", -2 if n < 100 else -1,
+                                f"no extractable effect estimate; {len(rcts)} RCT(s), {n} participants"))
+        if not any(s.blinding is Blinding.double for s in rcts):
+            g.domains.append(Domain("risk of bias", -1, "no double-blind RCT"))
+        return g
+    g = Grade("low")
+    designs = Counter(s.design.value.replace("_", " ") for s in clinical)
+    g.domains.append(Domain(
+        "risk of bias", -1,
+        "uncontrolled or observational designs only: "
+        + ", ".join(f"{n} {d}" for d, n in designs.most_common())))
+    return g
+
+
 def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
              studies: list[Study], approvals: list[Approval],
-             review: Study | None) -> Verdict:
+             review: Study | None, review_pools: list[PublishedPool] = ()) -> Verdict:
     reasons: list[str] = []
     approved = [a for a in approvals if a.status == "approved"]
-    major = [a for a in approved if a.region.upper() in ("US", "EU", "USA")]
+    major = [a for a in approved if a.region.upper() in ("US", "USA", "EU")]
     for a in approvals:
         reasons.append(f"Regulatory: {a.region} — {a.indication}: {a.status.replace('_', ' ')}"
                        + (f" ({a.year})" if a.year else "") + f" [{a.sources[0].label()}]")
-    eff = [o for o in outcomes if o.efficacy and o.pooled is not None and o.key.comparator != "active"]
-    rct_eff = [o for o in eff if o.grade is not None and o.grade.start == "high"]
-    good = [o for o in rct_eff if o.verdict == "benefit" and o.certainty in ("moderate", "high")]
-    weak_good = [o for o in rct_eff if o.verdict == "benefit"]
-    null = [o for o in rct_eff if o.verdict == "no_clear_effect"]
+    claims = _claims(outcomes, list(review_pools))
+    for c in claims:
+        reasons.append(f"{c.outcome} ({c.origin}): {c.verdict.replace('_', ' ')}, {c.text}"
+                       + (f"; certainty {c.certainty.replace('_', ' ')}" if c.certainty else
+                          "; certainty not rated"))
+    good = [c for c in claims if c.verdict == "benefit" and _cert_rank(c.certainty) >= 2]
+    any_good = [c for c in claims if c.verdict == "benefit"]
+    null = [c for c in claims if c.verdict in ("no_clear_effect", "harm")]
     rcts = [s for s in studies if s.design is Design.rct]
     rp, rn = _share_positive(rcts)
     weaker = [s for s in studies if _level(s) in WEAKER_LEVELS or s.design in PRECLINICAL]
     wp, wn = _share_positive(weaker)
-    for o in rct_eff:
-        reasons.append(
-            f"{o.outcome}: {o.verdict.replace('_', ' ')}, {o.pooled.text()}"  # type: ignore[union-attr]
-            f"; certainty {o.certainty}"
-        )
     if rn:
-        reasons.append(f"RCTs: {rp} of {rn} report a result favouring the drug.")
-    if major:
-        label = "approved"
-        summary = f"Approved for {condition.name} ({', '.join(a.region for a in major)})."
-        certainty = max((o.certainty for o in good), default=None, key=_cert_rank)
-    elif good and not [o for o in null if _cert_rank(o.certainty) >= _cert_rank(good[0].certainty)]:
-        label, certainty = "supported", max((o.certainty for o in good), key=_cert_rank)
-        summary = "Randomised evidence shows a benefit on at least one main outcome."
-    elif (weak_good and null) or (rn >= 2 and 0 < rp < rn and rp / rn >= 0.25):
+        reasons.append(f"RCTs: {rp} of {rn} with a reported direction favour the drug.")
+    best_good = max((_cert_rank(c.certainty) for c in good), default=-1)
+    best_null = max((_cert_rank(c.certainty) for c in null), default=-1)
+    certainty: str | None
+    if good and best_good >= best_null:
+        label, certainty = "supported", _cert_name(best_good)
+        helped = sorted({c.outcome for c in good})
+        summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
+        nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
+        summary += (f"; no clear effect on {', '.join(nulls)}." if nulls else ".")
+    elif (any_good and null) or (rn >= 2 and 0 < rp < rn and rp / rn >= 0.25):
         label = "conflicting"
-        certainty = max((o.certainty for o in rct_eff), default=None, key=_cert_rank)
+        certainty = _cert_name(max((_cert_rank(c.certainty) for c in claims), default=1)) \
+            if claims else "low"
         summary = "Randomised trials disagree: some outcomes or trials show benefit, others none."
-    elif rct_eff and not weak_good:
-        label = "not_supported"
-        certainty = max((o.certainty for o in rct_eff), key=_cert_rank)
+    elif claims and not any_good:
+        label, certainty = "not_supported", _cert_name(max(best_null, 1))
         summary = "Randomised trials show no clear benefit on the main outcomes."
     elif rn >= 2 and rp == 0:
         label, certainty = "not_supported", "low"
         summary = "Randomised trials report no benefit."
-    elif wp and (wp / max(wn, 1) >= 0.5):
-        label, certainty = "promising", "very_low"
-        summary = "Only weaker designs (uncontrolled, observational, case or animal studies) suggest a benefit."
     else:
-        label, certainty = "insufficient", "very_low" if studies else None
-        summary = "Too little evidence to judge."
+        g = narrative_grade(studies)
+        certainty = g.certainty if studies else None
+        reasons.extend(f"Certainty {d.name} {d.change:+d}: {d.reason}" for d in g.domains)
+        if wp and wp / max(wn, 1) >= 0.5:
+            label = "promising"
+            summary = ("Only weaker designs (uncontrolled, observational, case or animal studies) "
+                       "suggest a benefit; no randomised evidence confirms it.")
+        else:
+            label = "insufficient"
+            summary = "Too little evidence to judge."
+    evidence_label = label
+    if major:
+        label = "approved"
+        summary = (f"Approved for {condition.name} ({', '.join(sorted({a.region for a in major}))}). "
+                   f"Evidence appraisal: {evidence_label.replace('_', ' ')} — {summary}")
     if review is not None:
         reasons.append(
             f"Most recent systematic review/meta-analysis: {review.label}"
-            f" ({review.design.value.replace('_', ' ')}) — direction {review.direction.value}"
+            f" ({review.design.value.replace('_', ' ')}) — direction "
+            f"{review.direction.value.replace('_', ' ')}"
             + (f": {review.conclusion}" if review.conclusion else "")
             + f" [{review.sources[0].label()}]"
         )
         agree = {
             "supported": {Direction.favours_drug},
-            "approved": {Direction.favours_drug},
-            "not_supported": {Direction.no_difference},
+            "not_supported": {Direction.no_difference, Direction.favours_control},
             "conflicting": {Direction.mixed, Direction.no_difference, Direction.favours_drug},
-            "promising": {Direction.unclear, Direction.favours_drug, Direction.mixed},
-            "insufficient": {Direction.unclear, Direction.mixed},
-        }[label]
+            "promising": {Direction.favours_drug, Direction.mixed},
+            "insufficient": {Direction.mixed},
+        }[evidence_label]
         if review.direction not in agree and review.direction is not Direction.unclear:
             reasons.append(
-                f"Note: this verdict ({label.replace('_', ' ')}) differs from the direction of "
+                f"Note: this verdict ({evidence_label.replace('_', ' ')}) differs from the direction of "
                 f"{review.label} ({review.direction.value.replace('_', ' ')}); see the outcomes."
             )
-    return Verdict(label, certainty, summary, reasons)  # type: ignore[arg-type]
+    return Verdict(label, certainty, summary, reasons, evidence_label)  # type: ignore[arg-type]
+
+
+def _cert_name(rank: int) -> str:
+    return ("very_low", "low", "moderate", "high")[max(0, min(3, rank))]
 
 
 def _cert_rank(c: str | None) -> int:
@@ -480,13 +604,16 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
             e = study_effect(s, o)
             if e is not None:
                 groups[e.key].append(e)
-    outcomes = [appraise_outcome(k, v, robs, unpublished) for k, v in groups.items()]
+    trials = [s for s in studies if s.design in (Design.rct, Design.nonrandomized_controlled_trial)]
+    outcomes = [appraise_outcome(k, v, robs, unpublished, trials) for k, v in groups.items()]
     outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active",
                                  -(o.pooled.k if o.pooled else 0), o.outcome))
     review = latest_review(studies)
     approvals = _approvals_for(drug, condition_ids)
     primary = [s for s in studies if s.design not in SYNTHESES]
-    verdict = conclude(drug, condition, outcomes, primary, approvals, review)
+    pools = published_pools(studies)
+    review_pools = [pp for pp in pools if review is not None and pp.study.id == review.id]
+    verdict = conclude(drug, condition, outcomes, primary, approvals, review, review_pools)
     from offlabel.appraise.stratify import (
         abstinence_rates,
         design_comparisons,
@@ -501,7 +628,7 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         agreement=agreement_sentences(primary),
         moderators=moderator_signals(primary),
         latest_review=review, approvals=approvals,
-        published_pools=published_pools(studies), comparisons=comparisons,
+        published_pools=pools, comparisons=comparisons,
         response_rates=abstinence_rates(primary), example=example,
     )
 

@@ -63,6 +63,8 @@ class PoolInput:
     control_risk: float | None = None  # for binary outcomes, pooled control event rate
     egger_p: float | None = None
     unpublished_trials: int = 0
+    missing_trials: int = 0  # trials that measured the outcome but give no usable numbers
+    missing_null: int = 0  # ... of which report no difference
     dose_response: str | None = None
 
 
@@ -138,6 +140,9 @@ def _imprecision(p: PoolInput) -> Domain:
     below = n is not None and n < ois
     ci = f"95% CI {_fmt(p.measure, p.ci_lb)} to {_fmt(p.measure, p.ci_ub)}"
     n_note = f"{n} participants" if n is not None else "participants unknown"
+    if p.k == 1 and not crosses and (n is None or n < OIS_CONTINUOUS):
+        # One small trial: an unreplicated result, however narrow its interval.
+        return Domain("imprecision", -1, f"a single trial ({n_note}); {ci}")
     if crosses and below:
         return Domain("imprecision", -2, f"{ci} includes no effect; {n_note} < {ois_note}")
     if crosses:
@@ -156,6 +161,13 @@ def _publication_bias(p: PoolInput) -> Domain:
             change = -1
     elif p.k < 10:
         notes.append(f"funnel asymmetry not testable (k = {p.k} < 10)")
+    if p.missing_trials:
+        notes.append(
+            f"{p.missing_trials} trial(s) measured this outcome without usable numbers "
+            f"({p.missing_null} of them null)"
+        )
+        if p.missing_trials >= p.k and p.missing_null * 2 >= p.missing_trials:
+            change = -1
     if p.unpublished_trials:
         notes.append(f"{p.unpublished_trials} completed registered trial(s) without results")
         if p.unpublished_trials >= max(2, p.k // 3):

@@ -22,6 +22,11 @@ def register(app: typer.Typer) -> None:
         evidence: list[Path] = typer.Option(
             [], "--evidence", "-e", help="Extra evidence YAML file or folder (repeatable)."),
         no_bundled: bool = typer.Option(False, "--no-bundled", help="Ignore the bundled evidence."),
+        profile: list[str] = typer.Option(
+            [], "--profile", "-p",
+            help="Patient profile: key=value (repeatable) or a YAML file, e.g. liver_disease=yes, "
+            "comorbid_psychiatric_disorder=yes, max_tolerated_dose_mg=30. Shows which trials "
+            "apply; never advice."),
     ) -> None:
         """Appraise the evidence for DRUG in CONDITION (not medical advice)."""
         if fmt not in FORMATS:
@@ -36,8 +41,18 @@ def register(app: typer.Typer) -> None:
             for p in exc.problems:
                 typer.echo(p, err=True)
             raise typer.Exit(1) from None
+        from offlabel.appraise.applicability import ProfileError, parse_profile
+
         try:
-            ans = answer(base, drug, condition)
+            prof = parse_profile(profile)
+        except ProfileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if prof and condition is None:
+            typer.echo("error: --profile needs a CONDITION", err=True)
+            raise typer.Exit(2)
+        try:
+            ans = answer(base, drug, condition, profile=prof)
         except NotCovered as exc:
             typer.echo(f"not covered: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -123,6 +123,7 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
         "mesh_id": ca.condition.mesh_id,
         "verdict": ca.verdict.label,
         "certainty": ca.verdict.certainty,
+        "evidence_verdict": ca.verdict.evidence,
         "summary": ca.verdict.summary,
         "reasons": ca.verdict.reasons,
         "approvals": [
@@ -143,6 +144,8 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
             for pp in ca.published_pools
         ],
         "design_agreement": ca.agreement,
+        "applicability": [{"key": n.key, "text": n.text, "studies": n.studies}
+                          for n in ca.applicability],
         "why_studies_disagree": [c.sentence for c in ca.comparisons]
         + ([rs] if (rs := _rates(ca)) else []),
         "comparisons": [

@@ -102,6 +102,10 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
+    if c.get("applicability"):
+        out.append("### Applicability to the patient profile (evidence notes, not advice)\n")
+        out.extend(f"- {_md(n['text'])}" for n in c["applicability"])
+        out.append("")
     if c.get("why_studies_disagree"):
         out.append("### Why studies disagree\n")
         out.extend(f"- {_md(x)}" for x in c["why_studies_disagree"])

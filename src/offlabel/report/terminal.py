@@ -85,6 +85,10 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
+    if c.get("applicability"):
+        console.print("[bold]Applicability to the patient profile[/] [dim](evidence notes, not advice)[/]")
+        for n in c["applicability"]:
+            console.print(f"  • {escape(n['text'])}")
     if c.get("why_studies_disagree"):
         console.print("[bold]Why studies disagree[/]")
         for x in c["why_studies_disagree"]:
