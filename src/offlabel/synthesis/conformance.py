@@ -309,6 +309,30 @@ def _math(f):
     return h
 
 
+def b_cbind(ip, args, env, scope):
+    cols = [np.asarray(ip.eval(a, env, scope), dtype=float) for _, a in args]
+    return np.column_stack(cols)
+
+
+def b_rbind(ip, args, env, scope):
+    rows = [np.atleast_1d(np.asarray(ip.eval(a, env, scope), dtype=float)) for _, a in args]
+    return np.vstack(rows)
+
+
+def b_matrix(ip, args, env, scope):
+    a = ip.bind(args, ["data", "nrow", "ncol", "byrow"])
+    x = np.atleast_1d(np.asarray(ip.eval(a["data"], env, scope), dtype=float))
+    nrow = int(_num(ip.eval(a["nrow"], env, scope))) if "nrow" in a else None
+    ncol = int(_num(ip.eval(a["ncol"], env, scope))) if "ncol" in a else None
+    byrow = _bool(ip.eval(a["byrow"], env, scope)) if "byrow" in a else False
+    if nrow is None:
+        nrow = len(x) // (ncol or 1)
+    if ncol is None:
+        ncol = len(x) // nrow
+    x = np.resize(x, nrow * ncol)
+    return x.reshape(nrow, ncol) if byrow else x.reshape(ncol, nrow).T
+
+
 def b_ifelse(ip, args, env, scope):
     c, a, b = (ip.eval(x, env, scope) for _, x in args[:3])
     return np.where(np.asarray(c, dtype=bool), a, b)
@@ -641,7 +665,7 @@ def b_rma_peto(ip, args, env, scope):
 BUILTINS: dict[str, Callable] = {
     "c": b_c, "list": b_list, "local": b_local, "lapply": b_lapply, "sapply": b_sapply,
     "sqrt": _math(np.sqrt), "log": _math(np.log), "exp": _math(np.exp), "abs": _math(np.abs),
-    "ifelse": b_ifelse, "escalc": b_escalc, "rma": b_rma, "rma.uni": b_rma,
+    "ifelse": b_ifelse, "cbind": b_cbind, "rbind": b_rbind, "matrix": b_matrix, "escalc": b_escalc, "rma": b_rma, "rma.uni": b_rma,
     "predict": b_predict, "confint": b_confint, "leave1out": b_leave1out, "cumul": b_cumul,
     "influence": b_influence, "regtest": b_regtest, "ranktest": b_ranktest,
     "trimfill": b_trimfill, "rma.mh": b_rma_mh, "rma.peto": b_rma_peto,
@@ -652,6 +676,19 @@ BUILTINS: dict[str, Callable] = {
 # --- extraction: offlabel results in the reference layout --------------------------------------
 def _opt(x):
     return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else x
+
+
+def _r_is_infl(f) -> list:
+    """metafor's flag with R's NA logic: a study whose deletion fit failed has NA criteria,
+    so its flag is TRUE if the hat value alone flags it and NA otherwise."""
+    k = len(f.hat)
+    out: list = []
+    for d, h, flag in zip(f.dffits, f.hat, f.is_infl, strict=True):
+        if np.isnan(d):
+            out.append(True if h > 3 / k else None)
+        else:
+            out.append(bool(flag))
+    return out
 
 
 def extract(kind: str, value) -> dict:
@@ -716,7 +753,7 @@ def extract(kind: str, value) -> dict:
         return {"rstudent": list(f.rstudent), "dffits": list(f.dffits), "cook.d": list(f.cook_d),
                 "cov.r": list(f.cov_r), "tau2.del": list(f.tau2_del), "QE.del": list(f.QE_del),
                 "hat": list(f.hat), "weight": list(f.weight), "dfbs_intrcpt": list(f.dfbs),
-                "is.infl": [bool(x) for x in f.is_infl], "slab": list(f.slab)}
+                "is.infl": _r_is_infl(f), "slab": list(f.slab)}
     if kind == "regtest":
         t = value
         return {"model": t.model, "predictor": t.predictor, "zval": t.zval, "pval": t.pval,

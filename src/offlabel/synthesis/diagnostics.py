@@ -37,9 +37,17 @@ def _labels(res: RMAResult) -> tuple[str, ...]:
     return res.slab if res.slab is not None else tuple(str(i + 1) for i in range(res.k))
 
 
-def _collect(fits: list[RMAResult], slab) -> SequentialFits:
+def _refit(y, v, res: RMAResult) -> RMAResult | None:
+    """A refit, or None when it cannot be computed (metafor reports NA for that row)."""
+    try:
+        return _fit(y, v, res.method, res.test, res.level, None, res.control)
+    except SynthesisError:
+        return None
+
+
+def _collect(fits: list[RMAResult | None], slab) -> SequentialFits:
     def col(name):
-        return np.array([getattr(f, name) for f in fits], dtype=float)
+        return np.array([np.nan if f is None else getattr(f, name) for f in fits], dtype=float)
 
     return SequentialFits(tuple(slab), col("estimate"), col("se"), col("zval"), col("pval"),
                           col("ci_lb"), col("ci_ub"), col("QE"), col("QEp"), col("tau2"),
@@ -47,12 +55,15 @@ def _collect(fits: list[RMAResult], slab) -> SequentialFits:
 
 
 def leave1out(res: RMAResult) -> SequentialFits:
-    """Refit the model once without each study (same method, test, level and control)."""
+    """Refit the model once without each study (same method, test, level and control).
+
+    A refit that cannot be computed (an iterative estimator that does not converge) gives a
+    row of NaN, as metafor's NA.
+    """
     if res.k < 2:
         raise SynthesisError("leave1out needs k >= 2")
     keep = ~np.eye(res.k, dtype=bool)
-    fits = [_fit(res.yi[m], res.vi[m], res.method, res.test, res.level, None, res.control)
-            for m in keep]
+    fits = [_refit(res.yi[m], res.vi[m], res) for m in keep]
     return _collect(fits, _labels(res))
 
 
@@ -66,8 +77,7 @@ def cumul(res: RMAResult, order=None) -> SequentialFits:
     if order is not None and len(idx) != res.k:
         raise SynthesisError(f"order has {len(idx)} values for {res.k} studies")
     y, v = res.yi[idx], res.vi[idx]
-    fits = [_fit(y[: i + 1], v[: i + 1], res.method, res.test, res.level, None, res.control)
-            for i in range(res.k)]
+    fits = [_refit(y[: i + 1], v[: i + 1], res) for i in range(res.k)]
     lab = _labels(res)
     return _collect(fits, [lab[i] for i in idx])
 
@@ -94,7 +104,7 @@ class Influence:
 
 
 def influence(res: RMAResult) -> Influence:
-    k, p = res.k, 1
+    k = res.k
     if k < 2:
         raise SynthesisError("influence needs k >= 2")
     y, v = res.yi, res.vi
@@ -102,25 +112,35 @@ def influence(res: RMAResult) -> Influence:
     hat = w / w.sum()
     vb = res.se**2
     keep = ~np.eye(k, dtype=bool)
-    dels = [_fit(y[m], v[m], res.method, res.test, res.level, None, res.control) for m in keep]
-    tau2_del = np.array([f.tau2 for f in dels])
-    QE_del = np.array([f.QE for f in dels])
-    beta_del = np.array([f.estimate for f in dels])
-    vb_del_fit = np.array([f.se**2 for f in dels])
+    dels = [_refit(y[m], v[m], res) for m in keep]
+    nan = float("nan")
+    tau2_del = np.array([nan if f is None else f.tau2 for f in dels])
+    QE_del = np.array([nan if f is None else f.QE for f in dels])
+    beta_del = np.array([nan if f is None else f.estimate for f in dels])
+    vb_del_fit = np.array([nan if f is None else f.se**2 for f in dels])
     if res.test == "knha":
-        s2w = np.array([f.se**2 * np.sum(1 / (v[m] + f.tau2)) for f, m in zip(dels, keep, strict=True)])
+        s2w = np.array([nan if f is None else f.se**2 * np.sum(1 / (v[m] + f.tau2))
+                        for f, m in zip(dels, keep, strict=True)])
     else:
         s2w = np.ones(k)
+    vb_del = 1 / np.array([np.sum(1 / (v + t)) for t in tau2_del])
+    with np.errstate(invalid="ignore"):
+        return _influence_stats(res, y, v, hat, vb, tau2_del, QE_del, beta_del, vb_del_fit, s2w,
+                                vb_del)
+
+
+def _influence_stats(res, y, v, hat, vb, tau2_del, QE_del, beta_del, vb_del_fit, s2w, vb_del):
+    k, p = res.k, 1
     dfb = res.estimate - beta_del
     dffits = dfb / np.sqrt(s2w * hat * (tau2_del + v))
-    vb_del = 1 / np.array([np.sum(1 / (v + t)) for t in tau2_del])
     dfbs = dfb / np.sqrt(s2w * vb_del)
     cook = dfb**2 / vb
     cov_r = vb_del_fit / vb
     resid = y - beta_del
-    resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0
+    resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0  # as metafor
     rstudent = resid / np.sqrt(v * s2w + vb_del_fit + tau2_del * s2w)
-    infl = ((np.abs(dffits) > 3 * np.sqrt(p / (k - p))) | (stats.chi2.cdf(cook, p) > 0.5)
-            | (hat > 3 * p / k) | (np.abs(dfbs) > 1))
+    infl = ~np.isnan(dffits) & ((np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
+                                 | (stats.chi2.cdf(cook, p) > 0.5) | (hat > 3 * p / k)
+                                 | (np.abs(dfbs) > 1))
     return Influence(_labels(res), rstudent, dffits, cook, cov_r, tau2_del, QE_del, hat,
                      100 * hat, dfbs, infl)
