@@ -186,3 +186,29 @@ def test_unknown_condition_is_taken_as_typed() -> None:
     assert q.pubmed == (
         '("oxytocin"[MeSH Terms] OR "oxytocin"[tiab]) AND ("Phelan-McDermid syndrome"[tiab])'
     )
+
+
+def test_europepmc_query_is_limited_to_title_and_abstract() -> None:
+    q = build_queries("baclofen", resolve("spasticity"), ["Lioresal"])
+    assert q.europepmc.startswith('(TITLE_ABS:"baclofen" OR TITLE_ABS:"Lioresal") AND (')
+    assert 'TITLE_ABS:"muscle spasticity"' in q.europepmc
+
+
+def test_record_verdict_reports_a_change(tmp_path) -> None:
+    from offlabel.store import record_verdict
+
+    path = tmp_path / "s.duckdb"
+
+    def run() -> None:
+        with Store(path) as s:
+            s.upsert_question(QID, "baclofen", "alcohol use disorder", "alcohol_use_disorder")
+            s.finish_run(s.start_run(QID), "complete", {}, {}, {})
+
+    run()
+    assert record_verdict(path, "baclofen", "aud", "promising") is None
+    run()
+    assert record_verdict(path, "baclofen", "aud", "promising") is None  # unchanged
+    run()
+    assert record_verdict(path, "baclofen", "aud", "conflicting") == "promising"
+    with Store(path, read_only=True) as s:
+        assert [r.verdict for r in s.runs(QID)] == ["promising", "promising", "conflicting"]

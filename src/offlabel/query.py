@@ -106,8 +106,10 @@ def build_queries(
     drugs = drug_terms(drug, brand_names)
     conds = condition_terms(condition)
     heading = mesh_heading(condition)
-    epmc_drug = " OR ".join(f'"{d}"' for d in drugs)
-    epmc_cond = " OR ".join(f'"{c}"' for c in conds)
+    # Title/abstract only: unfielded Europe PMC terms also match open-access full texts,
+    # where a passing mention of the drug would flood the question with noise.
+    epmc_drug = " OR ".join(f'TITLE_ABS:"{d}"' for d in drugs)
+    epmc_cond = " OR ".join(f'TITLE_ABS:"{c}"' for c in conds)
     return Queries(
         drug=drug,
         condition=condition.name,

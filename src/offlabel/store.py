@@ -599,6 +599,27 @@ def load_question_records(
     return out
 
 
+def record_verdict(
+    store_path: str | os.PathLike[str] | None, drug: str, condition: str, verdict: str
+) -> str | None:
+    """Note the verdict `ask --store` reached on the question's latest run.
+
+    Returns the verdict noted on an earlier run when it differs (the "changed verdict" of
+    a living update), else None. Needs write access: call it when no collect is running.
+    """
+    path = Path(store_path) if store_path else default_path()
+    qid, _ = _question_id(drug, condition)
+    with Store(path) as store:
+        runs = [r for r in store.runs(qid) if r.status in ("complete", "partial")]
+        if not runs:
+            return None
+        earlier = [r.verdict for r in runs[:-1] if r.verdict]
+        store.set_verdict(runs[-1].id, verdict)
+    if earlier and earlier[-1] != verdict:
+        return earlier[-1]
+    return None
+
+
 def classify_record(record: Record) -> Classification:
     """The design classification for a record: registry labels are regulatory by definition."""
     if record.source == "openfda":
