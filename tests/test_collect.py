@@ -253,3 +253,39 @@ def test_kill_9_during_collect_then_resume(fake: FakeServer, tmp_path: Path) -> 
     assert counts["pubmed"] == len(fake.corpus) and counts["ctgov"] == 10
     assert counts["europepmc"] == _expected_epmc(fake) and counts["openfda"] == 1
     assert sum(counts.values()) == n_records  # one row per record: no duplicates
+
+
+def test_ctrl_c_closes_the_run_and_a_second_writer_is_refused(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.duckdb"
+    env = {
+        **os.environ,
+        **fake.env(),
+        **FAST_ENV,
+        "OFFLABEL_EFETCH_BATCH": "1",
+        "OFFLABEL_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    fake.delay["eutils"] = 0.3
+    cmd = [sys.executable, "-m", "offlabel", "collect", DRUG, CONDITION, "--store", str(path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(fake.hits("eutils", "efetch.fcgi")) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    other = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert other.returncode == 1
+    assert "store is in use by another process" in other.stderr
+    assert "Traceback" not in other.stderr and other.stderr.count("\n") == 1
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "run again to resume" in err and "Traceback" not in err
+    with Store(path, read_only=True) as s:
+        assert [r.status for r in s.runs()] == ["interrupted"] and s.check() == []
+
+
+def test_empty_arguments_are_refused(tmp_path: Path) -> None:
+    from offlabel.cli import app
+
+    res = CliRunner().invoke(app, ["collect", " ", "aud", "--store", str(tmp_path / "s.db")])
+    assert res.exit_code == 2 and "must not be empty" in res.output

@@ -176,6 +176,13 @@ class Store:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             msg = " ".join(str(exc).split())
+            if "lock" in msg.lower():
+                pid = re.search(r"PID (\d+)", msg)
+                who = f" (PID {pid.group(1)})" if pid else ""
+                raise StoreError(
+                    f"{self.path}: store is in use by another process{who}; "
+                    "wait for that collect to finish"
+                ) from None
             raise StoreError(f"{self.path}: cannot open store: {msg}") from None
         if not read_only:
             self.con.execute(_SCHEMA)

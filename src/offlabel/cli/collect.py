@@ -525,6 +525,9 @@ def register(app: typer.Typer) -> None:
         from offlabel.sources.http import SourceError
         from offlabel.store import StoreError
 
+        if not drug.strip() or not condition.strip():
+            typer.echo("error: DRUG and CONDITION must not be empty", err=True)
+            raise typer.Exit(2)
         console = Console(stderr=False)
         try:
             with Progress(
