@@ -41,11 +41,17 @@ class Control:
     tau2_max: float | None = None
     tau2_init: float | None = None
     ll0check: bool = True
+    # Fisher scoring can cycle (a step overshoots, metafor's halving brings it back, repeat);
+    # metafor then gives up. With safeguard=True we keep a bracket around the root of the score
+    # and bisect whenever a step leaves it, so every analysis converges. False = metafor's
+    # iteration exactly (the conformance runner uses that).
+    safeguard: bool = True
 
 
-# metafor's own defaults: stop Fisher scoring at a change of 1e-5, uniroot tol = eps^0.25.
-# Use it to reproduce what a metafor user sees, digit for digit.
-METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=float(np.finfo(float).eps) ** 0.25)
+# metafor's own defaults: stop Fisher scoring at a change of 1e-5, uniroot tol = eps^0.25,
+# no safeguard. Use it to reproduce what a metafor user sees, digit for digit.
+METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=float(np.finfo(float).eps) ** 0.25,
+                          safeguard=False)
 
 
 class Segments:
@@ -68,18 +74,29 @@ class Segments:
         else:
             self.kind = "ragged"
 
+    def rows(self, idx: np.ndarray) -> Segments:
+        """The segments ``idx`` of a rectangular layout, as their own Segments."""
+        sub = Segments.__new__(Segments)
+        sub.kind, sub.G, sub.width, sub.n = "rect", len(idx), self.width, len(idx) * self.width
+        return sub
+
+    def shape(self, x: np.ndarray) -> np.ndarray:
+        """The layout the sums expect: (G, width) for equal-sized segments, else flat.
+        Broadcasting a (G, 1) column over a 2-D block is much cheaper than repeating it."""
+        return x.reshape(self.G, self.width) if self.kind == "rect" else x
+
     def sum(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "one":
             return np.array([x.sum()])
         if self.kind == "rect":
-            return x.reshape(self.G, self.width).sum(axis=1)
+            return x.sum(axis=1)
         return np.bincount(self.group, weights=x, minlength=self.G)
 
     def expand(self, a: np.ndarray) -> np.ndarray:
         if self.kind == "one":
             return a[0] if a.shape == (1,) else a
         if self.kind == "rect":
-            return np.repeat(a, self.width)
+            return a[:, None]
         return a[self.group]
 
 
@@ -119,6 +136,9 @@ def _mad2(y, seg: Segments, k: np.ndarray) -> np.ndarray:
     if seg.kind == "one":
         med = np.median(y)
         return np.array([(1.4826 * np.median(np.abs(y - med))) ** 2])
+    if seg.kind == "rect":
+        med = np.median(y, axis=1, keepdims=True)
+        return (1.4826 * np.median(np.abs(y - med), axis=1)) ** 2
     out = np.empty(seg.G)
     order = np.argsort(seg.group, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(k.astype(int))])
@@ -207,6 +227,49 @@ def _reml_ll(y, v, tau2, seg, k, reml):
 
 def _fisher(y, v, seg, method, control, k, km1, single):
     """Fisher scoring as in metafor: start at max(0, HE), halve steps that go below 0."""
+    if control.safeguard and method in ("REML", "ML"):
+        tau2, iters = _newton(y, v, seg, method, control, k, single)
+    elif control.safeguard and method == "EB":
+        # EB's estimating equation is Q(tau2) = k - 1, the Paule-Mandel equation: solve it
+        # with the bracketed solver instead of scoring, which can cycle
+        q0 = q_gen(y, v, np.zeros(seg.G), seg)
+        pos = (q0 > km1) & ~single
+        tau2 = np.zeros(seg.G)
+        if pos.any():
+            hi = _upper_bracket(y, v, seg, km1)
+            tau2 = np.where(pos, solve_q(y, v, seg, km1, np.zeros(seg.G), hi), 0.0)
+        iters = np.ones(seg.G, dtype=int)
+    else:
+        tau2, iters = _metafor_scoring(y, v, seg, method, control, k, km1, single)
+    G = seg.G
+    if method in ("ML", "REML") and control.ll0check:
+        # metafor's guard against a local maximum: compare with the fit at tau2 = 0
+        reml = method == "REML"
+        ll0 = _reml_ll(y, v, np.zeros(G), seg, k, reml)
+        ll1 = _reml_ll(y, v, tau2, seg, k, reml)
+        tol = control.tol if control.tol is not None else np.finfo(float).eps ** 0.25
+        stuck = (ll0 - ll1 > tol) & (tau2 > control.threshold)
+        tau2 = np.where(stuck, 0.0, tau2)
+    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    s2, trP, trPP = _trP_trPP(w, s1, seg)
+    if method == "ML":
+        se = np.sqrt(2 / s2)
+    elif method == "REML":
+        se = np.sqrt(2 / trPP)
+    else:
+        se = np.sqrt(2 * k * k / km1 / s1**2)
+    tau2 = np.maximum(tau2, 0.0)
+    return Tau2Fit(tau2, np.where(single, np.nan, se), iters, np.ones(G, dtype=bool))
+
+
+def _not_converged(method, control, active):
+    bad = int(np.flatnonzero(active)[0])
+    raise ConvergenceError(
+        f"{method} Fisher scoring did not converge in {control.maxiter} iterations"
+        f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
+
+
+def _metafor_scoring(y, v, seg, method, control, k, km1, single):
     G = seg.G
     if control.tau2_init is not None:
         tau2 = np.full(G, float(control.tau2_init))
@@ -239,28 +302,95 @@ def _fisher(y, v, seg, method, control, k, km1, single):
         iters = np.where(active, it, iters)
         active = active & (change > control.threshold)
         if it > control.maxiter and active.any():
-            bad = int(np.flatnonzero(active)[0])
-            raise ConvergenceError(
-                f"{method} Fisher scoring did not converge in {control.maxiter} iterations"
-                f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
-    if method in ("ML", "REML") and control.ll0check:
-        # metafor's guard against a local maximum: compare with the fit at tau2 = 0
-        reml = method == "REML"
-        ll0 = _reml_ll(y, v, np.zeros(G), seg, k, reml)
-        ll1 = _reml_ll(y, v, tau2, seg, k, reml)
-        tol = control.tol if control.tol is not None else np.finfo(float).eps ** 0.25
-        stuck = (ll0 - ll1 > tol) & (tau2 > control.threshold)
-        tau2 = np.where(stuck, 0.0, tau2)
+            _not_converged(method, control, active)
+    return tau2, iters
+
+
+def _score(y, v, seg, tau2, method):
+    """Twice the ML/REML score in tau2 and its derivative (intercept-only closed forms)."""
     w, s1, mu, r = _wsums(y, v, tau2, seg)
+    wr = w * r
     s2, trP, trPP = _trP_trPP(w, s1, seg)
-    if method == "ML":
-        se = np.sqrt(2 / s2)
-    elif method == "REML":
-        se = np.sqrt(2 / trPP)
-    else:
-        se = np.sqrt(2 * k * k / km1 / s1**2)
-    tau2 = np.maximum(tau2, 0.0)
-    return Tau2Fit(tau2, np.where(single, np.nan, se), iters, np.ones(G, dtype=bool))
+    ypy2 = seg.sum(wr * wr)  # y'PPy
+    ypy3 = seg.sum(wr * wr * w) - seg.sum(wr * w) ** 2 / s1  # y'PPPy
+    if method == "REML":
+        return ypy2 - trP, trPP - 2 * ypy3, trPP
+    return ypy2 - s1, s2 - 2 * ypy3, s2
+
+
+def _newton(y, v, seg, method, control, k, single):
+    """Exact ML/REML: Newton steps on the score inside a bracket that always shrinks.
+
+    Newton (observed information) converges quadratically near the root where metafor's
+    Fisher scoring is only linear, and the bracket with bisection fallback makes every
+    analysis converge, including those where Fisher scoring cycles.
+    """
+    G = seg.G
+    g0, _, _ = _score(y, v, seg, np.zeros(G), method)
+    at0 = single | (g0 <= 0)  # the likelihood falls from tau2 = 0: the estimate is 0
+    if control.tau2_init is not None:
+        tau2 = np.full(G, float(control.tau2_init))
+    else:  # DerSimonian-Laird is a cheap, usually close start
+        w0, s10, mu0, r0 = _wsums(y, v, np.zeros(G), seg)
+        _, trP0, _ = _trP_trPP(w0, s10, seg)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau2 = np.maximum((seg.sum(w0 * r0 * r0) - (k - 1)) / trP0, 0.0)
+    tau2 = np.where(at0, 0.0, tau2)
+    lo = np.zeros(G)
+    hi = np.full(G, np.inf)
+    prev = np.full(G, np.inf)
+    active = ~at0
+    iters = np.zeros(G, dtype=int)
+    it = 0
+    compact = seg.kind == "rect"
+    while active.any():
+        it += 1
+        # work only on the analyses still iterating (rectangular layout: cheap row gather)
+        idx = np.flatnonzero(active) if compact else slice(None)
+        sseg = seg.rows(idx) if compact else seg
+        ys, vs = (y[idx], v[idx]) if compact else (y, v)
+        t, lo_, hi_, pv = tau2[idx], lo[idx], hi[idx], prev[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g, h, info = _score(ys, vs, sseg, t, method)
+            step = np.where(h < 0, -g / h, g / info)  # Newton if locally concave, else Fisher
+        step = np.where(np.isfinite(step), step, 0.0)
+        lo_ = np.where(g > 0, np.maximum(lo_, t), lo_)
+        hi_ = np.where(g < 0, np.minimum(hi_, t), hi_)
+        prop = t + step
+        bad = (prop <= lo_) | (prop >= hi_) | (np.abs(step) > 0.5 * pv)
+        step = np.where(np.isfinite(hi_) & bad, 0.5 * (lo_ + hi_) - t, step)
+        # no upper bracket yet and a step below the lower one: go halfway down instead
+        step = np.where(~np.isfinite(hi_) & (prop <= lo_), 0.5 * (lo_ - t), step)
+        if not compact:
+            act = active
+            step = np.where(act, step, 0.0)
+            lo, hi = np.where(act, lo_, lo), np.where(act, hi_, hi)
+            prev = np.where(act, np.abs(step), prev)
+            tau2 = tau2 + step
+            iters = np.where(act, it, iters)
+            active = active & (np.abs(step) > control.threshold) & (g != 0)
+        else:
+            lo[idx], hi[idx], prev[idx] = lo_, hi_, np.abs(step)
+            tau2[idx] = t + step
+            iters[idx] = it
+            active[idx] = (np.abs(step) > control.threshold) & (g != 0)
+        if it > control.maxiter and active.any():
+            _not_converged(method, control, active)
+    return tau2, iters
+
+
+def _upper_bracket(y, v, seg, target) -> np.ndarray:
+    """A tau2 with Q(tau2) <= target for every segment (doubling from a moment estimate)."""
+    k = seg.sum(np.ones_like(y))
+    ybar = seg.sum(y) / k
+    d = y - seg.expand(ybar)
+    hi = np.maximum(seg.sum(d * d) / np.maximum(k - 1, 1), 1e-8) * 2
+    for _ in range(200):
+        over = q_gen(y, v, hi, seg) > target
+        if not over.any():
+            break
+        hi = np.where(over, hi * 4, hi)
+    return hi
 
 
 def solve_q(y, v, seg, target, lo, hi, tol=None, maxiter=200) -> np.ndarray:

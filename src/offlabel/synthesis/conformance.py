@@ -273,7 +273,7 @@ def _to_control(ctl: dict) -> eng.Control:
         tol=float(ctl.get("tol", EPS4)),
         tau2_max=float(ctl["tau2.max"]) if "tau2.max" in ctl else None,
         tau2_init=float(ctl["tau2.init"]) if "tau2.init" in ctl else None,
-        ll0check=bool(ctl.get("ll0check", True)))
+        ll0check=bool(ctl.get("ll0check", True)), safeguard=False)
 
 
 def b_c(ip, args, env, scope):

@@ -1,0 +1,123 @@
+"""Many independent meta-analyses in one call, without a Python loop over analyses.
+
+``rma_batch(yi, vi, group)`` pools every group of a long (tidy) table: one row per study, a
+group column saying which meta-analysis it belongs to (the layout of a DataFrame). Results
+are arrays with one entry per group, identical to calling :func:`rma` group by group (the
+same engine does the work; see ``_engine``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+from . import _engine as eng
+from .errors import SynthesisError
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-group results; ``groups[i]`` labels entry i of every array. ``weights`` is per row
+    of the input (percent within its group)."""
+
+    groups: np.ndarray
+    k: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    zval: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    pi_lb: np.ndarray
+    pi_ub: np.ndarray
+    tau2: np.ndarray
+    se_tau2: np.ndarray
+    I2: np.ndarray
+    H2: np.ndarray
+    QE: np.ndarray
+    QEp: np.ndarray
+    dfs: np.ndarray
+    iterations: np.ndarray
+    weights: np.ndarray
+    method: str
+    test: str
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Columns for a DataFrame: ``pandas.DataFrame(res.to_dict())``."""
+        skip = {"weights", "method", "test"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+
+
+def rma_batch(
+    yi,
+    vi,
+    group=None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 95,
+    control: eng.Control | None = None,
+    small: Literal["raise", "fe"] = "raise",
+) -> BatchResult:
+    """Pool every group of ``(yi, vi)`` rows separately (``group``: labels or integer codes;
+    None = a single analysis).
+
+    ``small="raise"`` (default) rejects a group with fewer studies than the estimator needs;
+    ``small="fe"`` fits such a group with tau^2 = 0, as metafor does for k = 1.
+    """
+    y = np.ascontiguousarray(yi, dtype=float).ravel()
+    v = np.ascontiguousarray(vi, dtype=float).ravel()
+    if y.shape != v.shape:
+        raise SynthesisError(f"yi has {y.size} values but vi has {v.size}")
+    m = method.upper()
+    if m not in eng.METHODS:
+        raise SynthesisError(f"unknown method {method!r}; known: {', '.join(eng.METHODS)}")
+    t = test.lower()
+    if t not in ("z", "knha"):
+        raise SynthesisError(f"unknown test {test!r}; use 'z' or 'knha'")
+    if group is None:
+        labels, codes = np.array([0]), None
+    else:
+        g = np.asarray(group)
+        if g.shape != y.shape:
+            raise SynthesisError(f"group has {g.size} labels for {y.size} studies")
+        if g.dtype.kind in "iu" and g.size and g.min() == 0 and np.all(np.diff(g) >= 0) \
+                and g[-1] == np.count_nonzero(np.diff(g)):
+            # already 0..G-1 codes in sorted order: no factorising needed
+            labels, codes = np.arange(int(g[-1]) + 1), g.astype(np.intp, copy=False)
+        else:
+            labels, codes = np.unique(g, return_inverse=True)
+    seg = eng.Segments(codes, y.size, len(labels))
+
+    def name(i: int) -> str:
+        x = labels[i]
+        return repr(x.item() if hasattr(x, "item") else x)
+
+    def where(bad: np.ndarray, msg: str) -> None:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            lab = f"group {name(int(codes[i]))}, " if group is not None else ""
+            raise SynthesisError(f"row {i + 1} ({lab}study {i + 1}): {msg}")
+
+    where(~np.isfinite(y), "yi is missing or not finite")
+    where(~np.isfinite(v), "vi is missing or not finite")
+    where(v <= 0, "sampling variance vi must be > 0")
+    k = seg.sum(np.ones_like(seg.shape(y)))
+    need = 1 if m in ("FE", "EE") else 2
+    if t == "knha":
+        need = 2
+    if small == "raise" and (k < need).any():
+        gi = int(np.flatnonzero(k < need)[0])
+        raise SynthesisError(f"group {name(gi)} has k = {int(k[gi])} studies; method {m}"
+                             f"{' with knha' if t == 'knha' else ''} needs at least {need}"
+                             " (pass small='fe' to pool it with tau^2 = 0)")
+    ys, vs = seg.shape(y), seg.shape(v)
+    fit = eng.estimate_tau2(ys, vs, seg, m, control or eng.Control(), k)
+    s = eng.summarise(ys, vs, seg, m, t, level, fit, k)
+    return BatchResult(labels, s.k, s.estimate, s.se, s.zval, s.pval, s.ci_lb, s.ci_ub,
+                       s.pi_lb, s.pi_ub, s.tau2, s.se_tau2, s.I2, s.H2, s.QE, s.QEp, s.dfs,
+                       s.iterations, np.ravel(s.weights), m, t)
