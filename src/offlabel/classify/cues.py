@@ -10,9 +10,33 @@ from __future__ import annotations
 
 import re
 
+from ._fastre import Phrases, fast
 
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+def _rx(*parts: str) -> Phrases:
+    return fast("|".join(parts))
+
+
+class Gated:
+    """Alternatives, each tried only when one of its gate words occurs in the text at all.
+
+    Answers like one big alternation (the leftmost match), but Python's re tries every
+    alternative at every character; a substring test per gate is far cheaper. A gate must be
+    a literal that any match of its pattern contains.
+    """
+
+    def __init__(self, *rules: tuple[tuple[str, ...], str]) -> None:
+        self.rules = [(gates, fast(pattern)) for gates, pattern in rules]
+
+    def search(self, text: str) -> re.Match[str] | None:
+        best = None
+        for gates, rx in self.rules:
+            if gates and not any(map(text.__contains__, gates)):
+                continue
+            m = rx.search(text)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
 
 
 # --- syntheses ------------------------------------------------------------------------
@@ -23,43 +47,84 @@ SR_TITLE = _rx(
     r"\bumbrella review\b",
     r"\bscoping review\b",
 )
-META_WORDS = re.compile(r"\bmeta-?analy[sz]|\bnetwork meta|\bpooled (?:estimate|analysis|odds)")
-SR_METHODS = _rx(
-    r"\b(?:we )?(?:systematically |electronically )?searched (?:the )?(?:\w+ ){0,3}"
-    r"(?:medline|pubmed|embase|cochrane|cinahl|psycinfo|web of science|scopus|databases?|literature)",
-    r"\b(?:medline|pubmed|embase|cinahl|scopus|web of science)\b[^.]{0,80}\bwere searched",
-    r"\bprisma\b",
-    r"\b(?:this|a|we (?:conducted|performed|undertook)(?: a)?) systematic (?:literature )?review\b",
-    r"\bsystematic review (?:and meta-?analysis )?(?:of|was)\b",
-    r"\bmeta-?analy[sz]\w* (?:of|was performed|was conducted|were performed)\b[^.]{0,80}"
-    r"\b(?:studies|trials|cohorts|articles)\b",
-    r"\b(?:studies|trials|articles) (?:were|was) (?:included|identified|eligible|selected)\b",
-    r"\bdata sources\b",
-    r"\bstudy selection\b",
-    r"\bdata (?:extraction|synthesis)\b",
+META_WORDS = fast(r"\bmeta-?analy[sz]|\bnetwork meta|\bpooled (?:estimate|analysis|odds)")
+SR_METHODS = Gated(
+    (
+        ("searched",),
+        r"\b(?:we )?(?:systematically |electronically )?searched (?:the )?(?:\w+ ){0,3}"
+        r"(?:medline|pubmed|embase|cochrane|cinahl|psycinfo|web of science|scopus|databases?|"
+        r"literature)",
+    ),
+    (
+        ("searched",),
+        r"\b(?:medline|pubmed|embase|cinahl|scopus|web of science)\b[^.]{0,80}"
+        r"\bwere searched",
+    ),
+    (("prisma",), r"\bprisma\b"),
+    (
+        ("systematic",),
+        r"\b(?:this|a|we (?:conducted|performed|undertook)(?: a)?) systematic (?:literature )?"
+        r"review\b|\bsystematic review (?:and meta-?analysis )?(?:of|was)\b",
+    ),
+    (
+        ("meta",),
+        r"\bmeta-?analy[sz]\w* (?:of|was performed|was conducted|were performed)\b[^.]{0,80}"
+        r"\b(?:studies|trials|cohorts|articles)\b",
+    ),
+    (
+        ("included", "identified", "eligible", "selected"),
+        r"\b(?:studies|trials|articles) (?:were|was) (?:included|identified|eligible|selected)\b",
+    ),
+    (
+        ("data sources", "study selection", "data extraction", "data synthesis"),
+        r"\bdata sources\b|\bstudy selection\b|\bdata (?:extraction|synthesis)\b",
+    ),
 )
 
 # --- animal and laboratory work -------------------------------------------------------
-ANIMAL = re.compile(
-    r"\b(?:rats?|mice|mouse|murine|rodents?|rabbits?|dogs?|canine|cats|feline|pigs?|piglets?|"
-    r"swine|porcine|sheep|ovine|lambs?|ewes?|cattle|cows?|calves|heifers?|bovine|horses?|equine|"
-    r"ponies|monkeys?|macaques?|primates?|baboons?|marmosets?|hamsters?|guinea[- ]pigs?|gerbils?|"
-    r"ferrets?|chickens?|chicks?|broilers?|poultry|quail|zebrafish|drosophila|elegans|xenopus|"
-    r"frogs?|tadpoles?|fish|trout|salmon|wistar|sprague|c57bl|balb|knockout|"
-    r"xenografts?|nude)\b"
+# Single-word cues are looked up in the record's word set (see design._Text.words): one
+# tokenisation instead of a long regex alternation tried at every character.
+ANIMAL_WORDS = frozenset(
+    """rat rats mice mouse murine rodent rodents rabbit rabbits dog dogs canine cats feline pig
+    pigs piglet piglets swine porcine sheep ovine lamb lambs ewe ewes cattle cow cows calves
+    heifer heifers bovine horse horses equine ponies monkey monkeys macaque macaques primate
+    primates baboon baboons marmoset marmosets hamster hamsters gerbil gerbils ferret ferrets
+    chicken chickens chick chicks broiler broilers poultry quail zebrafish drosophila elegans
+    xenopus frog frogs tadpole tadpoles fish trout salmon wistar sprague c57bl balb knockout
+    xenograft xenografts nude""".split()
 )
-HUMAN = re.compile(
-    r"\b(?:patients?|participants?|volunteers?|wom[ae]n|(?<!\w-)m[ae]n|boys?|girls?|children|"
-    r"child|infants?|neonates?|newborns?|adolescents?|persons?|people|individuals|humans|"
-    r"physicians|nurses|students|residents|respondents|clinicians|outpatients|inpatients|"
-    r"pregnan\w+|\d+-year-old|years? old|aged \d+|clinic|hospitali[sz]ed|hospital)\b"
+ANIMAL_PHRASES = ("guinea pig",)
+HUMAN_WORDS = frozenset(
+    """patient patients participant participants volunteer volunteers woman women man men boy
+    boys girl girls children child infant infants neonate neonates newborn newborns adolescent
+    adolescents person persons people individuals humans physicians nurses students residents
+    respondents clinicians outpatients inpatients pregnant pregnancy pregnancies clinic
+    hospitalized hospitalised hospital""".split()
 )
-ANIMAL_WEAK = re.compile(r"\banimals?\b|\bin vivo\b|\btransgenic\b|\bexperimental model\b")
+HUMAN_PHRASES = ("year old", "years old")  # "45-year-old" reads "45 year old" once tokenised
+ANIMAL_WEAK_WORDS = frozenset(["animal", "animals", "transgenic"])
+ANIMAL_WEAK_PHRASES = ("in vivo", "experimental model")
 # words that say "human disease", not "human subjects" (e.g. 'a model of human disease')
-IN_VITRO = re.compile(
-    r"\b(?:in vitro|cell lines?|cultured|cell cultures?|hela|hek-?293|cells were (?:treated|"
-    r"incubated|exposed|transfected)|transfect\w*|recombinant|purified|crystal structure|"
-    r"assays?|in silico|computational model)\b"
+IN_VITRO = Gated(
+    (
+        (
+            "vitro",
+            "cell",
+            "cultur",
+            "hela",
+            "hek",
+            "transfect",
+            "recombinant",
+            "purified",
+            "crystal",
+            "assay",
+            "silico",
+            "computational",
+        ),
+        r"\b(?:in vitro|cell lines?|cultured|cell cultures?|hela|hek-?293|cells were (?:treated|"
+        r"incubated|exposed|transfected)|transfect\w*|recombinant|purified|crystal structure|"
+        r"assays?|in silico|computational model)\b",
+    ),
 )
 
 # --- randomised trials (Cochrane HSSS wording) ------------------------------------------
@@ -133,28 +198,44 @@ CASE_TITLE = _rx(
     r"\bunusual (?:case|presentation|cause)\b",
     r"\brare (?:case|cause|presentation|complication)\b",
 )
-CASE_TEXT = _rx(
-    r"\bcase reports?\b",
-    r"\bcase presentation\b",
-    r"\b(?:we|authors?) (?:here |herein |now |also )?(?:report|describe|present|discuss)\w* (?:[\w-]+ ){0,5}"
-    r"(?:case|cases|patient|patients|man|woman|boy|girl|child|infant|neonate|newborn|family|"
-    r"\d+-year-old|siblings)\b",
-    r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|month|week|day)s?[- ]old\b",
-    r"\b(?:this|our|the present|the first) (?:reported )?case\b",
-    r"\bour patient\b",
-    r"\bthe patient (?:was|had|presented|developed|underwent|received|died|recovered)\b",
-    r"\b(?:he|she) (?:was|had|presented|developed|underwent|received|died|recovered)\b",
-    r"\b(?:case|patient|man|woman|boy|girl|child|infant) (?:[\w-]+ ){0,6}(?:is|was) (?:presented|"
-    r"reported|described)\b",
-    r"\bcase study\b",
-    r"(?:^|[.;] )"
-    + _SMALL
-    + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|adults|infants|women|men|"
-    r"siblings|brothers|sisters|members)\b",
-    r"\b(?:in|of) " + _SMALL + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|siblings)\b",
-    r"\bpatient concerns\b",
+_SMALL_GATES = ("two ", "three ", "four ", "five ", "2 ", "3 ", "4 ", "5 ")
+CASE_TEXT = Gated(
+    (("case report",), r"\bcase reports?\b"),
+    (("case presentation",), r"\bcase presentation\b"),
+    (
+        ("report", "describ", "present", "discuss"),
+        r"\b(?:we|authors?) (?:here |herein |now |also )?(?:report|describe|present|discuss)\w* "
+        r"(?:[\w-]+ ){0,5}(?:case|cases|patient|patients|man|woman|boy|girl|child|infant|neonate|"
+        r"newborn|family|\d+-year-old|siblings)\b",
+    ),
+    (("old",), r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|month|week|day)s?[- ]old\b"),
+    (("case",), r"\b(?:this|our|the present|the first) (?:reported )?case\b|\bcase study\b"),
+    (("our patient",), r"\bour patient\b"),
+    (
+        ("the patient ",),
+        r"\bthe patient (?:was|had|presented|developed|underwent|received|died|recovered)\b",
+    ),
+    (
+        (" he ", " she "),
+        r"\b(?:he|she) (?:was|had|presented|developed|underwent|received|died|recovered)\b",
+    ),
+    (
+        ("presented", "reported", "described"),
+        r"\b(?:case|patient|man|woman|boy|girl|child|infant) (?:[\w-]+ ){0,6}(?:is|was) "
+        r"(?:presented|reported|described)\b",
+    ),
+    (
+        _SMALL_GATES,
+        r"(?:^|[.;] )" + _SMALL + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|adults|infants|"
+        r"women|men|siblings|brothers|sisters|members)\b",
+    ),
+    (
+        _SMALL_GATES,
+        r"\b(?:in|of) " + _SMALL + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|siblings)\b",
+    ),
+    (("patient concerns",), r"\bpatient concerns\b"),
 )
-CASE_SERIES_N = re.compile(
+CASE_SERIES_N = fast(
     r"\b(?:we (?:report|describe|present) |report of |series of |in |of )?(" + _SMALL + r") "
     r"(?:\w+ )?(?:cases|patients)\b"
 )
@@ -176,78 +257,156 @@ TRIAL = _rx(
     r"\btrial\b",
 )
 
-# --- observational designs -----------------------------------------------------------
-CASE_CONTROL = re.compile(r"\bcase[- ]control\b|\bmatched controls?\b|\bcases and controls\b")
-CROSS_SECTIONAL = re.compile(
-    r"\bcross[- ]sectional\b|\bsurvey\w*\b|\bquestionnaires?\b|\bprevalence\b|\binterview\w*\b"
+# every TRIAL alternative contains one of these
+TRIAL_GATES = (
+    "phase",
+    "open",
+    "single",
+    "uncontrolled",
+    "comparative",
+    "dose",
+    "pilot",
+    "trial",
+    "cross",
+    "tolerated",
+    "treated",
+    "given",
+    "administered",
+    "infused",
+    "efficacy",
+    "effectiveness",
 )
-COHORT = _rx(
-    r"\bcohorts?\b",
-    r"\bcase series\b",
-    r"\b(?:review|analysis|series) of (?:\d+|"
-    + _NUM_WORD
-    + r"|\w+[- ]\w+) (?:consecutive )?(?:cases|"
-    r"patients)\b",
-    r"\bretrospective\w*\b",
-    r"\bprospective\w*\b",
-    r"\blongitudinal\b",
-    r"\bfollow(?:ed)?[- ]?up\b",
-    r"\bfollowed (?:for|over|during|until)\b",
-    r"\bregistry\b|\bregister\b|\bdatabases?\b",
-    r"\b(?:medical|hospital|clinical) (?:records|charts|notes)\b|\bchart review\b",
-    r"\bconsecutive\b",
-    r"\bpopulation-based\b",
-    r"\b(?:hazard|odds) ratios?\b",
+
+# --- observational designs -----------------------------------------------------------
+CASE_CONTROL = Gated(
+    (("control",), r"\bcase[- ]control\b|\bmatched controls?\b|\bcases and controls\b"),
+)
+CROSS_SECTIONAL = Gated(
+    (
+        ("cross", "survey", "questionnaire", "prevalence", "interview"),
+        r"\bcross[- ]sectional\b|\bsurvey\w*\b|\bquestionnaires?\b|\bprevalence\b|"
+        r"\binterview\w*\b",
+    ),
+)
+COHORT = Gated(
+    (("cohort",), r"\bcohorts?\b"),
+    (("case series",), r"\bcase series\b"),
+    (
+        (" of ",),
+        r"\b(?:review|analysis|series) of (?:\d+|" + _NUM_WORD + r"|\w+[- ]\w+) "
+        r"(?:consecutive )?(?:cases|patients)\b",
+    ),
+    (
+        ("retrospective", "prospective", "longitudinal", "consecutive", "population-based"),
+        r"\b(?:retrospective\w*|prospective\w*|longitudinal|consecutive|population-based)\b",
+    ),
+    (("follow",), r"\bfollow(?:ed)?[- ]?up\b|\bfollowed (?:for|over|during|until)\b"),
+    (("regist", "database"), r"\bregistry\b|\bregister\b|\bdatabases?\b"),
+    (
+        ("records", "charts", "notes", "chart review"),
+        r"\b(?:medical|hospital|clinical) (?:records|charts|notes)\b|\bchart review\b",
+    ),
+    (("ratio",), r"\b(?:hazard|odds) ratios?\b"),
 )
 # weaker: these also fill narrative reviews, so they need data of the abstract's own
-OBSERVATIONAL_WEAK = _rx(
-    r"\bincidence\b",
-    r"\brisk factors?\b",
-    r"\bassociat\w+ (?:with|between)\b",
-    r"\bwe (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|assessed|compared|"
-    r"measured|identified|enrolled|included|followed|recruited)\b",
-    r"\b(?:were|was) (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|assessed|"
-    r"compared|measured|identified|enrolled|included|followed|recruited|collected|obtained)\b",
-    r"\b(?:during|over) (?:a|an|the) (?:\w+[- ])?(?:year|month)\b",
-    r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b",
+OBSERVATIONAL_WEAK = Gated(
+    (("incidence", "risk factor"), r"\bincidence\b|\brisk factors?\b"),
+    (("associat",), r"\bassociat\w+ (?:with|between)\b"),
+    (
+        ("we ",),
+        r"\bwe (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|assessed|compared|"
+        r"measured|identified|enrolled|included|followed|recruited)\b",
+    ),
+    (
+        ("were ", "was "),
+        r"\b(?:were|was) (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|"
+        r"assessed|compared|measured|identified|enrolled|included|followed|recruited|collected|"
+        r"obtained)\b",
+    ),
+    (("year", "month"), r"\b(?:during|over) (?:a|an|the) (?:\w+[- ])?(?:year|month)\b"),
+    (("between 19", "between 20"), r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b"),
 )
 # numbers, percentages and tests: the abstract reports data of its own
-EMPIRICAL = re.compile(
-    r"\d+(?:\.\d+)?\s?%|\bp\s?[<=>]\s?0?\.\d|\bn\s?=\s?\d|\b\d+ (?:patients|subjects|cases|"
-    r"participants|children|women|men|persons|individuals)\b|\b(?:ci|confidence interval)\b"
+EMPIRICAL = Gated(
+    (("%",), r"\d+(?:\.\d+)?\s?%"),
+    (("p<", "p <", "p=", "p =", "p>", "p >"), r"\bp\s?[<=>]\s?0?\.\d"),
+    (("n=", "n ="), r"\bn\s?=\s?\d"),
+    (
+        (
+            "patients",
+            "subjects",
+            "cases",
+            "participants",
+            "children",
+            "women",
+            "men",
+            "persons",
+            "individuals",
+        ),
+        r"\b\d+ (?:patients|subjects|cases|participants|children|women|men|persons|"
+        r"individuals)\b",
+    ),
+    ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b"),
 )
 
 # --- reviews, guidelines and non-study items ------------------------------------------
-REVIEW = _rx(
-    r"\breview\w*\b",
-    r"\boverview\b",
-    r"\bupdate\b",
-    r"\badvances\b",
-    r"\bperspectives?\b",
-    r"\bstate[- ]of[- ]the[- ]art\b",
-    r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary)\b",
-    r"\bwe (?:discuss|summari[sz]e|describe the (?:current|recent)|highlight|outline|propose|"
-    r"consider|address|examine the (?:evidence|literature|role))\b",
-    r"\b(?:is|are) (?:discussed|summari[sz]ed|reviewed|highlighted|outlined|presented)\b",
-    r"\bcurrent (?:knowledge|concepts|understanding|status|evidence|data|literature|"
-    r"management|treatment|strategies|approaches|role)\b",
-    r"\brecent (?:developments|progress|advances|findings|insights|studies|data|evidence)\b",
-    r"\bliterature\b",
-    r"\bemerging\b",
-    r"\bthe role of\b",
+REVIEW = Gated(
+    (("review",), r"\breview\w*\b"),
+    (
+        ("overview", "update", "advances", "perspective", "state", "emerging", "literature"),
+        r"\b(?:overview|update|advances|perspectives?|state[- ]of[- ]the[- ]art|emerging|"
+        r"literature)\b",
+    ),
+    (
+        ("article", "paper", "chapter", "essay", "commentary"),
+        r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary)\b",
+    ),
+    (
+        ("we ",),
+        r"\bwe (?:discuss|summari[sz]e|describe the (?:current|recent)|highlight|outline|"
+        r"propose|consider|address|examine the (?:evidence|literature|role))\b",
+    ),
+    (
+        (
+            "discussed",
+            "summarized",
+            "summarised",
+            "reviewed",
+            "highlighted",
+            "outlined",
+            "presented",
+        ),
+        r"\b(?:is|are) (?:discussed|summari[sz]ed|reviewed|highlighted|outlined|presented)\b",
+    ),
+    (
+        ("current ", "recent "),
+        r"\bcurrent (?:knowledge|concepts|understanding|status|evidence|data|literature|"
+        r"management|treatment|strategies|approaches|role)\b|\brecent (?:developments|progress|"
+        r"advances|findings|insights|studies|data|evidence)\b",
+    ),
+    (("the role of",), r"\bthe role of\b"),
 )
-REVIEW_STRONG = _rx(
-    r"\b(?:this|the present|our|a|the) (?:[\w-]+ ){0,2}review\b(?! of (?:\d|" + _NUM_WORD + r"))",
-    r"\bwe (?:briefly )?review\b",
-    r"\b(?:is|are) (?:briefly )?reviewed\b",
-    r"\breview of the literature\b|\bliterature review\b",
-    r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary|overview)\b",
-    r"\bwe (?:discuss|summari[sz]e|highlight|outline)\b",
+REVIEW_STRONG = Gated(
+    (
+        ("review",),
+        r"\b(?:this|the present|our|a|the) (?:[\w-]+ ){0,2}review\b(?! of (?:\d|"
+        + _NUM_WORD
+        + r"))|\bwe (?:briefly )?review\b|\b(?:is|are) (?:briefly )?reviewed\b|"
+        r"\breview of the literature\b|\bliterature review\b",
+    ),
+    (
+        ("article", "paper", "chapter", "essay", "commentary", "overview"),
+        r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary|overview)\b",
+    ),
+    (
+        ("we discuss", "we summar", "we highlight", "we outline"),
+        r"\bwe (?:discuss|summari[sz]e|highlight|outline)\b",
+    ),
 )
-REVIEW_OF_CASES = re.compile(
+REVIEW_OF_CASES = fast(
     r"\breview of (?:\d+|" + _NUM_WORD + r"|\w+[- ]\w+) (?:consecutive )?(?:cases|patients)\b"
 )
-GUIDELINE = re.compile(
+GUIDELINE = fast(
     r"\bguidelines?\b|\bconsensus (?:statement|conference|report)\b|\bposition (?:statement|"
     r"paper)\b|\bpractice (?:parameter|advisory)\b|\brecommendations (?:for|of|on|from)\b"
 )

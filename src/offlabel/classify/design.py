@@ -17,12 +17,26 @@ Every decided field gets an entry in `Classification.evidence`, e.g.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
+from offlabel.classify._fastre import Phrases, fast
 from offlabel.model import Blinding, Classification, Comparator, Design, Record
 
 from . import cues
 from .direction import finding_direction
+
+_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\u00b1\u2013\u2014"})
+
+
+def _count(
+    words: list[str], vocab: frozenset[str], flat: str, phrases: tuple[str, ...]
+) -> list[str]:
+    """The words of `vocab` in order of appearance, then any multi-word phrases found."""
+    hits = [w for w in words if w in vocab]
+    for phrase in phrases:
+        hits.extend([phrase] * flat.count(f" {phrase}"))
+    return hits
 
 
 @dataclass
@@ -32,7 +46,6 @@ class _Text:
     title_low: str = ""
     abstract_low: str = ""
     low: str = ""
-    sentences: list[str] = field(default_factory=list)  # lower-cased abstract sentences
 
     @classmethod
     def of(cls, record: Record) -> _Text:
@@ -40,8 +53,25 @@ class _Text:
         t.title_low = t.title.lower()
         t.abstract_low = t.abstract.lower()
         t.low = f"{t.title_low} {t.abstract_low}"
-        t.sentences = [s.lower() for s in cues.SENTENCE.split(t.abstract)] if t.abstract else []
         return t
+
+    @cached_property
+    def flat(self) -> str:
+        """Lower-cased title + abstract with punctuation as spaces, padded: for phrases."""
+        return f" {' '.join(self.low.translate(_PUNCT).split())} "
+
+    @cached_property
+    def words(self) -> list[str]:
+        return self.flat.split()
+
+    @cached_property
+    def title_words(self) -> list[str]:
+        return self.title_low.translate(_PUNCT).split()
+
+    @cached_property
+    def sentences(self) -> list[str]:
+        """Lower-cased abstract sentences (split lazily: metadata mode rarely needs them)."""
+        return [s.lower() for s in cues.SENTENCE.split(self.abstract)] if self.abstract else []
 
 
 def _quote(m: re.Match[str]) -> str:
@@ -267,18 +297,23 @@ def _synthesis(t: _Text) -> tuple[Design, str] | None:
 
 
 def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
-    title_animals = cues.ANIMAL.findall(t.title_low)
+    title_flat = f" {' '.join(t.title_words)} "
+    title_animals = _count(t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES)
     if (
         title_animals
-        and not cues.HUMAN.search(t.title_low)
+        and not _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES)
         and not cues.CASE_TITLE.search(t.title_low)
     ):
         return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
-    animals = cues.ANIMAL.findall(t.low)
+    animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES)
     # The opening sentence usually motivates the work with patients; subjects come later.
-    body = " ".join(t.sentences[1:]) if len(t.sentences) > 2 else t.abstract_low
-    humans = cues.HUMAN.findall(f"{t.title_low} {body}")
-    weak = cues.ANIMAL_WEAK.findall(t.low)
+    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES)
+    if humans and len(t.sentences) > 2:
+        opening = t.sentences[0].translate(_PUNCT).split()
+        first_flat = f" {' '.join(opening)} "
+        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES)
+        humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
+    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES)
     if not animals and len(weak) >= 2 and not humans:
         animals = weak
     if animals:
@@ -296,8 +331,10 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     return None
 
 
-def _this_study_hits(t: _Text, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
     """Matches in the title or in abstract sentences about this study (not background)."""
+    if pattern.search(t.low) is None:  # one pass over everything before sentence by sentence
+        return []
     hits = []
     for text, check_context in ((t.title_low, False), *((s, True) for s in t.sentences)):
         for m in pattern.finditer(text):
@@ -328,6 +365,8 @@ def _rct(t: _Text) -> tuple[Design, str] | None:
 
 
 def _nrct(t: _Text) -> tuple[Design, str] | None:
+    if not any(map(t.low.__contains__, ("random", "quasi", "control"))):
+        return None
     hits = _this_study_hits(t, cues.NRCT)
     if not hits:
         return None
@@ -351,18 +390,20 @@ def _case(t: _Text) -> tuple[Design, str] | None:
     return Design.case_report, f"{where}{_quote(m)}"
 
 
-_LARGER_STUDY = re.compile(
+_LARGER_STUDY = fast(
     r"\b(?:\d{2,}|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w* "
     r"(?:[\w-]+ ){0,2}(?:patients|cases|subjects|participants|children|women|men|adults|"
     r"individuals|persons)\b"
 )
-_STRONG_CASE = re.compile(
+_STRONG_CASE = fast(
     r"case report|case presentation|we (?:here |herein )?(?:report|describe|present)|"
     r"\b(?:a|an) \d+[- ](?:year|month)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b"
 )
 
 
 def _trial(t: _Text) -> tuple[Design, str] | None:
+    if not any(map(t.low.__contains__, cues.TRIAL_GATES)):
+        return None
     hits = _this_study_hits(t, cues.TRIAL)
     if not hits:
         return None
@@ -402,23 +443,34 @@ def _title_only(t: _Text) -> tuple[Design, str]:
 
 # --- the other fields -----------------------------------------------------------------
 
-_DOUBLE = re.compile(r"\b(?:double|triple|quadruple)[- ](?:blind|mask)\w*|\bdouble-dummy\b")
-_SINGLE = re.compile(
+_DOUBLE = fast(r"\b(?:double|triple|quadruple)[- ](?:blind|mask)\w*|\bdouble-dummy\b")
+_SINGLE = fast(
     r"\bsingle[- ](?:blind|mask)\w*|\b(?:assessor|observer|evaluator|rater|investigator|"
     r"outcome[- ]assessor)s?[- ](?:blind|mask)\w*|\bblinded (?:assessor|evaluator|rater|"
     r"observer|outcome)s?"
 )
-_OPEN = re.compile(r"\bopen[- ]label\w*|\bunblinded\b|\bnon-?blinded\b|\bopen (?:trial|study)\b")
-_PLACEBO = re.compile(r"\bplacebo\w*|\bsham\b|\bdummy\b")
-_USUAL = re.compile(
+_OPEN = fast(r"\bopen[- ]label\w*|\bunblinded\b|\bnon-?blinded\b|\bopen (?:trial|study)\b")
+_PLACEBO = fast(r"\bplacebo\w*|\bsham\b|\bdummy\b")
+_USUAL = fast(
     r"\busual care\b|\bstandard (?:of )?care\b|\btreatment as usual\b|\bwait(?:ing)?[- ]list\b|"
     r"\bno[- ](?:treatment|intervention)\b"
 )
-_ACTIVE = re.compile(
-    r"\b(?:versus|vs\.?|compared (?:with|to)|or)\b[^.]{0,60}\b(?:mg|therapy|treatment|"
+_ACTIVE = fast(
+    r"\b(?:versus|vs\.?|compared (?:with|to))\b[^.]{0,60}\b(?:mg|therapy|treatment|"
     r"group|arm)\b|\bhead-to-head\b|\bactive (?:comparator|control)\b"
 )
-_HUMAN_CUE = re.compile(
+# cheap substring gates: a regex only runs when one of its words is present at all
+_USUAL_WORDS = (
+    "usual",
+    "standard",
+    "wait",
+    "no treatment",
+    "no-treatment",
+    "no intervention",
+    "no-intervention",
+)
+_ACTIVE_WORDS = ("versus", "vs", "compared", "head-to-head", "active")
+_HUMAN_CUE = fast(
     r"\b(?:patients?|participants?|volunteers?|wom[ae]n|children|infants?|"
     r"\d+-year-old|persons?|people|adults)\b"
 )
@@ -437,7 +489,7 @@ def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) ->
         Design.case_report,
         Design.case_series,
     ):
-        negated = cues.RCT_NEGATED.search(t.low)
+        negated = cues.RCT_NEGATED.search(t.low) if "random" in t.low else None
         if negated or c.design is not Design.open_label_trial:
             c.randomised = False
             c.evidence["randomised"] = (
@@ -461,12 +513,14 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
         if "single-blind method" in mesh:
             c.blinding, c.evidence["blinding"] = Blinding.single, 'MeSH "Single-Blind Method"'
             return
-    for pattern, value in (
-        (_DOUBLE, Blinding.double),
-        (_SINGLE, Blinding.single),
-        (_OPEN, Blinding.none),
+    low = t.low
+    masked = "blind" in low or "mask" in low
+    for gate, pattern, value in (
+        (masked or "dummy" in low, _DOUBLE, Blinding.double),
+        (masked, _SINGLE, Blinding.single),
+        (masked or "open" in low, _OPEN, Blinding.none),
     ):
-        if m := pattern.search(t.low):
+        if gate and (m := pattern.search(low)):
             c.blinding, c.evidence["blinding"] = value, _quote(m)
             return
     if c.design in (
@@ -499,19 +553,21 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
         if "placebos" in {m.lower() for m in record.mesh}:
             c.comparator, c.evidence["comparator"] = Comparator.placebo, 'MeSH "Placebos"'
             return
+    low = t.low
+    placebo_words = "placebo" in low or "sham" in low or "dummy" in low
     if c.design in (Design.case_report, Design.case_series, Design.open_label_trial):
-        if not _PLACEBO.search(t.low):
+        if not placebo_words:
             c.comparator = Comparator.none
             c.evidence["comparator"] = f"design {c.design.value} (single arm)"
             return
     if c.design not in (Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial):
         return
-    for pattern, value in (
-        (_PLACEBO, Comparator.placebo),
-        (_USUAL, Comparator.usual_care),
-        (_ACTIVE, Comparator.active),
+    for gate, pattern, value in (
+        (placebo_words, _PLACEBO, Comparator.placebo),
+        (any(w in low for w in _USUAL_WORDS), _USUAL, Comparator.usual_care),
+        (any(w in low for w in _ACTIVE_WORDS), _ACTIVE, Comparator.active),
     ):
-        if m := pattern.search(t.low):
+        if gate and (m := pattern.search(low)):
             c.comparator, c.evidence["comparator"] = value, _quote(m)
             return
 
@@ -593,7 +649,7 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
                 if (s := _SPECIES_MESH.get(m.lower())) is not None:
                     c.species, c.evidence["species"] = s, f'MeSH "{m}"'
                     return
-        for word in cues.ANIMAL.findall(t.low):
+        for word in _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES):
             if word in _SPECIES_WORD:
                 c.species, c.evidence["species"] = _SPECIES_WORD[word], f'phrase "{word}"'
                 return
@@ -601,8 +657,8 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
         return
     if not text_only and "humans" in {m.lower() for m in record.mesh}:
         c.species, c.evidence["species"] = "human", 'MeSH "Humans"'
-    elif m := _HUMAN_CUE.search(t.low):
-        c.species, c.evidence["species"] = "human", _quote(m)
+    elif humans := _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES):
+        c.species, c.evidence["species"] = "human", f'phrase "{humans[0]}"'
 
 
 _NUMBER_WORDS = {
@@ -632,20 +688,15 @@ _WHO = (
     r"individuals|persons|people|adolescents|neonates|smokers|outpatients|inpatients|"
     r"cases|pregnancies|mothers|couples|families|eyes|rats|mice|animals|dogs|pigs|rabbits)"
 )
-_N_PATTERNS = [
-    re.compile(r"\ba total of " + _NUM + r"\b"),
-    re.compile(
-        r"\b" + _NUM + r" (?:\w+[- ]){0,4}?" + _WHO + r"\b[^.]{0,40}?\b(?:were|was) "
-        r"(?:randomi[sz]ed|randomly|enrolled|included|recruited|studied|treated|"
-        r"assigned|allocated|evaluated|followed|analy[sz]ed|entered)"
-    ),
-    re.compile(
-        r"\b(?:randomi[sz]ed|enrolled|included|recruited|studied) " + _NUM + r" "
-        r"(?:\w+[- ]){0,3}?" + _WHO + r"\b"
-    ),
-    re.compile(r"\bn\s?=\s?(\d[\d,]*)"),
-    re.compile(r"\b" + _NUM + r" (?:\w+[- ]){0,3}?" + _WHO + r"\b"),
-]
+_WHO_RX = fast(r"\b" + _WHO + r"\b")
+# a count right before the noun, with up to three words between ("120 consecutive adult ...")
+_NUM_BEFORE = re.compile(r"(?<![\w.,-])" + _NUM + r"[ -](?:[a-z][\w-]* ){0,3}$")
+_ENROLLED_AFTER = re.compile(
+    r"[^.]{0,40}?\b(?:were|was) (?:randomi[sz]ed|randomly|enrolled|included|recruited|"
+    r"studied|treated|assigned|allocated|evaluated|followed|analy[sz]ed|entered)"
+)
+_ENROLLED_BEFORE = fast(r"\b(?:total of|randomi[sz]ed|enrolled|included|recruited|studied) ")
+_N_EQUALS = fast(r"\bn\s?=\s?(\d[\d,]*)")
 
 
 def _to_int(token: str) -> int | None:
@@ -679,11 +730,29 @@ def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -
         or not t.abstract
     ):
         return
-    for pattern in _N_PATTERNS:
-        for m in pattern.finditer(t.abstract_low):
-            n = _to_int(m.group(1))
-            # years, doses and ages look like counts; a count has no unit after it
-            if n is None or n == 0 or 1900 <= n <= 2100 and "," not in m.group(1):
-                continue
-            c.n, c.evidence["n"] = n, _quote(m)
-            return
+    low = t.abstract_low
+    best: tuple[int, int, str] | None = None  # (strength, count, phrase)
+    for m in _WHO_RX.finditer(low):
+        window = max(0, m.start() - 50)
+        num = _NUM_BEFORE.search(low, window, m.start())
+        if num is None:
+            continue
+        n = _to_int(num.group(1))
+        # years and zero are not counts
+        if n is None or n == 0 or (1900 <= n <= 2100 and "," not in num.group(1)):
+            continue
+        strength = 1
+        if _ENROLLED_BEFORE.search(low, max(0, num.start() - 20), num.start() + 1):
+            strength = 3
+        elif _ENROLLED_AFTER.match(low, m.end()):
+            strength = 2
+        if best is None or strength > best[0]:
+            best = (strength, n, low[num.start() : m.end()])
+        if strength == 3:
+            break
+    if best is None and (eq := _N_EQUALS.search(low)):
+        n = _to_int(eq.group(1))
+        if n:
+            best = (0, n, eq.group(0))
+    if best is not None:
+        c.n, c.evidence["n"] = best[1], f'phrase "{best[2]}"'

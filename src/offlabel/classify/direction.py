@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
+from offlabel.classify._fastre import fast
 from offlabel.model import Direction
 
 _CONCLUSION_LABELS = re.compile(r"conclusion|interpretation|implication|summary|discussion", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 
-_NULL = re.compile(
+_NULL = fast(
     r"\bno (?:statistically )?(?:significant|meaningful|clinically (?:relevant|important)|"
     r"major|apparent|clear|additional|further|overall|detectable|demonstrable)? ?"
     r"(?:difference|effect|benefit|improvement|advantage|reduction|change|association)s?\b|"
@@ -25,12 +26,12 @@ _NULL = re.compile(
     r"\bno better than\b|\b(?:similar|comparable|equivalent|equally effective|non-?inferior)\b|"
     r"\bfailed to\b|\bnot (?:statistically )?significant\w*|\bineffective\b"
 )
-_HARM = re.compile(
+_HARM = fast(
     r"\b(?:increased|higher|greater|excess) (?:\w+ ){0,2}(?:mortality|risk of death|harm|"
     r"adverse|toxicity|deaths)\b|\b(?:worse|inferior|harmful|detrimental)\b|"
     r"\bplacebo was (?:superior|more effective|better)\b|\bstopped early (?:for|because of) harm"
 )
-_BENEFIT = re.compile(
+_BENEFIT = fast(
     r"\bsignificant(?:ly)? (?:\w+ ){0,2}(?:improv|reduc|decreas|increas|better|greater|lower|"
     r"higher|more|less|benefit|prolong|effective)\w*|\b(?:effective|efficacious|beneficial|"
     r"superior|improved|improves|reduced|reduces|prevented|prevents|safe and effective)\b|"
@@ -47,9 +48,10 @@ def finding_direction(
     for label, text in sections or []:
         if _CONCLUSION_LABELS.search(label):
             conclusion = text
-    sentences = _SENTENCE.split(conclusion or abstract.strip())
-    if not conclusion:
-        sentences = sentences[-2:]
+    if conclusion:
+        sentences = _SENTENCE.split(conclusion)
+    else:  # the last two sentences; splitting only the tail keeps this cheap
+        sentences = _SENTENCE.split(abstract.strip()[-600:])[-2:]
     best: tuple[Direction, str] | None = None
     for sentence in sentences:
         low = sentence.lower()

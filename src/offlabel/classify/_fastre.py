@@ -1,0 +1,127 @@
+"""Word-boundary phrase patterns that run at the speed of a literal search.
+
+Python's re finds a pattern that starts with a literal ("case report") with a fast scan, but a
+pattern that starts with `\\b` or with an alternation is tried at every character: about 20x
+slower on an abstract. `fast()` splits a pattern into its top-level alternatives, distributes
+a leading `\\b(?:a|b)` group over the rest, drops the leading `\\b` and checks that boundary
+on each match instead. Matches are the same as the original pattern's (leftmost first).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+
+_B = "\\b"
+
+
+def _split(pattern: str) -> list[str]:
+    """Top-level alternatives of a pattern (outside groups and character classes)."""
+    parts, cur, depth, in_class, escaped = [], [], 0, False, False
+    for ch in pattern:
+        if escaped:
+            cur.append(ch)
+            escaped = False
+            continue
+        if ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _close(pattern: str, open_at: int) -> int:
+    depth, in_class, escaped = 0, False, False
+    for i in range(open_at, len(pattern)):
+        ch = pattern[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced pattern {pattern!r}")
+
+
+def _expand(alt: str) -> list[str]:
+    if alt.startswith(_B + "(?:"):
+        end = _close(alt, 2)
+        rest = alt[end + 1 :]
+        if rest[:1] not in ("?", "*", "+", "{"):
+            inner = _split(alt[5:end])
+            if all(len(a) > 0 for a in inner):
+                return [x for a in inner for x in _expand(_B + a + rest)]
+    return [alt]
+
+
+class Phrases:
+    """A compiled phrase pattern; `search`/`finditer` like re.Pattern (leftmost match first)."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.parts: list[tuple[re.Pattern[str], bool]] = []
+        for alt in _split(pattern):
+            for sub in _expand(alt):
+                bounded = sub.startswith(_B)
+                self.parts.append((re.compile(sub[2:] if bounded else sub, flags), bounded))
+
+    @staticmethod
+    def _ok(text: str, m: re.Match[str]) -> bool:
+        i = m.start()
+        if i == 0 or i >= len(text):
+            return True
+        before, first = text[i - 1], text[i]
+        return (before.isalnum() or before == "_") != (first.isalnum() or first == "_")
+
+    def _first(
+        self, rx: re.Pattern[str], bounded: bool, text: str, pos: int, endpos: int
+    ) -> re.Match[str] | None:
+        m = rx.search(text, pos, endpos)
+        while m is not None and bounded and not self._ok(text, m):
+            m = rx.search(text, m.start() + 1, endpos)
+        return m
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        best = None
+        for rx, bounded in self.parts:
+            m = self._first(rx, bounded, text, pos, endpos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        return best
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        found = []
+        for rx, bounded in self.parts:
+            for m in rx.finditer(text):
+                if not bounded or self._ok(text, m):
+                    found.append(m)
+        found.sort(key=lambda m: m.start())
+        return iter(found)
+
+    def findall(self, text: str) -> list[str]:
+        return [m.group(0) for m in self.finditer(text)]
+
+
+def fast(pattern: str, flags: int = 0) -> Phrases:
+    return Phrases(pattern, flags)
