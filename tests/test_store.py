@@ -70,19 +70,34 @@ def test_richer_source_keeps_its_copy(store: Store) -> None:
 
 def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
     run = store.start_run(QID)
+    good = [(_rec("10"), _cls()), (_rec("11"), _cls())]
+    # The trial rows are written last; one without an NCT id fails after the records,
+    # classifications and links of the batch are already inserted: all of it is undone.
+    with pytest.raises(KeyError):
+        store.write_batch(QID, run, "ctgov", good, trials=[{"status": "COMPLETED"}])
+    assert store.counts()["records"] == 0 and store.counts()["classifications"] == 0
+    assert store.question_keys(QID) == set() and store.check() == []
+    store.write_batch(QID, run, "pubmed", good)  # the connection is usable afterwards
+    assert store.counts()["records"] == 2
+
+
+def test_unserialisable_record_fails_before_writing(store: Store) -> None:
+    run = store.start_run(QID)
 
     class Unprintable:
         def __str__(self) -> str:
             raise RuntimeError("cannot serialise")
 
-    good = (_rec("10"), _cls())
     bad = (_rec("11", extra={"x": Unprintable()}), _cls())
     with pytest.raises(RuntimeError, match="cannot serialise"):
-        store.write_batch(QID, run, "pubmed", [good, bad])  # good is written first, then undone
-    assert store.counts()["records"] == 0 and store.counts()["classifications"] == 0
-    assert store.question_keys(QID) == set() and store.check() == []
-    store.write_batch(QID, run, "pubmed", [good])  # the connection is usable afterwards
-    assert store.counts()["records"] == 1
+        store.write_batch(QID, run, "pubmed", [(_rec("10"), _cls()), bad])
+    assert store.counts()["records"] == 0
+
+
+def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    run = store.start_run(QID)
+    res = store.write_batch(QID, run, "europepmc", [(_rec("5"), None), (_rec("5"), None)])
+    assert (res.new, res.linked) == (1, 1) and store.counts()["records"] == 1
 
 
 def test_interrupted_runs_are_closed_when_the_store_reopens(tmp_path) -> None:

@@ -160,6 +160,28 @@ class Run:
     verdict: str | None
 
 
+_CLS_UPSERT = """ON CONFLICT (key) DO UPDATE SET design = excluded.design,
+    randomised = excluded.randomised, blinding = excluded.blinding,
+    comparator = excluded.comparator, species = excluded.species, n = excluded.n,
+    direction = excluded.direction, evidence = excluded.evidence,
+    classified_at = excluded.classified_at"""
+
+
+def _classification_row(key: str, c: Classification, now: datetime) -> tuple[Any, ...]:
+    return (
+        key,
+        c.design.value,
+        c.randomised,
+        c.blinding.value,
+        c.comparator.value,
+        c.species,
+        c.n,
+        c.direction.value,
+        json.dumps(c.evidence, default=str),
+        now,
+    )
+
+
 class Store:
     """A DuckDB connection with the evidence schema. Use as a context manager."""
 
@@ -360,125 +382,126 @@ class Store:
 
         link_keys are records already in the store that this source found again for the
         question (e.g. PMIDs collected for another question): they are linked, not refetched.
+        Set-based statements, not a statement per record: DuckDB pays per statement.
         """
         result = WriteResult()
         now = _now()
-        with self.transaction():
-            for record, classification in items:
-                key = record.key
+        batch: dict[str, tuple[Record, Classification | None, str, str]] = {}
+        for record, classification in items:
+            if record.key not in batch:  # a page can list one record twice
                 data = record_to_json(record)
-                digest = _digest(data)
-                existing = self.con.execute(
-                    "SELECT source, digest FROM records WHERE key = ?", [key]
-                ).fetchone()
-                write = existing is None or (
-                    SOURCE_RANK.get(source, 9) <= SOURCE_RANK.get(existing[0], 9)
-                    and existing[1] != digest
+                batch[record.key] = (record, classification, data, _digest(data))
+        keys = list(batch)
+        all_keys = list(dict.fromkeys([*keys, *link_keys]))
+        with self.transaction():
+            existing = {
+                k: (src, dig)
+                for k, src, dig in self._select_in(
+                    "SELECT key, source, digest FROM records WHERE key IN", keys
                 )
-                if existing is None:
-                    result.new += 1
-                elif write:
-                    result.updated += 1
-                if write:
-                    self.con.execute(
-                        """
-                        INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (key) DO UPDATE SET
-                            source = excluded.source, pmid = excluded.pmid, doi = excluded.doi,
-                            nct = excluded.nct, pmcid = excluded.pmcid, title = excluded.title,
-                            year = excluded.year, journal = excluded.journal,
-                            data = excluded.data, digest = excluded.digest,
-                            updated = excluded.updated
-                        """,
-                        [
-                            key,
-                            source,
-                            record.pmid,
-                            record.doi,
-                            record.nct,
-                            record.pmcid,
-                            record.title,
-                            record.year,
-                            record.journal,
-                            data,
-                            digest,
-                            now,
-                            now,
-                        ],
-                    )
-                    if classification is not None:
-                        self._put_classification(key, classification, now)
-                self.con.execute(
-                    "INSERT INTO record_sources VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [key, source, now],
-                )
-                result.linked += self._link(qid, key, source, run_id)
-            for key in link_keys:
-                self.con.execute(
-                    "INSERT INTO record_sources VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [key, source, now],
-                )
-                result.linked += self._link(qid, key, source, run_id)
-            for t in trials:
-                self.con.execute(
-                    """
-                    INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (nct) DO UPDATE SET status = excluded.status,
-                        has_results = excluded.has_results,
-                        completion_date = excluded.completion_date,
-                        data = excluded.data, updated = excluded.updated
-                    """,
-                    [
-                        t["nct"],
-                        t.get("status"),
-                        t.get("has_results"),
-                        t.get("completion_date"),
-                        json.dumps(t, default=str),
+            }
+            rank = SOURCE_RANK.get(source, 9)
+            rows, cls_rows = [], []
+            for key, (record, classification, data, digest) in batch.items():
+                old = existing.get(key)
+                if old is not None and (rank > SOURCE_RANK.get(old[0], 9) or old[1] == digest):
+                    continue  # a richer source's copy, or nothing changed
+                result.new += old is None
+                result.updated += old is not None
+                rows.append(
+                    (
+                        key,
+                        source,
+                        record.pmid,
+                        record.doi,
+                        record.nct,
+                        record.pmcid,
+                        record.title,
+                        record.year,
+                        record.journal,
+                        data,
+                        digest,
                         now,
-                    ],
+                        now,
+                    )
                 )
+                if classification is not None:
+                    cls_rows.append(_classification_row(key, classification, now))
+            self._insert_many(
+                "INSERT INTO records VALUES",
+                rows,
+                """ON CONFLICT (key) DO UPDATE SET
+                    source = excluded.source, pmid = excluded.pmid, doi = excluded.doi,
+                    nct = excluded.nct, pmcid = excluded.pmcid, title = excluded.title,
+                    year = excluded.year, journal = excluded.journal,
+                    data = excluded.data, digest = excluded.digest, updated = excluded.updated""",
+            )
+            self._insert_many("INSERT INTO classifications VALUES", cls_rows, _CLS_UPSERT)
+            self._insert_many(
+                "INSERT INTO record_sources VALUES",
+                [(k, source, now) for k in all_keys],
+                "ON CONFLICT DO NOTHING",
+            )
+            linked = {
+                r[0]
+                for r in self._select_in(
+                    "SELECT DISTINCT key FROM question_records WHERE question_id = ? AND key IN",
+                    all_keys,
+                    [qid],
+                )
+            }
+            result.linked = sum(1 for k in all_keys if k not in linked)
+            self._insert_many(
+                "INSERT INTO question_records VALUES",
+                [(qid, k, source, run_id) for k in all_keys],
+                "ON CONFLICT DO NOTHING",
+            )
+            trial_rows = {
+                t["nct"]: (
+                    t["nct"],
+                    t.get("status"),
+                    t.get("has_results"),
+                    t.get("completion_date"),
+                    json.dumps(t, default=str),
+                    now,
+                )
+                for t in trials
+            }
+            self._insert_many(
+                "INSERT INTO trials VALUES",
+                list(trial_rows.values()),
+                """ON CONFLICT (nct) DO UPDATE SET status = excluded.status,
+                    has_results = excluded.has_results, completion_date = excluded.completion_date,
+                    data = excluded.data, updated = excluded.updated""",
+            )
         return result
 
-    def _link(self, qid: str, key: str, source: str, run_id: int) -> int:
-        before = self.con.execute(
-            "SELECT count(*) FROM question_records WHERE question_id = ? AND key = ?",
-            [qid, key],
-        ).fetchone()
-        self.con.execute(
-            "INSERT INTO question_records VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [qid, key, source, run_id],
-        )
-        return 1 if before is not None and before[0] == 0 else 0
+    def _select_in(
+        self, sql: str, values: list[str], params: list[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        if not values:
+            return []
+        return self.con.execute(
+            f"{sql} (SELECT unnest(?::TEXT[]))", [*(params or []), values]
+        ).fetchall()
 
-    def _put_classification(self, key: str, c: Classification, now: datetime) -> None:
-        self.con.execute(
-            """
-            INSERT INTO classifications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET design = excluded.design,
-                randomised = excluded.randomised, blinding = excluded.blinding,
-                comparator = excluded.comparator, species = excluded.species, n = excluded.n,
-                direction = excluded.direction, evidence = excluded.evidence,
-                classified_at = excluded.classified_at
-            """,
-            [
-                key,
-                c.design.value,
-                c.randomised,
-                c.blinding.value,
-                c.comparator.value,
-                c.species,
-                c.n,
-                c.direction.value,
-                json.dumps(c.evidence, default=str),
-                now,
-            ],
-        )
+    def _insert_many(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+        """One multi-row INSERT per 500 rows (DuckDB's executemany is a statement per row)."""
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            width = len(chunk[0])
+            one = "(" + ", ".join("?" * width) + ")"
+            values = ", ".join([one] * len(chunk))
+            flat = [v for row in chunk for v in row]
+            self.con.execute(f"{head} {values} {tail}", flat)
 
     def put_classifications(self, items: Iterable[tuple[str, Classification]]) -> None:
         now = _now()
+        rows = {key: _classification_row(key, c, now) for key, c in items}
         with self.transaction():
-            for key, c in items:
-                self._put_classification(key, c, now)
+            self._insert_many(
+                "INSERT INTO classifications VALUES", list(rows.values()), _CLS_UPSERT
+            )
 
     def put_drug(self, drug: str, facts: dict[str, Any]) -> None:
         with self.transaction():
