@@ -520,40 +520,61 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
     good = [c for c in claims if c.verdict == "benefit" and _cert_rank(c.certainty) >= 2]
     any_good = [c for c in claims if c.verdict == "benefit"]
     null = [c for c in claims if c.verdict in ("no_clear_effect", "harm")]
-    rcts = [s for s in studies if s.design is Design.rct]
+    # Head-to-head trials answer "as good as the other drug?", not "better than nothing?".
+    rcts = [s for s in studies if s.design is Design.rct and s.comparator is not Comparator.active]
     rp, rn = _share_positive(rcts)
     weaker = [s for s in studies if _level(s) in WEAKER_LEVELS or s.design in PRECLINICAL]
     wp, wn = _share_positive(weaker)
     if rn:
-        reasons.append(f"RCTs: {rp} of {rn} with a reported direction favour the drug.")
+        reasons.append(f"Placebo/usual-care controlled RCTs: {rp} of {rn} with a reported "
+                       "direction favour the drug.")
     best_good = max((_cert_rank(c.certainty) for c in good), default=-1)
     best_null = max((_cert_rank(c.certainty) for c in null), default=-1)
+    split = rn >= 2 and 0.25 <= rp / rn < 0.75
     certainty: str | None
-    if good and best_good >= best_null:
-        label, certainty = "supported", _cert_name(best_good)
-        helped = sorted({c.outcome for c in good})
-        summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
-        nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
-        summary += (f"; no clear effect on {', '.join(nulls)}." if nulls else ".")
-    elif (any_good and null) or (rn >= 2 and 0 < rp < rn and rp / rn >= 0.25):
-        label = "conflicting"
-        certainty = _cert_name(max((_cert_rank(c.certainty) for c in claims), default=1)) \
-            if claims else "low"
-        summary = "Randomised trials disagree: some outcomes or trials show benefit, others none."
-    elif claims and not any_good:
-        label, certainty = "not_supported", _cert_name(max(best_null, 1))
-        summary = "Randomised trials show no clear benefit on the main outcomes."
-    elif rn >= 2 and rp == 0:
-        label, certainty = "not_supported", "low"
-        summary = "Randomised trials report no benefit."
+    if claims:
+        if good and best_good >= best_null:
+            label, certainty = "supported", _cert_name(best_good)
+            helped = sorted({c.outcome for c in good})
+            summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
+            nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
+            summary += (f"; no clear effect on {', '.join(nulls)}." if nulls else ".")
+        elif (any_good and null) or split or (any_good and rn and rp / rn < 0.75):
+            label = "conflicting"
+            certainty = _cert_name(max(_cert_rank(c.certainty) for c in claims))
+            summary = "Randomised evidence disagrees: some outcomes or trials show benefit, others none."
+        elif any_good:
+            label, certainty = "supported", _cert_name(max(best_good, 0))
+            summary = "Randomised evidence favours the drug, at low certainty."
+        else:
+            label, certainty = "not_supported", _cert_name(max(best_null, 1))
+            summary = "Randomised trials show no clear benefit on the main outcomes."
     else:
         g = narrative_grade(studies)
         certainty = g.certainty if studies else None
         reasons.extend(f"Certainty {d.name} {d.change:+d}: {d.reason}" for d in g.domains)
-        if wp and wp / max(wn, 1) >= 0.5:
+        if rn >= 2 and rp / rn >= 0.75:
+            label = "supported"
+            summary = (f"Controlled RCTs consistently favour the drug ({rp} of {rn}), though no "
+                       "effect estimates could be pooled.")
+        elif split:
+            label = "conflicting"
+            summary = f"Controlled RCTs disagree ({rp} of {rn} favour the drug)."
+        elif rn >= 1 and rp == 0:
+            label = "not_supported"
+            summary = f"Controlled RCTs report no benefit (0 of {rn})"
+            summary += (f"; positive signals come only from weaker designs ({wp} of {wn})."
+                        if wp else ".")
+        elif rp or (wp and wp / max(wn, 1) >= 0.5):
             label = "promising"
-            summary = ("Only weaker designs (uncontrolled, observational, case or animal studies) "
-                       "suggest a benefit; no randomised evidence confirms it.")
+            if rn:
+                n = sum(s.n or 0 for s in rcts)
+                summary = (f"{rn} randomised trial(s) (n = {n}; {rp} positive) and weaker designs "
+                           f"({wp} of {wn} positive) suggest a benefit; not confirmed by replicated "
+                           "randomised evidence.")
+            else:
+                summary = ("Only weaker designs (uncontrolled, observational, case or animal "
+                           "studies) suggest a benefit; no randomised evidence confirms it.")
         else:
             label = "insufficient"
             summary = "Too little evidence to judge."
