@@ -31,7 +31,8 @@ def covered_conditions(studies: list[Study]) -> list[Condition]:
 
 
 def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN001
-           profile: dict[str, object] | None = None) -> Answer:
+           profile: dict[str, object] | None = None,
+           unpublished: list[dict] | None = None) -> Answer:
     from offlabel.appraise.core import appraise_condition
     from offlabel.vocabulary import descendants, known_conditions, resolve_condition
 
@@ -63,7 +64,8 @@ def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN
             f"(covered for {drug.name}: "
             f"{', '.join(c.name for c in covered_conditions(studies)) or 'nothing'})"
         )
-    ca = appraise_condition(drug, cond, subset, ids, example)
+    ca = appraise_condition(drug, cond, subset, ids, example, unpublished=len(unpublished or []))
+    ca.unpublished_trials = list(unpublished or [])
     if profile:
         from offlabel.appraise.applicability import applicability
 

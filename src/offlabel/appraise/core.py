@@ -135,6 +135,7 @@ class ConditionAppraisal:
     published_pools: list[PublishedPool] = field(default_factory=list)
     comparisons: list = field(default_factory=list)  # stratify.Comparison
     applicability: list = field(default_factory=list)  # applicability.Note
+    unpublished_trials: list = field(default_factory=list)  # registry records, see store
     response_rates: list = field(default_factory=list)  # stratify.ResponseRate
     example: bool = False
 

@@ -22,6 +22,9 @@ def register(app: typer.Typer) -> None:
         evidence: list[Path] = typer.Option(
             [], "--evidence", "-e", help="Extra evidence YAML file or folder (repeatable)."),
         no_bundled: bool = typer.Option(False, "--no-bundled", help="Ignore the bundled evidence."),
+        store: Path | None = typer.Option(
+            None, "--store", help="Also appraise the records `offlabel collect` stored in this "
+            "DuckDB file (classified automatically; curated evidence wins on duplicates)."),
         profile: list[str] = typer.Option(
             [], "--profile", "-p",
             help="Patient profile: key=value (repeatable) or a YAML file, e.g. liver_disease=yes, "
@@ -43,6 +46,17 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         from offlabel.appraise.applicability import ProfileError, parse_profile
 
+        unpublished: list[dict] = []
+        if store is not None:
+            if condition is None:
+                typer.echo("error: --store needs a CONDITION", err=True)
+                raise typer.Exit(2)
+            try:
+                unpublished = add_collected(base, store, drug, condition)
+            except LookupError as exc:
+                typer.echo(f"not covered: {exc}", err=True)
+                raise typer.Exit(2) from None
+
         try:
             prof = parse_profile(profile)
         except ProfileError as exc:
@@ -52,11 +66,37 @@ def register(app: typer.Typer) -> None:
             typer.echo("error: --profile needs a CONDITION", err=True)
             raise typer.Exit(2)
         try:
-            ans = answer(base, drug, condition, profile=prof)
+            ans = answer(base, drug, condition, profile=prof, unpublished=unpublished)
         except NotCovered as exc:
             typer.echo(f"not covered: {exc}", err=True)
             raise typer.Exit(2) from None
         emit(ans, fmt, out)
+
+
+def add_collected(base, store: Path, drug: str, condition: str) -> list[dict]:  # noqa: ANN001
+    """Put the store's studies for (drug, condition) into the evidence base; return the
+    registered-but-unpublished trials."""
+    from offlabel.classify.studies import merge_collected, study_from_record
+    from offlabel.model import DrugProfile, Source
+    from offlabel.store import StoreError, load_question_records, registered_unpublished
+    from offlabel.vocabulary import resolve_condition
+
+    cond = resolve_condition(condition)
+    cond_id = cond.id if cond else condition
+    try:
+        rows = load_question_records(store, drug, condition)
+        unpublished = registered_unpublished(store, drug, condition)
+    except StoreError as exc:
+        raise LookupError(str(exc)) from None
+    profile = base.find_drug(drug)
+    if profile is None:
+        profile = DrugProfile(
+            id=drug.strip().lower().replace(" ", "-"), name=drug.strip().capitalize(),
+            sources=[Source(url="https://pubmed.ncbi.nlm.nih.gov/", where=f"records collected into {store}")])
+        base.drugs[profile.id] = profile
+    collected = [s for r, c in rows if (s := study_from_record(r, c, profile.id, cond_id))]
+    base.studies.extend(merge_collected(base.studies_for(profile.id), collected))
+    return unpublished
 
 
 def emit(ans, fmt: str, out: Path | None) -> None:  # noqa: ANN001

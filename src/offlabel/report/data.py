@@ -144,6 +144,10 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
             for pp in ca.published_pools
         ],
         "design_agreement": ca.agreement,
+        "registered_unpublished": [
+            {k: t.get(k) for k in ("nct", "title", "status", "completion_date", "enrollment", "url")}
+            for t in ca.unpublished_trials
+        ],
         "applicability": [{"key": n.key, "text": n.text, "studies": n.studies}
                           for n in ca.applicability],
         "why_studies_disagree": [c.sentence for c in ca.comparisons]

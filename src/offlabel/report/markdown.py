@@ -102,6 +102,13 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
+    if c.get("registered_unpublished"):
+        out.append(f"### Registered trials without results ({len(c['registered_unpublished'])})\n")
+        out.append("Completed on ClinicalTrials.gov, no results posted, no linked publication: "
+                   "a publication-bias signal.\n")
+        out.extend(f"- {t['nct']}: {_md(t['title'])} (completed {t['completion_date'] or '?'}, "
+                   f"n = {t['enrollment'] or '?'})" for t in c["registered_unpublished"])
+        out.append("")
     if c.get("applicability"):
         out.append("### Applicability to the patient profile (evidence notes, not advice)\n")
         out.extend(f"- {_md(n['text'])}" for n in c["applicability"])

@@ -85,6 +85,11 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
+    if c.get("registered_unpublished"):
+        console.print(f"[bold]Registered trials without results[/] ({len(c['registered_unpublished'])}; "
+                      "completed, no results posted, no linked publication)")
+        for t in c["registered_unpublished"]:
+            console.print(f"  • {t['nct']}: {escape(t['title'] or '')}")
     if c.get("applicability"):
         console.print("[bold]Applicability to the patient profile[/] [dim](evidence notes, not advice)[/]")
         for n in c["applicability"]:

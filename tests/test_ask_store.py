@@ -1,0 +1,42 @@
+"""`offlabel ask --store`: collected records go through the same appraisal as curated ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_collect import CONDITION, DRUG, fake  # noqa: F401  (pytest fixture)
+from typer.testing import CliRunner
+
+from offlabel.cli import app
+from offlabel.cli.collect import run_collect
+from offlabel.store import load_question_records
+
+
+def test_ask_from_store_has_records_from_every_source(fake, tmp_path: Path) -> None:  # noqa: F811
+    path = tmp_path / "s.duckdb"
+    result = run_collect(DRUG, CONDITION, store_path=path)
+    assert result.status == "complete"
+    r = CliRunner().invoke(app, ["ask", DRUG, CONDITION, "--store", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    c = json.loads(r.stdout)["conditions"][0]
+    sources = {src["where"].split()[1] for s in c["studies"] for src in s["sources"]
+               if src["where"].startswith("collected ")}
+    assert {"pubmed", "ctgov", "europepmc"} <= sources
+    collected = {r.pmid for r, _ in load_question_records(path, DRUG, CONDITION) if r.pmid}
+    assert collected & {s["pmid"] for s in c["studies"]}
+    # Curated studies are still there and win over duplicates.
+    assert any(s["id"] == "addolorato2007" for s in c["studies"])
+    ids = [s["id"] for s in c["studies"]]
+    assert len(ids) == len(set(ids))
+    assert c["registered_unpublished"], "the fixture registry has completed trials without results"
+    # ... and the registry signal reaches GRADE's publication-bias domain.
+    n = len(c["registered_unpublished"])
+    pub = [d["reason"] for o in c["outcomes"] if o["grade"] for d in o["grade"]["domains"]
+           if d["domain"] == "publication bias"]
+    assert pub and all(f"{n} completed registered trial(s) without results" in x for x in pub)
+
+
+def test_ask_store_without_collect_is_not_covered(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["ask", DRUG, CONDITION, "--store", str(tmp_path / "none.duckdb")])
+    assert r.exit_code == 2
