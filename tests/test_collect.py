@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -170,6 +171,11 @@ def test_cli_collect_status_and_export(fake: FakeServer, tmp_path: Path) -> None
     res = runner.invoke(app, ["sources", "status", "--store", str(path)])
     assert res.exit_code == 0
     assert "OFFLABEL_EUTILS_URL" in res.output and "13 records" in res.output
+    cached = dict(re.findall(r"^  (\w+): (\d+) cached", res.output, re.M))
+    # Two collects, one set of requests: ESearch+EFetch x2 (max 4, batches of 3), one page each
+    # for CT.gov and Europe PMC, label + drugsfda.
+    assert cached == {"ctgov": "1", "europepmc": "1", "eutils": "3", "openfda": "2"}
+    assert len(fake.log) == 7
 
     res = runner.invoke(app, ["export", DRUG, CONDITION, "--store", str(path), "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(res.output)))

@@ -431,7 +431,10 @@ def print_summary(result: CollectResult, console: Any) -> None:
 
     table = Table(title=f"{result.drug} for {result.condition}: run #{result.run_id}")
     for col in ("source", "found", "fetched", "new to store", "new to question", "requests"):
-        table.add_column(col, justify="left" if col == "source" else "right")
+        if col == "source":
+            table.add_column(col, no_wrap=True, min_width=18)
+        else:
+            table.add_column(col, justify="right")
     for name, o in result.outcomes.items():
         table.add_row(
             SOURCE_LABEL[name],
@@ -459,6 +462,7 @@ def print_summary(result: CollectResult, console: Any) -> None:
         f"intervention={result.queries.ctgov_intervention!r}",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
     if result.unpublished:
         console.print(
@@ -631,24 +635,30 @@ def register(app: typer.Typer) -> None:
 
 
 def _cache_summary(path: Path) -> str:
+    """The cache file, then one line per source: responses, how many still fresh, when fetched."""
+    import sqlite3
+
+    from offlabel.sources.http import cache_report
+
     if not path.exists():
         return f"cache      {path} (empty)"
-    import sqlite3
-    from datetime import datetime
-
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            n, newest = con.execute(
-                "SELECT count(*), max(last_accessed_at) FROM entries"
-            ).fetchone()
-        finally:
-            con.close()
+        report = cache_report(path)
     except sqlite3.Error as exc:
-        return f"cache      {path} (unreadable: {exc})"
+        return f"cache      {path} (unreadable: {' '.join(str(exc).split())})"
     size = path.stat().st_size / 1e6
-    when = datetime.fromtimestamp(newest).strftime("%Y-%m-%d %H:%M") if newest else "-"
-    return f"cache      {path}: {n} responses, {size:.1f} MB, last used {when}"
+    total = sum(c.responses for c in report)
+    lines = [f"cache      {path}: {total} responses, {size:.1f} MB"]
+    for c in report:
+        name = "other endpoints" if c.source == "other" else c.source
+        span = ""
+        if c.newest is not None and c.oldest is not None:
+            fmt = "%Y-%m-%d %H:%M"
+            span = f", fetched {c.oldest:{fmt}} to {c.newest:{fmt}} UTC"
+            if c.oldest.strftime(fmt) == c.newest.strftime(fmt):
+                span = f", fetched {c.newest:{fmt}} UTC"
+        lines.append(f"  {name}: {c.responses} cached ({c.fresh} fresh){span}")
+    return "\n".join(lines)
 
 
 # --- export ------------------------------------------------------------------------------

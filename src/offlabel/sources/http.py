@@ -410,3 +410,55 @@ def parse_xml(response: httpx.Response) -> Any:
     if root is None:
         raise MalformedResponse("empty XML document")
     return root
+
+
+@dataclass
+class CachedSource:
+    """What the HTTP cache holds for one source (for `offlabel sources status`)."""
+
+    source: str
+    responses: int = 0
+    fresh: int = 0  # not yet expired: a collect would reuse them
+    oldest: datetime | None = None  # from the servers' Date headers
+    newest: datetime | None = None
+
+
+def cache_report(path: Path | None = None) -> list[CachedSource]:
+    """Cached responses per source, read straight from the cache file (read-only)."""
+    import sqlite3
+
+    path = path or cache_path()
+    if not path.exists():
+        return []
+    try:
+        import msgpack  # hishel's own serialisation
+    except ImportError:  # pragma: no cover - installed with hishel
+        msgpack = None
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT data, expires_at FROM entries").fetchall()
+    finally:
+        con.close()
+    bases = {name: base_url(name) for name in ENDPOINT_ENV}
+    out: dict[str, CachedSource] = {}
+    now = time.time()
+    for data, expires_at in rows:
+        url, date = "", None
+        if msgpack is not None:
+            try:
+                entry = msgpack.unpackb(data)
+                url = entry["request"]["url"]
+                headers = {k.lower(): v for k, v in entry["response"]["headers"].items()}
+                raw = headers.get("date")
+                raw = raw[0] if isinstance(raw, list) and raw else raw
+                date = email.utils.parsedate_to_datetime(raw) if raw else None
+            except Exception:  # an entry from another hishel version: count it, no details
+                pass
+        source = next((n for n, b in bases.items() if url.startswith(b)), "other")
+        item = out.setdefault(source, CachedSource(source))
+        item.responses += 1
+        item.fresh += expires_at is not None and expires_at > now
+        if date is not None:
+            item.oldest = min(item.oldest or date, date)
+            item.newest = max(item.newest or date, date)
+    return sorted(out.values(), key=lambda c: c.source)
