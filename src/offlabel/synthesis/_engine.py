@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ._zeroin import zeroin
 from .errors import ConvergenceError, SynthesisError
@@ -57,7 +57,8 @@ METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=float(np.finfo(float)
 class Segments:
     """Sums and broadcasts over the analyses (segments) of a flat array."""
 
-    def __init__(self, group: np.ndarray | None, n: int, n_groups: int | None = None):
+    def __init__(self, group: np.ndarray | None, n: int, n_groups: int | None = None,
+                 is_sorted: bool = False):
         self.n = n
         if group is None:
             self.kind, self.G = "one", 1
@@ -66,11 +67,20 @@ class Segments:
         g = np.asarray(group, dtype=np.intp)
         self.G = int(n_groups if n_groups is not None else (g.max() + 1 if n else 0))
         self.group = g
-        counts = np.bincount(g, minlength=self.G)
-        # equal-sized contiguous segments (the common benchmark layout) reduce with reshape,
-        # which is faster than bincount and sums pairwise
-        if self.G and counts.min() == counts.max() and np.all(np.diff(g) >= 0):
-            self.kind, self.width = "rect", int(counts[0])
+        # equal-sized contiguous segments (the common benchmark layout) become a 2-D block:
+        # row sums are a matrix-vector product, broadcasting replaces gathers
+        width = n // self.G if self.G else 0
+        rect = bool(self.G) and width * self.G == n and g[0] == 0 and g[-1] == self.G - 1
+        if rect:
+            if not is_sorted:
+                is_sorted = not np.any(np.diff(g) < 0)
+            # sorted codes whose every row starts and ends on its own index are constant rows
+            ids = np.arange(self.G)
+            rect = (is_sorted and np.array_equal(g[::width], ids)
+                    and np.array_equal(g[width - 1::width], ids))
+        if rect:
+            self.kind, self.width = "rect", width
+            self._ones = np.ones(width)
         else:
             self.kind = "ragged"
 
@@ -78,6 +88,7 @@ class Segments:
         """The segments ``idx`` of a rectangular layout, as their own Segments."""
         sub = Segments.__new__(Segments)
         sub.kind, sub.G, sub.width, sub.n = "rect", len(idx), self.width, len(idx) * self.width
+        sub._ones = self._ones
         return sub
 
     def shape(self, x: np.ndarray) -> np.ndarray:
@@ -89,7 +100,7 @@ class Segments:
         if self.kind == "one":
             return np.array([x.sum()])
         if self.kind == "rect":
-            return x.sum(axis=1)
+            return x @ self._ones
         return np.bincount(self.group, weights=x, minlength=self.G)
 
     def expand(self, a: np.ndarray) -> np.ndarray:
@@ -110,16 +121,32 @@ class Tau2Fit:
 
 def _wsums(y, v, tau2, seg: Segments):
     """Weights 1/(v + tau2) and the sums the intercept-only formulas need."""
-    w = 1.0 / (v + seg.expand(tau2))
+    w = 1.0 / v if tau2 is None else 1.0 / (v + seg.expand(tau2))
     s1 = seg.sum(w)
     mu = seg.sum(w * y) / s1
     r = y - seg.expand(mu)
     return w, s1, mu, r
 
 
+def _fe_sums(y, v, seg: Segments):
+    """Fixed-effect (w = 1/vi) quantities, computed once per call: DL, HS and the Q test
+    all need them."""
+    cache = getattr(seg, "_fe", None)
+    if cache is not None and cache[0] is y and cache[1] is v:
+        return cache[2]
+    w0, s1, mu, r = _wsums(y, v, None, seg)
+    wr = w0 * r
+    rss = seg.sum(wr * r)
+    s2, trP, trPP = _trP_trPP(w0, s1, seg)
+    out = (s1, rss, trP, trPP)
+    seg._fe = (y, v, out)
+    return out
+
+
 def _trP_trPP(w, s1, seg):
-    s2 = seg.sum(w * w)
-    s3 = seg.sum(w * w * w)
+    ww = w * w
+    s2 = seg.sum(ww)
+    s3 = seg.sum(ww * w)
     trP = s1 - s2 / s1
     trPP = s2 - 2.0 * s3 / s1 + (s2 / s1) ** 2
     return s2, trP, trPP
@@ -165,9 +192,7 @@ def estimate_tau2(y, v, seg: Segments, method: str, control: Control = Control()
     km1 = np.where(single, 1.0, k - 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method in ("DL", "HS"):
-            w0, s1, mu, r = _wsums(y, v, zeros, seg)
-            rss = seg.sum(w0 * r * r)
-            _, trP, trPP = _trP_trPP(w0, s1, seg)
+            s1, rss, trP, trPP = _fe_sums(y, v, seg)
             if method == "DL":
                 raw = (rss - km1) / trP
                 t = np.maximum(raw, 0)
@@ -469,13 +494,13 @@ class Summary:
     tau2: np.ndarray
     se_tau2: np.ndarray
     QE: np.ndarray
-    QEp: np.ndarray
+    QEp: np.ndarray | None
     I2: np.ndarray
     H2: np.ndarray
     vt: np.ndarray
     k: np.ndarray
     dfs: np.ndarray
-    weights: np.ndarray  # flat, percent within each segment
+    weights: np.ndarray | None  # per study, percent within its segment
     iterations: np.ndarray
     converged: np.ndarray
 
@@ -488,26 +513,34 @@ def level_alpha(level: float) -> float:
 
 
 def summarise(y, v, seg: Segments, method: str, test: str, level: float,
-              fit: Tau2Fit, k: np.ndarray) -> Summary:
+              fit: Tau2Fit, k: np.ndarray, weights: bool = True, qep: bool = True) -> Summary:
+    """Everything metafor reports for each segment. ``weights``/``qep`` False skip the
+    per-study weights and the Q-test p-value (the chi-square tail is the costliest function
+    here); the batch API computes those on request."""
     alpha = level_alpha(level)
     tau2 = fit.tau2
     single = k <= 1
-    w, s1, mu, r = _wsums(y, v, tau2, seg)
+    w = 1.0 / (v + seg.expand(tau2))
+    s1 = seg.sum(w)
+    mu = seg.sum(w * y) / s1
     knha = (test == "knha") & ~single
     with np.errstate(divide="ignore", invalid="ignore"):
         vb = 1 / s1
         if test == "knha":
+            r = y - seg.expand(mu)
             rss = seg.sum(w * r * r)
             s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / np.where(single, 1, k - 1))
             vb = np.where(knha, s2w * vb, vb)
         se = np.sqrt(vb)
         zval = mu / se
         dfs = np.where(knha, k - 1, np.nan)
-        pz = 2 * stats.norm.sf(np.abs(zval))
-        crit_z = stats.norm.isf(alpha / 2)
+        # scipy.special directly: the distribution objects cost more than the arithmetic here
+        pz = 2 * special.ndtr(-np.abs(zval))
+        crit_z = -special.ndtri(alpha / 2)
         if test == "knha":
-            pt_ = 2 * stats.t.sf(np.abs(zval), np.where(knha, k - 1, 1))
-            crit_t = stats.t.isf(alpha / 2, np.where(knha, k - 1, 1))
+            dft = np.where(knha, k - 1, 1)
+            pt_ = 2 * special.stdtr(dft, -np.abs(zval))
+            crit_t = -special.stdtrit(dft, alpha / 2)
             pval = np.where(knha, pt_, pz)
             crit = np.where(knha, crit_t, crit_z)
         else:
@@ -516,11 +549,10 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         sp = np.sqrt(se**2 + tau2)
         pi_lb, pi_ub = mu - crit * sp, mu + crit * sp
         # heterogeneity always uses the fixed-effect weights 1/vi
-        w0, s10, mu0, r0 = _wsums(y, v, np.zeros(seg.G), seg)
-        QE = np.maximum(0.0, seg.sum(w0 * r0 * r0))
+        _, QE, trP0, _ = _fe_sums(y, v, seg)
+        QE = np.maximum(0.0, QE)
         df = np.where(single, 1, k - 1)
-        QEp = np.where(single, 1.0, stats.chi2.sf(QE, df))
-        _, trP0, _ = _trP_trPP(w0, s10, seg)
+        QEp = np.where(single, 1.0, special.chdtrc(df, QE)) if qep else None
         vt = (k - 1) / trP0
         if method in ("FE", "EE"):
             I2 = np.maximum(0.0, 100 * (QE - (k - 1)) / QE)
@@ -533,9 +565,9 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         I2 = np.where(single, 0.0, I2)
         H2 = np.where(single, 1.0, H2)
         vt = np.where(single, 0.0, vt)
-    weights = 100 * w / seg.expand(s1)
+    wpct = 100 * w / seg.expand(s1) if weights else None
     return Summary(mu, se, zval, pval, ci_lb, ci_ub, pi_lb, pi_ub, tau2, fit.se_tau2, QE, QEp,
-                   I2, H2, vt, k.astype(int), dfs, weights, fit.iterations, fit.converged)
+                   I2, H2, vt, k.astype(int), dfs, wpct, fit.iterations, fit.converged)
 
 
 def fit_stats(y, v, tau2: float, method: str) -> dict[str, float]:

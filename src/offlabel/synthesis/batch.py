@@ -8,13 +8,17 @@ same engine does the work; see ``_engine``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
+from scipy import special
 
 from . import _engine as eng
 from .errors import SynthesisError
+
+BLOCK = 16384  # studies per block: a few arrays of this size fit in L2 cache
 
 
 @dataclass(frozen=True)
@@ -37,20 +41,37 @@ class BatchResult:
     I2: np.ndarray
     H2: np.ndarray
     QE: np.ndarray
-    QEp: np.ndarray
     dfs: np.ndarray
     iterations: np.ndarray
-    weights: np.ndarray
     method: str
     test: str
+    _vi: np.ndarray = field(repr=False)
+    _codes: np.ndarray | None = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.groups)
 
+    @cached_property
+    def QEp(self) -> np.ndarray:
+        """p-value of the Q test (computed on first access: the chi-square tail is the
+        costliest function of a batch)."""
+        return np.where(self.k <= 1, 1.0, special.chdtrc(np.maximum(self.k - 1, 1), self.QE))
+
+    def weights(self) -> np.ndarray:
+        """Each input row's weight in its pooled estimate, percent (computed on request: it is
+        as large as the input)."""
+        t = self.tau2[0] if self._codes is None else self.tau2[self._codes]
+        w = 1 / (self._vi + t)
+        tot = np.bincount(np.zeros(w.size, dtype=np.intp) if self._codes is None else self._codes,
+                          weights=w, minlength=len(self.groups))
+        return 100 * w / (tot[0] if self._codes is None else tot[self._codes])
+
     def to_dict(self) -> dict[str, np.ndarray]:
         """Columns for a DataFrame: ``pandas.DataFrame(res.to_dict())``."""
-        skip = {"weights", "method", "test"}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        skip = {"method", "test", "_vi", "_codes"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        out["QEp"] = self.QEp
+        return out
 
 
 def rma_batch(
@@ -85,13 +106,15 @@ def rma_batch(
         g = np.asarray(group)
         if g.shape != y.shape:
             raise SynthesisError(f"group has {g.size} labels for {y.size} studies")
-        if g.dtype.kind in "iu" and g.size and g.min() == 0 and np.all(np.diff(g) >= 0) \
-                and g[-1] == np.count_nonzero(np.diff(g)):
+        d = np.diff(g) if g.dtype.kind in "iu" and g.size else None
+        if d is not None and g[0] == 0 and (d >= 0).all() and g[-1] == np.count_nonzero(d):
             # already 0..G-1 codes in sorted order: no factorising needed
             labels, codes = np.arange(int(g[-1]) + 1), g.astype(np.intp, copy=False)
+            sorted_codes = True
         else:
             labels, codes = np.unique(g, return_inverse=True)
-    seg = eng.Segments(codes, y.size, len(labels))
+            sorted_codes = False
+    seg = eng.Segments(codes, y.size, len(labels), is_sorted=group is not None and sorted_codes)
 
     def name(i: int) -> str:
         x = labels[i]
@@ -103,10 +126,12 @@ def rma_batch(
             lab = f"group {name(int(codes[i]))}, " if group is not None else ""
             raise SynthesisError(f"row {i + 1} ({lab}study {i + 1}): {msg}")
 
-    where(~np.isfinite(y), "yi is missing or not finite")
-    where(~np.isfinite(v), "vi is missing or not finite")
-    where(v <= 0, "sampling variance vi must be > 0")
-    k = seg.sum(np.ones_like(seg.shape(y)))
+    # one cheap pass when the input is clean; the row-by-row scan only to name a bad row
+    if not (np.isfinite(y.sum()) and np.isfinite(v.sum()) and (v.size == 0 or v.min() > 0)):
+        where(~np.isfinite(y), "yi is missing or not finite")
+        where(~np.isfinite(v), "vi is missing or not finite")
+        where(v <= 0, "sampling variance vi must be > 0")
+    k = np.full(seg.G, float(seg.width)) if seg.kind == "rect" else seg.sum(np.ones_like(y))
     need = 1 if m in ("FE", "EE") else 2
     if t == "knha":
         need = 2
@@ -115,9 +140,27 @@ def rma_batch(
         raise SynthesisError(f"group {name(gi)} has k = {int(k[gi])} studies; method {m}"
                              f"{' with knha' if t == 'knha' else ''} needs at least {need}"
                              " (pass small='fe' to pool it with tau^2 = 0)")
-    ys, vs = seg.shape(y), seg.shape(v)
-    fit = eng.estimate_tau2(ys, vs, seg, m, control or eng.Control(), k)
-    s = eng.summarise(ys, vs, seg, m, t, level, fit, k)
+    ctl = control or eng.Control()
+    if seg.kind == "rect" and seg.G * seg.width > 2 * BLOCK:
+        # equal-sized analyses in blocks that stay in cache: the work is memory-bound, and a
+        # handful of blocks (not one loop turn per analysis) keeps every array in L2
+        rows = max(1, BLOCK // seg.width)
+        parts = []
+        for start in range(0, seg.G, rows):
+            stop = min(seg.G, start + rows)
+            sub = seg.rows(np.arange(start, stop))
+            ys = y[start * seg.width:stop * seg.width].reshape(stop - start, seg.width)
+            vs = v[start * seg.width:stop * seg.width].reshape(stop - start, seg.width)
+            fit = eng.estimate_tau2(ys, vs, sub, m, ctl, k[start:stop])
+            parts.append(eng.summarise(ys, vs, sub, m, t, level, fit, k[start:stop],
+                                       weights=False, qep=False))
+        s = eng.Summary(*(None if getattr(parts[0], f.name) is None else
+                          np.concatenate([getattr(p, f.name) for p in parts])
+                          for f in fields(eng.Summary)))
+    else:
+        ys, vs = seg.shape(y), seg.shape(v)
+        fit = eng.estimate_tau2(ys, vs, seg, m, ctl, k)
+        s = eng.summarise(ys, vs, seg, m, t, level, fit, k, weights=False, qep=False)
     return BatchResult(labels, s.k, s.estimate, s.se, s.zval, s.pval, s.ci_lb, s.ci_ub,
-                       s.pi_lb, s.pi_ub, s.tau2, s.se_tau2, s.I2, s.H2, s.QE, s.QEp, s.dfs,
-                       s.iterations, np.ravel(s.weights), m, t)
+                       s.pi_lb, s.pi_ub, s.tau2, s.se_tau2, s.I2, s.H2, s.QE, s.dfs,
+                       s.iterations, m, t, v, codes)
