@@ -24,7 +24,12 @@ from test_sources_server import FakeServer
 from typer.testing import CliRunner
 
 from offlabel.cli.collect import run_collect
-from offlabel.store import Store, load_question_records, registered_unpublished
+from offlabel.store import (
+    Store,
+    load_question_info,
+    load_question_records,
+    registered_unpublished,
+)
 
 DRUG, CONDITION = "baclofen", "alcohol use disorder"
 FAST_ENV = {
@@ -81,6 +86,11 @@ def test_collect_fills_the_store_from_every_source(fake: FakeServer, tmp_path: P
     # The query shown is the one sent, with the label's brand names in it.
     sent = fake.hits("eutils", "esearch.fcgi")[0].query["term"]
     assert q["pubmed_query"] == sent == result.queries.pubmed and '"Keytruda"[tiab]' in sent
+    info = load_question_info(path, DRUG, "AUD")
+    assert info["question"]["pubmed_query"] == sent
+    assert info["records_by_source"] == dict(counts)
+    assert [r["status"] for r in info["runs"]] == ["complete"]
+    assert info["drug"]["approvals"][0]["application"] == "NDA021588"
     rows = load_question_records(path, DRUG, "alcoholism")
     assert all(c is not None for _r, c in rows)
     assert len(registered_unpublished(path, DRUG, CONDITION)) == result.unpublished > 0

@@ -629,6 +629,33 @@ def load_question_records(
     return out
 
 
+def load_question_info(
+    store_path: str | os.PathLike[str] | None, drug: str, condition: str
+) -> dict[str, Any]:
+    """What the report shows about the search: queries, runs, per-source counts, drug profile.
+
+    Keys: question (id, drug, condition, pubmed_query, europepmc_query, ctgov_query, ...),
+    runs (list of dicts, oldest first), records_by_source ({source: n}) and drug (the
+    openFDA profile: brand_names, indications, approvals, ...; None if never fetched).
+    """
+    path = Path(store_path) if store_path else default_path()
+    qid, cond_name = _question_id(drug, condition)
+    with Store(path, read_only=True) as store:
+        question = store.question(qid)
+        if question is None:
+            raise StoreError(f"{path}: nothing collected for {drug} / {cond_name}")
+        runs = [dataclasses.asdict(r) for r in store.runs(qid)]
+        by_source = dict(
+            store.con.execute(
+                "SELECT source, count(DISTINCT key) FROM question_records "
+                "WHERE question_id = ? GROUP BY source ORDER BY source",
+                [qid],
+            ).fetchall()
+        )
+        profile = store.drug(question["drug"])
+    return {"question": question, "runs": runs, "records_by_source": by_source, "drug": profile}
+
+
 def record_verdict(
     store_path: str | os.PathLike[str] | None, drug: str, condition: str, verdict: str
 ) -> str | None:
