@@ -315,3 +315,19 @@ def test_fake_server_faults_are_served_once_each(fake: FakeServer) -> None:
     assert (r1.status_code, r1.headers["Retry-After"]) == (429, "3")
     assert (r2.status_code, r3.status_code) == (500, 200)
     assert [h.status for h in fake.hits("openfda")] == [429, 500, 200]
+
+
+if __name__ == "__main__":
+    # Manual acceptance runs: `python tests/test_sources_server.py`, paste the exports, then
+    # `offlabel collect baclofen "alcohol use disorder" --store /tmp/s.duckdb`.
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    srv = FakeServer(port=port).start()
+    for key, value in srv.env().items():
+        print(f"export {key}={value}")
+    print("export OFFLABEL_HTTP_RATE=50  # fine for this local server only", flush=True)
+    try:
+        srv.thread.join()
+    except KeyboardInterrupt:
+        srv.stop()
