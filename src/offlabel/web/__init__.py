@@ -1,1 +1,1 @@
-"""offlabel.web"""
+"""web/: the same reports over HTTP (FastAPI). Views render the report dict; no logic here."""
