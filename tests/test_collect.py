@@ -219,28 +219,53 @@ def test_cli_failure_exit_code_and_one_line_error(fake: FakeServer, tmp_path: Pa
     assert "error ctgov: HTTP 500; gave up after 3 attempts" in res.output
 
 
-def test_kill_9_during_collect_then_resume(fake: FakeServer, tmp_path: Path) -> None:
-    path = tmp_path / "s.duckdb"
-    env = {
-        **os.environ,
-        **fake.env(),
-        **FAST_ENV,
-        "OFFLABEL_EFETCH_BATCH": "1",
-        "OFFLABEL_CACHE_DIR": str(tmp_path / "cache1"),
-    }
-    fake.delay["eutils"] = 0.3  # keep PubMed slow enough to be killed inside it
-    cmd = [sys.executable, "-m", "offlabel", "collect", DRUG, CONDITION, "--store", str(path)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _kill_when(fake: FakeServer, proc: subprocess.Popen, service: str, suffix: str, n: int) -> None:
     deadline = time.monotonic() + 60
-    # Batches are fetched one after another, each committed before the next is requested,
-    # so when the third EFetch arrives the first two are in the store.
-    while len(fake.hits("eutils", "efetch.fcgi")) < 3:
+    while len(fake.hits(service, suffix)) < n:
         assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline, "collect never reached PubMed"
+        assert time.monotonic() < deadline, f"collect never reached {service}"
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
+
+
+def _collect_cmd(path: Path) -> list[str]:
+    return [sys.executable, "-m", "offlabel", "collect", DRUG, CONDITION, "--store", str(path)]
+
+
+def _subprocess_env(fake: FakeServer, cache: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        **fake.env(),
+        **FAST_ENV,
+        "OFFLABEL_EFETCH_BATCH": "1",
+        "OFFLABEL_CACHE_DIR": str(cache),
+    }
+
+
+def _assert_complete(fake: FakeServer, path: Path) -> None:
+    with Store(path, read_only=True) as s:
+        assert s.check() == []
+        assert [r.status for r in s.runs()] == ["interrupted", "complete"]
+        n_records = s.counts()["records"]
+        n_trials = s.counts()["trials"]
+    counts = _by_source(path)
+    assert counts["pubmed"] == len(fake.corpus) and counts["ctgov"] == 10 == n_trials
+    assert counts["europepmc"] == _expected_epmc(fake) and counts["openfda"] == 1
+    assert sum(counts.values()) == n_records  # one row per record: no duplicates
+
+
+def test_kill_9_during_pubmed_then_resume(fake: FakeServer, tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    env = _subprocess_env(fake, tmp_path / "cache1")
+    fake.delay["eutils"] = 0.3  # keep PubMed slow enough to be killed inside it
+    proc = subprocess.Popen(
+        _collect_cmd(path), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    # Batches are fetched one after another, each committed before the next is requested,
+    # so when the third EFetch arrives the first two are in the store.
+    _kill_when(fake, proc, "eutils", "efetch.fcgi", 3)
 
     with Store(path, read_only=True) as s:
         assert s.check() == []
@@ -252,23 +277,35 @@ def test_kill_9_during_collect_then_resume(fake: FakeServer, tmp_path: Path) -> 
     fake.delay.clear()
     fetched_before = len(fake.hits("eutils", "efetch.fcgi"))
     env["OFFLABEL_CACHE_DIR"] = str(tmp_path / "cache2")  # resume must come from the store
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_collect_cmd(path), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-
     refetched = [
         i
         for h in fake.hits("eutils", "efetch.fcgi")[fetched_before:]
         for i in h.query["id"].split(",")
     ]
     assert set(refetched) == set(fake.corpus) - stored  # nothing fetched twice
+    _assert_complete(fake, path)
+
+
+def test_kill_9_between_registry_pages_then_resume(fake: FakeServer, tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    env = _subprocess_env(fake, tmp_path / "cache")
+    fake.delay["ctgov"] = 0.3
+    proc = subprocess.Popen(
+        _collect_cmd(path), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _kill_when(fake, proc, "ctgov", "studies", 2)  # page 1 stored, page 2 in flight
     with Store(path, read_only=True) as s:
         assert s.check() == []
-        assert [r.status for r in s.runs()] == ["interrupted", "complete"]
-        n_records = s.counts()["records"]
-    counts = _by_source(path)
-    assert counts["pubmed"] == len(fake.corpus) and counts["ctgov"] == 10
-    assert counts["europepmc"] == _expected_epmc(fake) and counts["openfda"] == 1
-    assert sum(counts.values()) == n_records  # one row per record: no duplicates
+        assert s.counts()["trials"] == 5
+        sources = Counter(r.source for r, *_ in s.question_records(s.runs()[0].question_id))
+        assert sources == {"pubmed": len(fake.corpus), "ctgov": 5, "openfda": 1}
+    fake.delay.clear()
+    done = subprocess.run(_collect_cmd(path), env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "New since" not in done.stdout  # an interrupted run is not a baseline
+    _assert_complete(fake, path)
 
 
 def test_ctrl_c_closes_the_run_and_a_second_writer_is_refused(
@@ -305,3 +342,12 @@ def test_empty_arguments_are_refused(tmp_path: Path) -> None:
 
     res = CliRunner().invoke(app, ["collect", " ", "aud", "--store", str(tmp_path / "s.db")])
     assert res.exit_code == 2 and "must not be empty" in res.output
+
+
+def test_unsearchable_names_are_refused_before_writing(tmp_path: Path) -> None:
+    from offlabel.cli import app
+
+    path = tmp_path / "s.db"
+    res = CliRunner().invoke(app, ["collect", '"', "aud", "--store", str(path)])
+    assert res.exit_code == 2 and "has nothing to search for" in res.output
+    assert not path.exists()

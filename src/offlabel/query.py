@@ -106,6 +106,10 @@ def build_queries(
     drugs = drug_terms(drug, brand_names)
     conds = condition_terms(condition)
     heading = mesh_heading(condition)
+    if not drugs or not any(c.isalnum() for c in drugs[0]):
+        raise ValueError(f"drug name {drug!r} has nothing to search for")
+    if not conds or not any(c.isalnum() for t in conds for c in t):
+        raise ValueError(f"condition {condition.name!r} has nothing to search for")
     # Title/abstract only: unfielded Europe PMC terms also match open-access full texts,
     # where a passing mention of the drug would flood the question with noise.
     epmc_drug = " OR ".join(f'TITLE_ABS:"{d}"' for d in drugs)

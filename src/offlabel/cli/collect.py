@@ -131,6 +131,7 @@ def run_collect(
 
     progress = progress or _NoProgress()
     cond = resolve(condition)
+    build_queries(drug, cond)  # ValueError now, before anything is written, if unsearchable
     qid = question_id(drug, cond)
     path = store_path or default_path()
     outcomes = {s: SourceOutcome(s) for s in sources}
@@ -551,6 +552,9 @@ def register(app: typer.Typer) -> None:
                     max_records=max_records,
                     progress=_RichProgress(p, SOURCES),
                 )
+        except ValueError as exc:  # a drug or condition that gives no search terms
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         except (StoreError, SourceError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
