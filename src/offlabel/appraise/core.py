@@ -352,6 +352,8 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for s in studies:
+        if s.design is Design.regulatory:
+            continue  # regulatory documents are facts about approval, not findings
         c = out.setdefault(_level(s), {d.value: 0 for d in Direction})
         c[s.direction.value] += 1
     return {lv: out[lv] for lv in LEVEL_ORDER if lv in out}
@@ -364,7 +366,8 @@ def _share_positive(studies: list[Study]) -> tuple[int, int]:
 
 def agreement_sentences(studies: list[Study]) -> list[str]:
     """The design-stratified reading: where do the positive findings come from?"""
-    blinded = [s for s in studies if s.design is Design.rct and s.blinding is Blinding.double]
+    blinded = [s for s in studies if s.design is Design.rct and s.blinding is Blinding.double
+               and s.comparator is not Comparator.active]
     weaker = [s for s in studies if _level(s) in WEAKER_LEVELS]
     pre = [s for s in studies if s.design in PRECLINICAL]
     out = []
@@ -375,7 +378,8 @@ def agreement_sentences(studies: list[Study]) -> list[str]:
     if bn:
         pos = [s for s in blinded if s.direction is Direction.favours_drug]
         out.append(
-            f"Double-blind RCTs: {bp} of {bn} with a reported direction favour the drug"
+            f"Double-blind placebo/usual-care controlled RCTs: {bp} of {bn} with a reported "
+            "direction favour the drug"
             + (f" ({ids(pos)})" if pos else "") + "."
         )
     if wn:

@@ -40,6 +40,17 @@ EFFICACY = {
     OutcomeKind.spasticity_score,
 }
 LOGIT_TO_SMD = math.sqrt(3) / math.pi
+COVARIATE_PEOPLE = {
+    "liver_disease": "patients with liver disease",
+    "comorbid_psychiatric_disorder": "patients with a comorbid psychiatric disorder",
+    "comorbid_depression": "patients with comorbid depression",
+    "comorbid_anxiety": "patients with a comorbid anxiety disorder",
+    "psychotropic_comedication": "patients taking other psychotropic drugs",
+    "detoxified_before": "patients detoxified before treatment",
+    "abstinence_goal": "patients with an abstinence goal",
+    "heavy_drinking_severity": "patients with severe/heavy drinking",
+    "treatment_resistant": "treatment-resistant patients",
+}
 WEAK_DESIGNS = {
     Design.open_label_trial, Design.cohort, Design.case_control, Design.cross_sectional,
     Design.case_series, Design.case_report, Design.nonrandomized_controlled_trial,
@@ -195,7 +206,8 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
     primary = [s for s in studies if s.design not in SYNTHESES and s.design not in PRECLINICAL]
     bens = {s.id: b for s in primary if (b := benefit(s)) is not None}
     out: list[Comparison] = []
-    blinded = [s for s in primary if s.design is Design.rct and s.blinding is Blinding.double]
+    blinded = [s for s in primary if s.design is Design.rct and s.blinding is Blinding.double
+               and s.comparator is not Comparator.active]
     weak = [s for s in primary if s.design in WEAK_DESIGNS or
             (s.design is Design.rct and s.blinding in (Blinding.none, Blinding.single))]
     if blinded and weak:
@@ -225,7 +237,7 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
 
 
 def moderator_comparisons(studies: list[Study], dose_threshold: float | None = None) -> list[Comparison]:
-    rcts = [s for s in studies if s.design is Design.rct]
+    rcts = [s for s in studies if s.design is Design.rct and s.comparator is not Comparator.active]
     bens = {s.id: b for s in rcts if (b := benefit(s)) is not None}
     out: list[Comparison] = []
     doses = sorted(s.max_dose_mg_per_day for s in rcts if s.max_dose_mg_per_day)
@@ -246,16 +258,19 @@ def moderator_comparisons(studies: list[Study], dose_threshold: float | None = N
             out.append(dr)
     for cov in sorted({k for s in rcts for k in s.covariates}):
         enrolled = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("all", "some")]
-        excluded = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("excluded", "none")]
+        # Trials that did not record the covariate are mostly trials that excluded such
+        # patients or did not look; they are the natural comparison group and say so.
+        excluded = [s for s in rcts if s not in enrolled]
         if not any(s.direction is not Direction.unclear for s in enrolled):
             continue
-        label = cov.replace("_", " ")
+        who = COVARIATE_PEOPLE.get(cov, cov.replace("_", " "))
         out.append(_compare(
             cov,
-            {f"trials enrolling {label}": [bens[s.id] for s in enrolled if s.id in bens],
-             f"trials excluding {label}": [bens[s.id] for s in excluded if s.id in bens]},
-            {f"trials enrolling {label}": enrolled, f"trials excluding {label}": excluded},
-            f"Patients with {label}",
+            {"trials enrolling them": [bens[s.id] for s in enrolled if s.id in bens],
+             "other trials (excluded them or not recorded)": [bens[s.id] for s in excluded if s.id in bens]},
+            {"trials enrolling them": enrolled,
+             "other trials (excluded them or not recorded)": excluded},
+            who[0].upper() + who[1:],
         ))
     return out
 
@@ -305,7 +320,8 @@ def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
             e = o.effect
             if isinstance(e, SingleArmEffect) and e.events is not None and e.total:
                 groups.setdefault("drug, uncontrolled studies", []).append((e.events, e.total, s.label))
-            elif isinstance(e, BinaryEffect) and s.design is Design.rct:
+            elif (isinstance(e, BinaryEffect) and s.design is Design.rct
+                  and s.comparator is not Comparator.active):
                 key = "drug arms of blinded RCTs" if s.blinding is Blinding.double else "drug arms of open RCTs"
                 groups.setdefault(key, []).append((e.events_drug, e.total_drug, s.label))
                 groups.setdefault("placebo/control arms of RCTs", []).append(
