@@ -7,9 +7,10 @@ peak for the full file is close to the peak for a third of it.
 
     python benchmarks/bench_readers.py [--records 30000]
 
-Prints records/s for offlabel (parse only, parse + classify with metadata, parse + classify
-text only), for pubmed_parser, peak RSS of each, and the line
-`ratio vs pubmed_parser parse+classify: <x>`.
+Prints records/s for offlabel (parse only; parse + classify with metadata; parse + classify
+text only; parse + classify on several worker processes), for pubmed_parser, the peak RSS of
+each, and the line `ratio vs pubmed_parser parse+classify: <x>` (one process each, metadata
+mode, which is how offlabel classifies PubMed records).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -80,6 +82,12 @@ def _run(kind: str, path: str) -> dict[str, float]:
             if do_classify:
                 classify(rec, text_only=text_only)
             count += 1
+    elif kind.startswith("offlabel-parallel"):
+        from offlabel.classify.batch import classify_pubmed_xml
+
+        workers = int(kind.rsplit("-", 1)[1])
+        for _ in classify_pubmed_xml(path, workers=workers):
+            count += 1
     elif kind == "pubmed_parser":
         import pubmed_parser
 
@@ -88,14 +96,23 @@ def _run(kind: str, path: str) -> dict[str, float]:
     else:
         raise SystemExit(f"unknown run {kind}")
     seconds = time.perf_counter() - start
+    # peak resident set of this process (and of its worker processes, if any), in MB
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"records": count, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "records": count,
+        "seconds": seconds,
+        "peak_rss_mb": peak_kb / 1024,
+        "children_peak_rss_mb": children_kb / 1024,
+    }
 
 
 def measure(kind: str, path: Path) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -117,33 +134,57 @@ def main() -> None:
         have_pp = True
     except ImportError:
         have_pp = False
-        print("bench_readers: pubmed_parser not installed (pip install -e '.[bench]'); "
-              "measuring offlabel alone")
+        print(
+            "bench_readers: pubmed_parser not installed (pip install -e '.[bench]'); "
+            "measuring offlabel alone"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.xml.gz", Path(tmp) / "small.xml.gz"
         size = build(big, args.records)
         build(small, args.records // 3)
-        print(f"file: {args.records} records, {size / 1e6:.0f} MB of XML, "
-              f"{big.stat().st_size / 1e6:.0f} MB gzipped")
+        print(
+            f"file: {args.records} records, {size / 1e6:.0f} MB of XML, "
+            f"{big.stat().st_size / 1e6:.0f} MB gzipped"
+        )
         results = {}
-        for kind in ("offlabel-parse", "offlabel-meta", "offlabel-text",
-                     *(["pubmed_parser"] if have_pp else [])):
+        workers = min(os.cpu_count() or 1, 4)
+        kinds = ["offlabel-parse", "offlabel-meta", "offlabel-text"]
+        if workers > 1:
+            kinds.append(f"offlabel-parallel-{workers}")
+        for kind in (*kinds, *(["pubmed_parser"] if have_pp else [])):
             r = measure(kind, big)
             results[kind] = r
             assert r["records"] == args.records, (kind, r)
-            print(f"{kind:15} {r['records'] / r['seconds']:8.0f} records/s  "
-                  f"{r['seconds']:6.1f} s  peak RSS {r['peak_rss_mb']:6.0f} MB")
+            extra = (
+                f" (+ workers' peak {r['children_peak_rss_mb']:.0f} MB each at most)"
+                if r["children_peak_rss_mb"]
+                else ""
+            )
+            print(
+                f"{kind:20} {r['records'] / r['seconds']:8.0f} records/s  "
+                f"{r['seconds']:6.1f} s  peak RSS {r['peak_rss_mb']:5.0f} MB{extra}"
+            )
         third = measure("offlabel-meta", small)
-        print(f"memory: offlabel parse+classify peak RSS {third['peak_rss_mb']:.0f} MB on "
-              f"{args.records // 3} records vs {results['offlabel-meta']['peak_rss_mb']:.0f} MB "
-              f"on {args.records} (flat if about equal)")
+        print(
+            f"memory: offlabel parse+classify peak RSS {third['peak_rss_mb']:.0f} MB on "
+            f"{args.records // 3} records vs {results['offlabel-meta']['peak_rss_mb']:.0f} MB "
+            f"on {args.records} (flat if about equal)"
+        )
         if have_pp:
             pp = results["pubmed_parser"]
             ours = results["offlabel-meta"]
             ratio = (ours["records"] / ours["seconds"]) / (pp["records"] / pp["seconds"])
             text = results["offlabel-text"]
             ratio_text = (text["records"] / text["seconds"]) / (pp["records"] / pp["seconds"])
-            print(f"ratio vs pubmed_parser parse+classify (text only): {ratio_text:.2f}")
+            print(f"ratio vs pubmed_parser parse+classify (text only, 1 process): {ratio_text:.2f}")
+            if workers > 1:
+                par = results[f"offlabel-parallel-{workers}"]
+                ratio_par = (par["records"] / par["seconds"]) / (pp["records"] / pp["seconds"])
+                print(
+                    f"ratio vs pubmed_parser parse+classify ({workers} worker processes, "
+                    f"pubmed_parser uses 1): {ratio_par:.2f}"
+                )
+            # the headline: one process each, like for like
             print(f"ratio vs pubmed_parser parse+classify: {ratio:.2f}")
 
 

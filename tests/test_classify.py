@@ -236,3 +236,30 @@ def test_classify_cli_reports_a_broken_file(tmp_path):
     assert result.exit_code == 1
     assert '"design": "case_report"' in result.output
     assert "a.nbib:6" in result.output and "Traceback" not in result.output
+
+
+def test_parallel_batch_matches_serial_and_keeps_the_error_contract(monkeypatch):
+    import gzip
+
+    from offlabel.classify import batch
+
+    path = RECORDS / "qi29+main_finding_recognition/pubmed_result.xml"
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared data sits beside the repository)")
+    monkeypatch.setattr(batch, "_BLOCK", 8192)  # many slices from a small file
+    data = path.read_bytes()
+    serial = list(batch.classify_pubmed_xml(data, workers=1))
+    assert len(serial) == 50
+    assert list(batch.classify_pubmed_xml(data, workers=2)) == serial
+    assert list(batch.classify_pubmed_xml(gzip.compress(data), workers=2)) == serial
+    for cut_source in (
+        data[: len(data) // 2],
+        gzip.compress(data)[: len(gzip.compress(data)) // 2],
+    ):
+        got = []
+        with pytest.raises(ReaderError) as exc:
+            got.extend(batch.classify_pubmed_xml(cut_source, workers=2, name="cut.xml"))
+        assert 0 < len(got) < 50 and got == serial[: len(got)]
+        assert f"record {len(got) + 1}, after PMID {got[-1][0].pmid}" in str(exc.value)
+    with pytest.raises(ReaderError):
+        list(batch.classify_pubmed_xml(b"<html>no</html>", workers=2))

@@ -6,6 +6,7 @@ Streamed with lxml iterparse: each <PubmedArticle> is turned into a Record and t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from offlabel.model import Record
 from ._common import ReaderError, Source, open_binary, parse_year, source_name, squash
 
 _ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
+_POSITION = re.compile(r",? line \d+, column \d+$")
 
 
 def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Record]:
@@ -58,6 +60,7 @@ def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Reco
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         msg = exc.msg.splitlines()[0] if exc.msg else "malformed XML"
+        msg = _POSITION.sub("", msg)  # the line is reported once, in the prefix
         raise ReaderError(
             file, f"malformed XML: {msg}", record=_where(count, last_pmid), line=line
         ) from None
@@ -98,9 +101,24 @@ def _plain(elem: Any) -> str:
 
 
 _WANTED = (
-    "PMID", "ArticleTitle", "VernacularTitle", "AbstractText", "Title", "ISOAbbreviation",
-    "PubDate", "ArticleDate", "Author", "PublicationType", "Language", "ELocationID",
-    "DataBank", "MedlineTA", "MeshHeading", "NameOfSubstance", "Keyword", "ArticleId",
+    "PMID",
+    "ArticleTitle",
+    "VernacularTitle",
+    "AbstractText",
+    "Title",
+    "ISOAbbreviation",
+    "PubDate",
+    "ArticleDate",
+    "Author",
+    "PublicationType",
+    "Language",
+    "ELocationID",
+    "DataBank",
+    "MedlineTA",
+    "MeshHeading",
+    "NameOfSubstance",
+    "Keyword",
+    "ArticleId",
 )
 
 
