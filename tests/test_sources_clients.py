@@ -417,3 +417,23 @@ def test_europepmc_fixture_pages_parse_without_a_server() -> None:
 
     page = europepmc.parse_page(json.loads((EPMC / "search_no_results.json").read_text()))
     assert page.hit_count == 0 and page.results == [] and page.next_cursor is None
+
+
+def test_stale_answers_are_refetched_online_but_still_serve_offline(
+    fake: FakeServer, monkeypatch
+) -> None:
+    from offlabel.sources.http import cache_report
+
+    svc = ctgov.ctgov_service(retry=FAST)
+    first = next(ctgov.search_studies(svc, condition="x")).studies
+    monkeypatch.setenv("OFFLABEL_CACHE_TTL", "0")  # everything cached is now stale
+    next(ctgov.search_studies(ctgov.ctgov_service(retry=FAST), condition="x"))
+    assert len(fake.hits("ctgov")) == 2
+    offline = ctgov.ctgov_service(retry=FAST, offline=True, refresh=True)
+    assert next(ctgov.search_studies(offline, condition="x")).studies == first
+    assert len(fake.hits("ctgov")) == 2
+    (report,) = cache_report()
+    assert (report.source, report.responses, report.fresh) == ("ctgov", 1, 0)
+    assert report.newest is not None and report.newest == report.oldest
+    monkeypatch.setenv("OFFLABEL_CACHE_TTL", "3600")
+    assert cache_report()[0].fresh == 1

@@ -174,7 +174,11 @@ class _RateLimitedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.limiter.acquire()
-        return self.inner.handle_request(request)
+        response = self.inner.handle_request(request)
+        # Stamped below the cache, so the stored copy remembers when it left the network:
+        # freshness is ours to judge (an old answer is still good enough for --offline).
+        response.headers[FETCHED_HEADER] = f"{time.time():.3f}"
+        return response
 
     def close(self) -> None:
         self.inner.close()
@@ -200,12 +204,28 @@ def cache_path() -> Path:
     return cache_dir() / "http-cache.sqlite"
 
 
-def _open_cache(ttl: float | None) -> Any:
+FETCHED_HEADER = "X-Offlabel-Fetched"
+
+
+def fetched_at(headers: Any) -> float | None:
+    """When a cached response was fetched (our stamp), as a POSIX time."""
+    value = headers.get(FETCHED_HEADER) or headers.get(FETCHED_HEADER.lower())
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _open_cache() -> Any:
     import hishel
 
     path = cache_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return hishel.SqliteStorage(database_path=path, default_ttl=ttl)
+    # Entries never expire inside hishel (it would hide them from --offline); Service.get
+    # drops the ones older than the TTL before an online request. Size is capped by hishel.
+    return hishel.SqliteStorage(database_path=path, default_ttl=None)
 
 
 @dataclass
@@ -220,6 +240,7 @@ class Service:
     storage: Any = None  # hishel storage, None when caching is off
     params: dict[str, str] = field(default_factory=dict)  # sent with every request
     refresh: bool = False  # ignore cached answers (but still store the new ones)
+    ttl: float = 24 * 3600.0  # online, cached answers older than this are fetched again
     offline: bool = False
     requests_sent: int = 0  # attempts that were not answered by the cache
 
@@ -246,6 +267,8 @@ class Service:
         shown = _redact(url)
         if self.refresh:
             self._evict(key)
+        elif not self.offline:
+            self._evict(key, older_than=self.ttl)
 
         def attempt() -> T:
             req = self.client.build_request("GET", self.url(path), params=merged)
@@ -288,10 +311,15 @@ class Service:
                 self.name, f"{exc.reason}; gave up after {n} attempt{'s' * (n != 1)}", shown
             ) from None
 
-    def _evict(self, key: str) -> None:
+    def _evict(self, key: str, older_than: float | None = None) -> None:
         if self.storage is None:
             return
+        now = time.time()
         for entry in self.storage.get_entries(key):
+            if older_than is not None:
+                when = fetched_at(entry.response.headers)
+                if when is not None and now - when <= older_than:
+                    continue
             self.storage.remove_entry(entry.id)
 
     def close(self) -> None:
@@ -365,9 +393,7 @@ def make_service(
     if cache:
         from hishel.httpx import CacheTransport
 
-        if cache_ttl is None:
-            cache_ttl = _env_float("OFFLABEL_CACHE_TTL", 24 * 3600.0)
-        storage = _open_cache(cache_ttl)
+        storage = _open_cache()
         outer = CacheTransport(next_transport=limited, storage=storage)
     elif offline:
         raise SourceError(name, "--offline needs the HTTP cache")
@@ -385,7 +411,8 @@ def make_service(
         limiter=limiter,
         storage=storage,
         params=dict(params or {}),
-        refresh=refresh,
+        refresh=refresh and not offline,  # --offline --refresh must not empty the cache
+        ttl=cache_ttl if cache_ttl is not None else _env_float("OFFLABEL_CACHE_TTL", 24 * 3600.0),
         offline=offline,
     )
 
@@ -423,11 +450,12 @@ class CachedSource:
     newest: datetime | None = None
 
 
-def cache_report(path: Path | None = None) -> list[CachedSource]:
+def cache_report(path: Path | None = None, ttl: float | None = None) -> list[CachedSource]:
     """Cached responses per source, read straight from the cache file (read-only)."""
     import sqlite3
 
     path = path or cache_path()
+    ttl = ttl if ttl is not None else _env_float("OFFLABEL_CACHE_TTL", 24 * 3600.0)
     if not path.exists():
         return []
     try:
@@ -436,29 +464,31 @@ def cache_report(path: Path | None = None) -> list[CachedSource]:
         msgpack = None
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = con.execute("SELECT data, expires_at FROM entries").fetchall()
+        # expires_at 0 marks entries hishel is removing or still writing.
+        rows = con.execute(
+            "SELECT data FROM entries WHERE expires_at IS NULL OR expires_at > 0"
+        ).fetchall()
     finally:
         con.close()
     bases = {name: base_url(name) for name in ENDPOINT_ENV}
     out: dict[str, CachedSource] = {}
     now = time.time()
-    for data, expires_at in rows:
-        url, date = "", None
+    for (data,) in rows:
+        url, when = "", None
         if msgpack is not None:
             try:
                 entry = msgpack.unpackb(data)
                 url = entry["request"]["url"]
                 headers = {k.lower(): v for k, v in entry["response"]["headers"].items()}
-                raw = headers.get("date")
-                raw = raw[0] if isinstance(raw, list) and raw else raw
-                date = email.utils.parsedate_to_datetime(raw) if raw else None
+                when = fetched_at(headers)
             except Exception:  # an entry from another hishel version: count it, no details
                 pass
         source = next((n for n, b in bases.items() if url.startswith(b)), "other")
         item = out.setdefault(source, CachedSource(source))
         item.responses += 1
-        item.fresh += expires_at is not None and expires_at > now
-        if date is not None:
-            item.oldest = min(item.oldest or date, date)
-            item.newest = max(item.newest or date, date)
+        if when is not None:
+            item.fresh += now - when <= ttl
+            stamp = datetime.fromtimestamp(when, UTC)
+            item.oldest = min(item.oldest or stamp, stamp)
+            item.newest = max(item.newest or stamp, stamp)
     return sorted(out.values(), key=lambda c: c.source)
