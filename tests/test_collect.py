@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from offlabel.cli.collect import run_collect
 from offlabel.store import (
     Store,
+    load_drug_profile,
     load_question_info,
     load_question_records,
     registered_unpublished,
@@ -91,6 +92,9 @@ def test_collect_fills_the_store_from_every_source(fake: FakeServer, tmp_path: P
     assert info["records_by_source"] == dict(counts)
     assert [r["status"] for r in info["runs"]] == ["complete"]
     assert info["drug"]["approvals"][0]["application"] == "NDA021588"
+    profile = load_drug_profile(path, DRUG)
+    # The recorded label answer was trimmed to brand names (no indications): no labelled use.
+    assert profile.brand_names[:2] == ["Keytruda Qlex", "Keytruda"] and profile.approvals == []
     rows = load_question_records(path, DRUG, "alcoholism")
     assert all(c is not None for _r, c in rows)
     assert len(registered_unpublished(path, DRUG, CONDITION)) == result.unpublished > 0

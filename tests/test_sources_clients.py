@@ -437,3 +437,55 @@ def test_stale_answers_are_refetched_online_but_still_serve_offline(
     assert report.newest is not None and report.newest == report.oldest
     monkeypatch.setenv("OFFLABEL_CACHE_TTL", "3600")
     assert cache_report()[0].fresh == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Baclofen tablets are indicated for the treatment of spasticity resulting from "
+            "multiple sclerosis. Baclofen is not indicated in the treatment of skeletal muscle "
+            "spasm resulting from rheumatic disorders.",
+            ["spasticity"],
+        ),
+        (
+            "Indicated for the relief of withdrawal symptoms of acute alcoholism.",
+            ["alcohol_withdrawal"],
+        ),
+        (
+            "Indicated for the maintenance of abstinence from alcohol in patients with alcohol "
+            "dependence. It is not effective in alcohol withdrawal.",
+            ["alcohol_use_disorder"],
+        ),
+        ("Avoid alcohol while taking this drug.", []),
+    ],
+)
+def test_labelled_uses_are_read_conservatively(text: str, expected: list[str]) -> None:
+    assert openfda.labelled_conditions(text) == expected
+
+
+def test_drug_profile_lists_only_labelled_uses() -> None:
+    facts = openfda.DrugFacts(
+        name="baclofen",
+        brand_names=["Lioresal"],
+        indications=[
+            "Baclofen is indicated for the treatment of spasticity resulting from "
+            "multiple sclerosis."
+        ],
+        label_set_ids=["abc-123"],
+        approvals=[
+            openfda.Approval(
+                "NDA000001", "X", ["Lioresal"], ["Tablet"], ["Oral"], ["Prescription"], "19990101"
+            )
+        ],
+    )
+    profile = openfda.drug_profile(facts)
+    (approval,) = profile.approvals
+    assert (approval.region, approval.status, approval.conditions) == (
+        "US",
+        "approved",
+        ["spasticity"],
+    )
+    assert approval.year == 1999 and approval.forms == ["Tablet"]
+    assert approval.sources[0].url.endswith("setid=abc-123")
+    assert profile.id == "baclofen" and profile.brand_names == ["Lioresal"]

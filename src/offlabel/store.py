@@ -656,6 +656,20 @@ def load_question_info(
     return {"question": question, "runs": runs, "records_by_source": by_source, "drug": profile}
 
 
+def load_drug_profile(store_path: str | os.PathLike[str] | None, drug: str) -> Any:
+    """The collected openFDA profile as a model.DrugProfile (labelled uses as US approvals),
+    or None when openFDA was never reached for this drug."""
+    from offlabel.sources.openfda import Approval, DrugFacts, drug_profile
+
+    path = Path(store_path) if store_path else default_path()
+    with Store(path, read_only=True) as store:
+        data = store.drug(drug)
+    if data is None:
+        return None
+    data["approvals"] = [Approval(**a) for a in data.get("approvals") or []]
+    return drug_profile(DrugFacts(**data))
+
+
 def record_verdict(
     store_path: str | os.PathLike[str] | None, drug: str, condition: str, verdict: str
 ) -> str | None:

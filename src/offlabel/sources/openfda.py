@@ -158,3 +158,102 @@ def drug_facts(drug: str, labels: list[dict[str, Any]], apps: list[dict[str, Any
 
 def fetch_drug_facts(svc: Service, drug: str) -> DrugFacts:
     return drug_facts(drug, search_labels(svc, drug), search_drugsfda(svc, drug))
+
+
+# Synonyms shorter than this are not trusted to name a labelled use inside free text
+# ("alcohol" appears in warnings of many labels; "alcohol dependence" does not).
+_MIN_INDICATION_TERM = 8
+
+
+def labelled_conditions(text: str) -> list[str]:
+    """Vocabulary condition ids named in a label's indications text (whole words only).
+
+    Sentence by sentence; a narrower condition wins when the sentence also carries the words
+    that set it apart ("withdrawal symptoms of acute alcoholism" is alcohol withdrawal, not
+    alcohol use disorder).
+    """
+    import re
+
+    from offlabel.vocabulary import CONDITIONS, normalise
+
+    found: list[str] = []
+    for sentence in re.split(r"(?<=[.;:])\s+", text):
+        padded = f" {normalise(sentence)} "
+        words = set(padded.split())
+        if words & {"not", "no", "nor", "without"}:
+            continue  # "not indicated for ...", "has not been established in ..."
+        for cond in CONDITIONS:
+            terms = {normalise(t) for t in (cond.name, *cond.synonyms)}
+            if not any(len(t) >= _MIN_INDICATION_TERM and f" {t} " in padded for t in terms):
+                continue
+            chosen = cond.id
+            for other in CONDITIONS:
+                # narrower: a child, or a sibling about the same substance (alcohol_withdrawal
+                # next to alcohol_use_disorder)
+                related = other.parent == cond.id or (
+                    other.id != cond.id and other.id.split("_")[0] == cond.id.split("_")[0]
+                )
+                own = set(other.id.split("_")) - set(cond.id.split("_"))
+                if related and own and own <= words:
+                    chosen = other.id
+            if chosen not in found:
+                found.append(chosen)
+    return found
+
+
+def drug_profile(facts: DrugFacts) -> Any:
+    """The openFDA facts as the model's DrugProfile: one US approval per labelled indication.
+
+    Only labelled (approved) uses are listed; anything else is by definition off-label.
+    """
+    from offlabel.model import Approval as ApprovalModel
+    from offlabel.model import DrugProfile, Source
+
+    set_id = facts.label_set_ids[0] if facts.label_set_ids else None
+    label_url = (
+        f"https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid={set_id}"
+        if set_id
+        else "https://open.fda.gov/apis/drug/label/"
+    )
+    years = [
+        int(a.approved[:4]) for a in facts.approvals if a.approved and a.approved[:4].isdigit()
+    ]
+    first_year = min(years) if years else None
+    forms: list[str] = []
+    for a in facts.approvals:
+        _add(forms, a.dosage_forms)
+    approvals = []
+    for text in facts.indications:
+        short = " ".join(text.split())
+        approvals.append(
+            ApprovalModel(
+                region="US",
+                agency="FDA",
+                indication=short[:500],
+                conditions=labelled_conditions(short),
+                status="approved",
+                year=first_year,
+                forms=forms,
+                note="year of the drug's first US approval (Drugs@FDA), not of this indication"
+                if first_year
+                else None,
+                sources=[
+                    Source(
+                        url=label_url, where="FDA label, Indications and usage", quote=short[:300]
+                    )
+                ],
+            )
+        )
+    slug = "".join(ch if ch.isalnum() else "_" for ch in facts.name.lower()).strip("_") or "drug"
+    return DrugProfile(
+        id=slug,
+        name=facts.name,
+        synonyms=[g for g in facts.generic_names if g.lower() != facts.name.lower()],
+        brand_names=facts.brand_names,
+        forms=forms or facts.dosage_forms[:5],
+        boxed_warning=" ".join(facts.boxed_warnings[0].split())[:1000]
+        if facts.boxed_warnings
+        else None,
+        approvals=approvals,
+        sources=[Source(url=label_url, where="openFDA drug label and Drugs@FDA")],
+    )
