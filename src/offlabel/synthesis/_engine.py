@@ -103,6 +103,14 @@ class Segments:
             return x @ self._ones
         return np.bincount(self.group, weights=x, minlength=self.G)
 
+    def dot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Segment sums of a * b without materialising the product where possible."""
+        if self.kind == "one":
+            return np.array([a @ b])
+        if self.kind == "rect":
+            return np.einsum("ij,ij->i", a, b)
+        return np.bincount(self.group, weights=a * b, minlength=self.G)
+
     def expand(self, a: np.ndarray) -> np.ndarray:
         if self.kind == "one":
             return a[0] if a.shape == (1,) else a
@@ -123,7 +131,7 @@ def _wsums(y, v, tau2, seg: Segments):
     """Weights 1/(v + tau2) and the sums the intercept-only formulas need."""
     w = 1.0 / v if tau2 is None else 1.0 / (v + seg.expand(tau2))
     s1 = seg.sum(w)
-    mu = seg.sum(w * y) / s1
+    mu = seg.dot(w, y) / s1
     r = y - seg.expand(mu)
     return w, s1, mu, r
 
@@ -136,7 +144,7 @@ def _fe_sums(y, v, seg: Segments):
         return cache[2]
     w0, s1, mu, r = _wsums(y, v, None, seg)
     wr = w0 * r
-    rss = seg.sum(wr * r)
+    rss = seg.dot(wr, r)
     s2, trP, trPP = _trP_trPP(w0, s1, seg)
     out = (s1, rss, trP, trPP)
     seg._fe = (y, v, out)
@@ -146,7 +154,7 @@ def _fe_sums(y, v, seg: Segments):
 def _trP_trPP(w, s1, seg):
     ww = w * w
     s2 = seg.sum(ww)
-    s3 = seg.sum(ww * w)
+    s3 = seg.dot(ww, w)
     trP = s1 - s2 / s1
     trPP = s2 - 2.0 * s3 / s1 + (s2 / s1) ** 2
     return s2, trP, trPP
@@ -253,7 +261,23 @@ def _reml_ll(y, v, tau2, seg, k, reml):
 def _fisher(y, v, seg, method, control, k, km1, single):
     """Fisher scoring as in metafor: start at max(0, HE), halve steps that go below 0."""
     if control.safeguard and method in ("REML", "ML"):
-        tau2, iters = _newton(y, v, seg, method, control, k, single)
+        # the likelihood rises from tau2 = 0: one maximum to bracket, Newton finds it fast.
+        # Otherwise it may have a boundary and an interior maximum: follow metafor's own
+        # small Fisher steps from its start so we settle on the same one (ll0check below).
+        g0, _, _ = _score(y, v, seg, np.zeros(seg.G), method)
+        rising = (g0 > 0) & ~single
+        tau2, iters = _newton(y, v, seg, method, control, k, ~rising)
+        if (~rising & ~single).any():
+            # scoring until the iterates straddle the root, then Newton inside that bracket
+            t_f, it_f, lo, hi = _metafor_scoring(y, v, seg, method, control, k, km1,
+                                                 single | rising, bracket=True)
+            hand = np.isfinite(lo) & np.isfinite(hi) & ~single & ~rising
+            if hand.any():
+                t_n, it_n = _newton(y, v, seg, method, control, k, ~hand, t_f, lo, hi)
+                t_f = np.where(hand, t_n, t_f)
+                it_f = np.where(hand, it_f + it_n, it_f)
+            tau2 = np.where(rising, tau2, t_f)
+            iters = np.where(rising, iters, it_f)
     elif control.safeguard and method == "EB":
         # EB's estimating equation is Q(tau2) = k - 1, the Paule-Mandel equation: solve it
         # with the bracketed solver instead of scoring, which can cycle
@@ -265,7 +289,7 @@ def _fisher(y, v, seg, method, control, k, km1, single):
             tau2 = np.where(pos, solve_q(y, v, seg, km1, np.zeros(seg.G), hi), 0.0)
         iters = np.ones(seg.G, dtype=int)
     else:
-        tau2, iters = _metafor_scoring(y, v, seg, method, control, k, km1, single)
+        tau2, iters, _, _ = _metafor_scoring(y, v, seg, method, control, k, km1, single)
     G = seg.G
     if method in ("ML", "REML") and control.ll0check:
         # metafor's guard against a local maximum: compare with the fit at tau2 = 0
@@ -294,7 +318,14 @@ def _not_converged(method, control, active):
         f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
 
 
-def _metafor_scoring(y, v, seg, method, control, k, km1, single):
+GRID = 24  # grid points searched below a sliding REML/ML iterate, see _metafor_scoring
+
+
+def _metafor_scoring(y, v, seg, method, control, k, km1, single, bracket=False):
+    """metafor's Fisher scoring; segments flagged ``single`` are left at 0.
+
+    ``bracket=True``: also track where the score was last positive (lo) and negative (hi)
+    and stop a segment as soon as both are known (the caller finishes it with Newton)."""
     G = seg.G
     if control.tau2_init is not None:
         tau2 = np.full(G, float(control.tau2_init))
@@ -303,32 +334,76 @@ def _metafor_scoring(y, v, seg, method, control, k, km1, single):
         tau2 = np.where(single, 0.0, np.maximum(tau2, 0.0))
     active = ~single
     iters = np.zeros(G, dtype=int)
+    lo = np.full(G, -np.inf)
+    hi = np.full(G, np.inf)
     it = 0
+    compact = seg.kind == "rect"
     while active.any():
         it += 1
-        w, s1, mu, r = _wsums(y, v, tau2, seg)
+        idx = np.flatnonzero(active) if compact else slice(None)
+        sseg = seg.rows(idx) if compact else seg
+        ys, vs = (y[idx], v[idx]) if compact else (y, v)
+        t, kk, kkm1 = tau2[idx], k[idx], km1[idx]
+        w, s1, mu, r = _wsums(ys, vs, t, sseg)
         if method == "EB":
-            adj = (seg.sum(w * r * r) * k / km1 - k) / s1
+            adj = (sseg.dot(w * r, r) * kk / kkm1 - kk) / s1
         else:
-            s2, trP, trPP = _trP_trPP(w, s1, seg)
-            ypy2 = seg.sum(w * w * r * r)
+            s2, trP, trPP = _trP_trPP(w, s1, sseg)
+            wr = w * r
+            ypy2 = sseg.dot(wr, wr)
             adj = (ypy2 - s1) / s2 if method == "ML" else (ypy2 - trP) / trPP
-        adj = np.where(np.isfinite(adj) & active, adj, 0.0)
+        adj = np.where(np.isfinite(adj), adj, 0.0)
+        if not compact:
+            adj = np.where(active, adj, 0.0)
         # metafor halves the step until tau2 stays >= 0; at tau2 == 0 that ends in adj = -0
-        neg = tau2 + adj < 0
-        adj = np.where(neg & (tau2 <= 0), 0.0, adj)
-        neg = tau2 + adj < 0
+        adj = np.where((t + adj < 0) & (t <= 0), 0.0, adj)
+        neg = t + adj < 0
         while neg.any():
             adj = np.where(neg, adj / 2, adj)
-            neg = tau2 + adj < 0
-        new = tau2 + adj
-        change = np.abs(new - tau2)
-        tau2 = np.where(active, new, tau2)
-        iters = np.where(active, it, iters)
-        active = active & (change > control.threshold)
+            neg = t + adj < 0
+        go_on = np.abs(adj) > control.threshold
+        if bracket:
+            lo_, hi_ = lo[idx], hi[idx]
+            lo_ = np.where(adj > 0, t, lo_)
+            hi_ = np.where(adj < 0, t, hi_)
+            if not compact:
+                lo_, hi_ = np.where(active, lo_, lo), np.where(active, hi_, hi)
+            lo[idx], hi[idx] = lo_, hi_
+            go_on = go_on & ~(np.isfinite(lo_) & np.isfinite(hi_))
+            if it >= 8:
+                # still sliding down with a negative score (a flat likelihood): scoring would
+                # crawl for hundreds of steps. Look below on a grid for the maximum it is
+                # heading to: the highest grid point with a positive score brackets it (with
+                # the next point up); no positive score anywhere means the boundary, 0.
+                slide = go_on & ~np.isfinite(lo_) & (adj < 0)
+                if slide.any():
+                    top = t + adj
+                    glo = np.full_like(t, -np.inf)
+                    ghi = np.array(top, copy=True)
+                    for j in range(GRID, 0, -1):
+                        p = top * (j / (GRID + 1))
+                        gj, _, _ = _score(ys, vs, sseg, p, method)
+                        first = slide & (gj > 0) & ~np.isfinite(glo)
+                        glo = np.where(first, p, glo)
+                        ghi = np.where(slide & ~np.isfinite(glo), p, ghi)
+                    found = slide & np.isfinite(glo)
+                    lo_ = np.where(found, glo, lo_)
+                    hi_ = np.where(found, np.where(found, top * 0 + ghi, hi_), hi_)
+                    lo[idx], hi[idx] = lo_, hi_
+                    adj = np.where(found, 0.5 * (glo + ghi) - t, adj)
+                    adj = np.where(slide & ~found, -t, adj)
+                    go_on = go_on & ~slide
+        if compact:
+            tau2[idx] = t + adj
+            iters[idx] = it
+            active[idx] = go_on
+        else:
+            tau2 = tau2 + adj
+            iters = np.where(active, it, iters)
+            active = active & go_on
         if it > control.maxiter and active.any():
             _not_converged(method, control, active)
-    return tau2, iters
+    return tau2, iters, lo, hi
 
 
 def _score(y, v, seg, tau2, method):
@@ -336,33 +411,35 @@ def _score(y, v, seg, tau2, method):
     w, s1, mu, r = _wsums(y, v, tau2, seg)
     wr = w * r
     s2, trP, trPP = _trP_trPP(w, s1, seg)
-    ypy2 = seg.sum(wr * wr)  # y'PPy
-    ypy3 = seg.sum(wr * wr * w) - seg.sum(wr * w) ** 2 / s1  # y'PPPy
+    ypy2 = seg.dot(wr, wr)  # y'PPy
+    ypy3 = seg.dot(wr * wr, w) - seg.dot(wr, w) ** 2 / s1  # y'PPPy
     if method == "REML":
         return ypy2 - trP, trPP - 2 * ypy3, trPP
     return ypy2 - s1, s2 - 2 * ypy3, s2
 
 
-def _newton(y, v, seg, method, control, k, single):
-    """Exact ML/REML: Newton steps on the score inside a bracket that always shrinks.
+def _newton(y, v, seg, method, control, k, skip, tau2=None, lo=None, hi=None):
+    """Exact ML/REML: Newton steps on the score, kept inside a bracket that always shrinks.
 
-    Newton (observed information) converges quadratically near the root where metafor's
-    Fisher scoring is only linear, and the bracket with bisection fallback makes every
-    analysis converge, including those where Fisher scoring cycles.
+    For segments whose score at 0 is positive (the others are ``skip``ped). Starts where
+    metafor starts (max(0, HE)); Newton (observed information) converges quadratically
+    where Fisher scoring is linear, a Fisher step is used where the likelihood is not locally
+    concave (so we only climb), and bisection takes over whenever a step leaves the bracket or
+    fails to halve. Steps below zero are halved as in metafor.
     """
     G = seg.G
-    g0, _, _ = _score(y, v, seg, np.zeros(G), method)
-    at0 = single | (g0 <= 0)  # the likelihood falls from tau2 = 0: the estimate is 0
-    if control.tau2_init is not None:
-        tau2 = np.full(G, float(control.tau2_init))
-    else:  # DerSimonian-Laird is a cheap, usually close start
-        w0, s10, mu0, r0 = _wsums(y, v, np.zeros(G), seg)
-        _, trP0, _ = _trP_trPP(w0, s10, seg)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tau2 = np.maximum((seg.sum(w0 * r0 * r0) - (k - 1)) / trP0, 0.0)
-    tau2 = np.where(at0, 0.0, tau2)
-    lo = np.zeros(G)
-    hi = np.full(G, np.inf)
+    km1 = np.where(skip, 1.0, k - 1.0)
+    if tau2 is None:
+        if control.tau2_init is not None:
+            tau2 = np.full(G, float(control.tau2_init))
+        else:
+            tau2, _ = _he(y, v, seg, k, km1)
+            tau2 = np.maximum(tau2, 0.0)
+    tau2 = np.where(skip, 0.0, tau2)
+    at0 = skip
+    # the score is > 0 at lo and < 0 at hi (by default lo = 0, where it is positive here)
+    lo = np.zeros(G) if lo is None else np.where(skip, 0.0, lo)
+    hi = np.full(G, np.inf) if hi is None else np.where(skip, np.inf, hi)
     prev = np.full(G, np.inf)
     active = ~at0
     iters = np.zeros(G, dtype=int)
@@ -383,9 +460,15 @@ def _newton(y, v, seg, method, control, k, single):
         hi_ = np.where(g < 0, np.minimum(hi_, t), hi_)
         prop = t + step
         bad = (prop <= lo_) | (prop >= hi_) | (np.abs(step) > 0.5 * pv)
-        step = np.where(np.isfinite(hi_) & bad, 0.5 * (lo_ + hi_) - t, step)
-        # no upper bracket yet and a step below the lower one: go halfway down instead
-        step = np.where(~np.isfinite(hi_) & (prop <= lo_), 0.5 * (lo_ - t), step)
+        both = np.isfinite(lo_) & np.isfinite(hi_)
+        step = np.where(both & bad, 0.5 * (lo_ + hi_) - t, step)
+        # below zero: halve the step as metafor does (at 0 with a negative score: stay)
+        step = np.where((t <= 0) & (step < 0), 0.0, step)
+        neg = t + step < 0
+        while neg.any():
+            step = np.where(neg, step / 2, step)
+            neg = t + step < 0
+        done = (np.abs(step) <= control.threshold) | (g == 0)
         if not compact:
             act = active
             step = np.where(act, step, 0.0)
@@ -393,12 +476,12 @@ def _newton(y, v, seg, method, control, k, single):
             prev = np.where(act, np.abs(step), prev)
             tau2 = tau2 + step
             iters = np.where(act, it, iters)
-            active = active & (np.abs(step) > control.threshold) & (g != 0)
+            active = active & ~done
         else:
             lo[idx], hi[idx], prev[idx] = lo_, hi_, np.abs(step)
             tau2[idx] = t + step
             iters[idx] = it
-            active[idx] = (np.abs(step) > control.threshold) & (g != 0)
+            active[idx] = ~done
         if it > control.maxiter and active.any():
             _not_converged(method, control, active)
     return tau2, iters
@@ -522,7 +605,7 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
     single = k <= 1
     w = 1.0 / (v + seg.expand(tau2))
     s1 = seg.sum(w)
-    mu = seg.sum(w * y) / s1
+    mu = seg.dot(w, y) / s1
     knha = (test == "knha") & ~single
     with np.errstate(divide="ignore", invalid="ignore"):
         vb = 1 / s1
