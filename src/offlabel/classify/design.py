@@ -396,7 +396,9 @@ _LARGER_STUDY = fast(
     r"individuals|persons)\b"
 )
 _STRONG_CASE = fast(
-    r"case report|case presentation|we (?:here |herein )?(?:report|describe|present)|"
+    # "we report" only with one patient or a handful: "we report 120 patients" is a series
+    r"case report|case presentation|we (?:here |herein )?(?:report|describe|present) (?:a|an|"
+    r"the|two|three|four|five|[2-5]) |"
     r"\b(?:a|an) \d+[- ](?:year|month)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b"
 )
 
