@@ -308,7 +308,10 @@ def test_kill_9_between_registry_pages_then_resume(fake: FakeServer, tmp_path: P
     fake.delay.clear()
     done = subprocess.run(_collect_cmd(path), env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "New since" not in done.stdout  # an interrupted run is not a baseline
+    # An interrupted run is not a baseline: everything counts as this collection's.
+    assert "New since" not in done.stdout
+    total = sum(_by_source(path).values())
+    assert f"First collection for this question: {total} records." in done.stdout
     _assert_complete(fake, path)
 
 
@@ -355,3 +358,32 @@ def test_unsearchable_names_are_refused_before_writing(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["collect", '"', "aud", "--store", str(path)])
     assert res.exit_code == 2 and "has nothing to search for" in res.output
     assert not path.exists()
+
+
+def test_new_since_last_finished_run_counts_an_interrupted_run_in_between(
+    fake: FakeServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.duckdb"
+    held_back = sorted(fake.corpus)[-1]
+    article = fake.corpus.pop(held_back)
+    first = run_collect(DRUG, CONDITION, store_path=path)
+    fake.corpus[held_back] = article
+
+    class CtrlCAfterPubMed:
+        def total(self, source: str, total: int | None) -> None:
+            pass
+
+        def advance(self, source: str, n: int) -> None:
+            pass
+
+        def done(self, source: str, note: str) -> None:
+            if source == "pubmed":
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_collect(DRUG, CONDITION, store_path=path, refresh=True, progress=CtrlCAfterPubMed())
+    resumed = run_collect(DRUG, CONDITION, store_path=path)
+    assert resumed.previous_run.id == first.run_id
+    assert [r.pmid for r in resumed.new_records] == [held_back]
+    with Store(path, read_only=True) as s:
+        assert [r.status for r in s.runs()] == ["complete", "interrupted", "complete"]

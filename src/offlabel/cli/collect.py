@@ -7,6 +7,7 @@ transaction. A second collect for the same question reports what is new since th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable
@@ -190,16 +191,23 @@ def run_collect(
                 status = "failed"
             counts = {s: dataclasses.asdict(o) for s, o in outcomes.items()}
             store.finish_run(run_id, status, counts, errors, designs)
-            new_records = [r for r, _c, _s, first in store.question_records(qid) if first == run_id]
+            # New since the last run that finished: records first met in this run or in an
+            # interrupted run since then (whose batches this run completed).
+            baseline = previous[-1].id if previous else 0
+            new_records = [
+                r for r, _c, _s, first in store.question_records(qid) if first > baseline
+            ]
         except BaseException:
-            # Ctrl-C or a bug: close the run as interrupted; committed batches stay.
-            store.finish_run(
-                run_id,
-                "interrupted",
-                {s: dataclasses.asdict(o) for s, o in outcomes.items()},
-                {s: o.error for s, o in outcomes.items() if o.error},
-                {},
-            )
+            # Ctrl-C or a bug: close the run as interrupted; committed batches stay. If even
+            # that write fails, the next open marks the run interrupted anyway.
+            with contextlib.suppress(Exception):
+                store.finish_run(
+                    run_id,
+                    "interrupted",
+                    {s: dataclasses.asdict(o) for s, o in outcomes.items()},
+                    {s: o.error for s, o in outcomes.items() if o.error},
+                    {},
+                )
             raise
 
     from offlabel.store import registered_unpublished
