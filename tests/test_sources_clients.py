@@ -271,6 +271,12 @@ def test_truncated_bodies_are_retried_and_never_cached(fake: FakeServer, service
     assert _one_call(service, cache=True) == result and len(fake.log) == n
 
 
+def test_corrupt_compressed_body_is_retried(fake: FakeServer) -> None:
+    fake.inject("europepmc", "badgzip")
+    assert _one_call("europepmc", cache=True)
+    assert [h.status for h in fake.hits("europepmc")] == [200, 200]
+
+
 @pytest.mark.parametrize(
     ("service", "fault"),
     [("ctgov", "badjson"), ("europepmc", "badjson"), ("openfda", "badjson"), ("eutils", "badxml")],

@@ -222,6 +222,11 @@ class FakeServer:
             except OSError:
                 pass
             return status
+        if kind == "badgzip":  # claims gzip, is not: the client's decoder fails
+            self._send(
+                h, 200, ctype, b"\x1f\x8b\x08\x00garbage" + body[:50], {"Content-Encoding": "gzip"}
+            )
+            return 200
         if kind == "badjson":
             self._send(h, 200, "application/json", body[: len(body) // 3])
             return 200

@@ -279,8 +279,9 @@ class Service:
                 raise SourceError(self.name, "offline and not in the cache", shown) from None
             except httpx.TimeoutException as exc:
                 raise _Transient(f"timed out ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                # Connection refused/reset, or a body cut short (RemoteProtocolError).
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # Connection refused/reset, a body cut short (RemoteProtocolError) or a
+                # corrupt gzip stream: all worth another try.
                 raise _Transient(f"{type(exc).__name__}: {exc}".strip()) from exc
             if not _from_cache(response):
                 self.requests_sent += 1
