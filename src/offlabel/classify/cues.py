@@ -186,13 +186,13 @@ CASE_TITLE = _rx(
     r"\bcase reports?\b",
     r"\ba case\b",
     r"\bcases? of\b",
-    r"\b(?:report|presentation|description) of (?:a|an|one|" + _NUM_WORD + r") (?:\w+ )?"
+    r"\b(?:report|presentation|description) of (?:a|an|one|" + _SMALL + r") (?:\w+ )?"
     r"(?:cases?|patients?|famil(?:y|ies))\b",
     r"\bin an? (?:\d+-year-old|\w+-year-old|young|elderly|old|adult|pediatric|paediatric|"
     r"pregnant|male|female|premature|preterm)?\s?(?:patient|man|woman|child|boy|girl|infant|"
     r"newborn|neonate|adolescent|athlete|family)\b",
     r"\b(?:a|an) (?:[\w-]+ ){0,2}(?:patient|man|woman|child|boy|girl|infant|newborn) (?:with|who)\b",
-    r"^(?:a|an) \d+[- ](?:year|month|week|day)s?[- ]old\b",
+    r"^(?:a|an) \d+[- ](?:year|yr|month|mo|week|wk|day)s?[- ]old\b",
     r"\bcase (?:study|presentation)\b",
     r"\b" + _SMALL + r" (?:\w+ )?(?:cases|patients|siblings|brothers|sisters)\b",
     r"\bunusual (?:case|presentation|cause)\b",
@@ -208,7 +208,7 @@ CASE_TEXT = Gated(
         r"(?:[\w-]+ ){0,5}(?:case|cases|patient|patients|man|woman|boy|girl|child|infant|neonate|"
         r"newborn|family|\d+-year-old|siblings)\b",
     ),
-    (("old",), r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|month|week|day)s?[- ]old\b"),
+    (("old",), r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|yr|month|mo|week|wk|day)s?[- ]old\b"),
     (("case",), r"\b(?:this|our|the present|the first) (?:reported )?case\b|\bcase study\b"),
     (("our patient",), r"\bour patient\b"),
     (
@@ -403,8 +403,12 @@ REVIEW_STRONG = Gated(
         r"\bwe (?:discuss|summari[sz]e|highlight|outline)\b",
     ),
 )
+# a review of cases or records is a (retrospective) study, not a narrative review
 REVIEW_OF_CASES = fast(
-    r"\breview of (?:\d+|" + _NUM_WORD + r"|\w+[- ]\w+) (?:consecutive )?(?:cases|patients)\b"
+    r"\breview of (?:\d+|" + _NUM_WORD + r"|\w+[- ]\w+) (?:consecutive )?(?:cases|patients)\b|"
+    r"\b(?:retrospective|chart|charts|record|records|case[- ]notes?) review\b|"
+    r"\breview of (?:the |their )?(?:medical |hospital |clinical |patient )?(?:records|charts|"
+    r"case[- ]notes)\b"
 )
 GUIDELINE = fast(
     r"\bguidelines?\b|\bconsensus (?:statement|conference|report)\b|\bposition (?:statement|"

@@ -381,8 +381,12 @@ def _case(t: _Text) -> tuple[Design, str] | None:
         where = ""
         if m is None:
             return None
-        # a patient described in passing inside a larger study is not a case report
-        if _LARGER_STUDY.search(t.abstract_low) and not _STRONG_CASE.search(t.low):
+        # A patient described in passing inside a study of many is not a case report: a weak
+        # cue gives way to a study design word or a large count, a strong one to both.
+        larger = _LARGER_STUDY.search(t.abstract_low)
+        studyish = _STUDY_WORDS.search(t.low)
+        strong = _STRONG_CASE.search(t.low)
+        if (larger and studyish) or (not strong and (larger or studyish)):
             return None
     series = cues.CASE_SERIES_N.search(t.low)
     if series:
@@ -390,8 +394,15 @@ def _case(t: _Text) -> tuple[Design, str] | None:
     return Design.case_report, f"{where}{_quote(m)}"
 
 
+_STUDY_WORDS = fast(
+    # (a "case series of six" is the handful NLM indexes as case reports: see _STRONG_CASE)
+    r"\b(?:retrospective\w*|prospective\w*|cohorts?|case series(?! of (?:two|three|four|five|"
+    r"six|seven|eight|nine|[2-9]) )|chart review|consecutive|"
+    r"population-based|registry|cross-sectional|case-control)\b"
+)
 _LARGER_STUDY = fast(
-    r"\b(?:\d{2,}|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w* "
+    r"\b(?:\d{2,}|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    r"nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)\w* "
     r"(?:[\w-]+ ){0,2}(?:patients|cases|subjects|participants|children|women|men|adults|"
     r"individuals|persons)\b"
 )
@@ -399,7 +410,8 @@ _STRONG_CASE = fast(
     # "we report" only with one patient or a handful: "we report 120 patients" is a series
     r"case report|case presentation|we (?:here |herein )?(?:report|describe|present) (?:a|an|"
     r"the|two|three|four|five|[2-5]) |"
-    r"\b(?:a|an) \d+[- ](?:year|month)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b"
+    r"\b(?:a|an) \d+[- ](?:year|yr|month|mo)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b|"
+    r"case series of (?:two|three|four|five|six|seven|eight|nine|[2-9]) "
 )
 
 

@@ -14,10 +14,14 @@ def study_id(record: Record) -> str:
     return _ID_SAFE.sub("_", record.key)[:80]
 
 
-def study_from_record(record: Record, c: Classification, drug_id: str, condition_id: str) -> Study | None:
+def study_from_record(
+    record: Record, c: Classification, drug_id: str, condition_id: str
+) -> Study | None:
     """A Study for the appraisal, or None for a record with no identifier to cite."""
-    where = (f"collected {record.source} record (title/abstract); design classified by "
-             f"offlabel from {', '.join(sorted(c.evidence)) or 'text'}")
+    where = (
+        f"collected {record.source} record (title/abstract); design classified by "
+        f"offlabel from {', '.join(sorted(c.evidence)) or 'text'}"
+    )
     src = None
     if record.pmid:
         src = Source(pmid=record.pmid, where=where)
@@ -47,8 +51,11 @@ def study_from_record(record: Record, c: Classification, drug_id: str, condition
         species=c.species or "human",
         n=c.n,
         direction=c.direction,
-        conclusion=(f"Direction from the abstract (best-effort, automatic): {direction_note}"
-                    if direction_note else None),
+        conclusion=(
+            f"Direction from the abstract (best-effort, automatic): {direction_note}"
+            if direction_note
+            else None
+        ),
         sources=[src],
     )
 
