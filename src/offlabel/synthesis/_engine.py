@@ -62,11 +62,10 @@ class Segments:
         self.n = n
         if group is None:
             self.kind, self.G = "one", 1
-            self.group = np.zeros(n, dtype=np.intp)
             return
         g = np.asarray(group, dtype=np.intp)
         self.G = int(n_groups if n_groups is not None else (g.max() + 1 if n else 0))
-        self.group = g
+        self._group = g
         # equal-sized contiguous segments (the common benchmark layout) become a 2-D block:
         # row sums are a matrix-vector product, broadcasting replaces gathers
         width = n // self.G if self.G else 0
@@ -95,6 +94,12 @@ class Segments:
         """The layout the sums expect: (G, width) for equal-sized segments, else flat.
         Broadcasting a (G, 1) column over a 2-D block is much cheaper than repeating it."""
         return x.reshape(self.G, self.width) if self.kind == "rect" else x
+
+    @property
+    def group(self) -> np.ndarray:
+        if self.kind == "one":  # only built when asked for (it is as long as the data)
+            return np.zeros(self.n, dtype=np.intp)
+        return self._group
 
     def sum(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "one":

@@ -131,7 +131,12 @@ def rma_batch(
         where(~np.isfinite(y), "yi is missing or not finite")
         where(~np.isfinite(v), "vi is missing or not finite")
         where(v <= 0, "sampling variance vi must be > 0")
-    k = np.full(seg.G, float(seg.width)) if seg.kind == "rect" else seg.sum(np.ones_like(y))
+    if seg.kind == "rect":
+        k = np.full(seg.G, float(seg.width))
+    elif seg.kind == "one":
+        k = np.array([float(y.size)])
+    else:
+        k = np.bincount(codes, minlength=seg.G).astype(float)
     need = 1 if m in ("FE", "EE") else 2
     if t == "knha":
         need = 2
