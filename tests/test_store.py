@@ -227,3 +227,8 @@ def test_record_verdict_reports_a_change(tmp_path) -> None:
     assert record_verdict(path, "baclofen", "aud", "conflicting") == "promising"
     with Store(path, read_only=True) as s:
         assert [r.verdict for r in s.runs(QID)] == ["promising", "promising", "conflicting"]
+
+
+def test_registry_query_quotes_multiword_names() -> None:
+    q = build_queries("pembrolizumab", resolve("melanoma"), ["Keytruda Qlex", "Keytruda"])
+    assert q.ctgov_intervention == 'pembrolizumab OR "Keytruda Qlex" OR Keytruda'

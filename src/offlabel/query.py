@@ -124,6 +124,6 @@ def build_queries(
         pubmed=pubmed_query(drugs, conds, heading),
         europepmc=f"({epmc_drug}) AND ({epmc_cond})",
         # The registry expands condition synonyms itself; its OR syntax is the Essie one.
-        ctgov_intervention=" OR ".join(drugs),
+        ctgov_intervention=" OR ".join(f'"{d}"' if " " in d else d for d in drugs),
         ctgov_condition=condition.name,
     )
