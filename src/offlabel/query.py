@@ -81,8 +81,10 @@ def drug_terms(drug: str, brand_names: list[str] | tuple[str, ...] = ()) -> tupl
 
 
 def condition_terms(condition: Condition) -> tuple[str, ...]:
-    terms = [condition.name, *condition.synonyms]
-    return tuple(t for t in _unique(terms) if len(t) >= MIN_FREE_TEXT or t == condition.name)
+    terms = _unique([condition.name, *condition.synonyms])
+    # The condition's own name is always searched, however short ("PTSD").
+    name = terms[0] if terms else ""
+    return tuple(t for t in terms if len(t) >= MIN_FREE_TEXT or t == name)
 
 
 def mesh_heading(condition: Condition) -> str | None:
