@@ -495,3 +495,14 @@ def test_drug_profile_lists_only_labelled_uses() -> None:
     assert approval.year == 1999 and approval.forms == ["Tablet"]
     assert approval.sources[0].url.endswith("setid=abc-123")
     assert profile.id == "baclofen" and profile.brand_names == ["Lioresal"]
+
+
+def test_brand_names_that_only_repeat_the_generic_name_are_dropped() -> None:
+    labels = [
+        {"openfda": {"brand_name": ["BACLOFEN"], "generic_name": ["BACLOFEN"]}},
+        {"openfda": {"brand_name": ["Baclofen Tablets"], "generic_name": ["BACLOFEN"]}},
+        {"openfda": {"brand_name": ["LIORESAL"], "generic_name": ["BACLOFEN"]}},
+        {"openfda": {"brand_name": ["OZOBAX DS"], "generic_name": ["BACLOFEN"]}},
+    ]
+    facts = openfda.drug_facts("baclofen", labels, [])
+    assert facts.brand_names == ["Lioresal", "Ozobax DS"]

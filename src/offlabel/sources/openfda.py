@@ -96,7 +96,8 @@ def _add(out: list[str], values: list[str], *, title: bool = False) -> None:
     for v in values:
         v = " ".join(v.split())
         if title and v.isupper():
-            v = v.title()
+            # "OZOBAX DS" -> "Ozobax DS": short all-caps parts are suffixes (DS, XR, ODT).
+            v = " ".join(w if len(w) <= 3 else w.title() for w in v.split())
         if v and v.lower() not in seen:
             seen.add(v.lower())
             out.append(v)
@@ -147,11 +148,13 @@ def drug_facts(drug: str, labels: list[dict[str, Any]], apps: list[dict[str, Any
             )
         )
         _add(facts.brand_names, brands)
-    # A generic product's "brand" is the drug's own name; it is not a synonym worth searching.
+    # A generic product's "brand" is the drug's own name ("Baclofen", "Baclofen Tablets"):
+    # the generic name already finds everything such a term would.
+    generic = {g.lower() for g in facts.generic_names} | {drug.lower()}
     facts.brand_names = [
         b
         for b in facts.brand_names
-        if b.lower() != drug.lower() and b.lower() not in {g.lower() for g in facts.generic_names}
+        if b.lower() not in generic and not (set(b.lower().split()) & {drug.lower()})
     ]
     return facts
 
