@@ -123,3 +123,14 @@ def test_text_formats_carry_disclaimer(fmt, tmp_path):
     r = run("ask", "baclofen", "cocaine", "--format", fmt, "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "not medical advice" in out.read_text().replace("\n", " ")
+
+
+def test_plots_and_html_figures(tmp_path):
+    r = run("ask", "baclofen", "alcohol use disorder", "--format", "html",
+            "--out", str(tmp_path / "r.html"), "--plots", str(tmp_path / "figs"))
+    assert r.returncode == 0, r.stderr
+    pngs = sorted((tmp_path / "figs").glob("*.png"))
+    svgs = sorted((tmp_path / "figs").glob("*.svg"))
+    assert pngs and len(pngs) == len(svgs)
+    assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64,") == len(pngs)

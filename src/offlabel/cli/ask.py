@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
         evidence: list[Path] = typer.Option(
             [], "--evidence", "-e", help="Extra evidence YAML file or folder (repeatable)."),
         no_bundled: bool = typer.Option(False, "--no-bundled", help="Ignore the bundled evidence."),
+        plots: Path | None = typer.Option(
+            None, "--plots", help="Also write forest plots (SVG and PNG) of pooled outcomes here."),
         store: Path | None = typer.Option(
             None, "--store", help="Also appraise the records `offlabel collect` stored in this "
             "DuckDB file (classified automatically; curated evidence wins on duplicates)."),
@@ -71,6 +73,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"not covered: {exc}", err=True)
             raise typer.Exit(2) from None
         emit(ans, fmt, out)
+        if plots is not None:
+            from offlabel.report.plots import save_forest_plots
+
+            for p in save_forest_plots(ans, plots):
+                typer.echo(f"wrote {p}", err=True)
 
 
 def add_collected(base, store: Path, drug: str, condition: str) -> list[dict]:  # noqa: ANN001

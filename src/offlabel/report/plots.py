@@ -4,22 +4,53 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
+
+
+def forest_figure(pooled, title: str):  # noqa: ANN001, ANN201
+    """A matplotlib Figure for one Pooled outcome (k >= 2), random-effects DL as in the report."""
+    from offlabel.synthesis import rma
+    from offlabel.synthesis.plots import forest_plot
+
+    res = rma(pooled.yi, pooled.vi, method="DL", slab=pooled.labels)
+    return forest_plot(pooled.yi, pooled.vi, pooled.labels, res, measure=pooled.measure,
+                       path=None, title=title, model_label="Random effects (DerSimonian-Laird)")
 
 
 def forest_plots_b64(ans) -> dict[str, str]:  # noqa: ANN001
     """'<condition_id>/<outcome index>' -> base64 PNG, for outcomes pooled from 2+ studies."""
+    import matplotlib.pyplot as plt
+
     out: dict[str, str] = {}
-    try:
-        from offlabel.synthesis.plots import forest_plot
-    except ImportError:  # plots not available: the report still renders, without figures
-        return out
     for ca in ans.conditions:
         for i, o in enumerate(ca.outcomes):
             p = o.pooled
             if p is None or p.k < 2:
                 continue
+            fig = forest_figure(p, o.outcome)
             buf = io.BytesIO()
-            forest_plot(p.yi, p.vi, p.labels, measure=p.measure, path=buf, fmt="png",
-                        title=o.outcome)
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            plt.close(fig)
             out[f"{ca.condition.id}/{i}"] = base64.b64encode(buf.getvalue()).decode("ascii")
     return out
+
+
+def save_forest_plots(ans, folder: Path) -> list[Path]:  # noqa: ANN001
+    """Write SVG and PNG forest plots of every outcome pooled from 2+ studies."""
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ca in ans.conditions:
+        for o in ca.outcomes:
+            if o.pooled is None or o.pooled.k < 2:
+                continue
+            fig = forest_figure(o.pooled, f"{ans.drug.name}, {ca.condition.name}: {o.outcome}")
+            stem = "-".join([ans.drug.id, ca.condition.id, o.key.kind.value, o.key.measure,
+                             o.key.comparator])
+            for ext in ("svg", "png"):
+                path = folder / f"{stem}.{ext}"
+                fig.savefig(path, dpi=130, bbox_inches="tight")
+                written.append(path)
+            plt.close(fig)
+    return written
