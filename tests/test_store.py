@@ -232,3 +232,27 @@ def test_record_verdict_reports_a_change(tmp_path) -> None:
 def test_registry_query_quotes_multiword_names() -> None:
     q = build_queries("pembrolizumab", resolve("melanoma"), ["Keytruda Qlex", "Keytruda"])
     assert q.ctgov_intervention == 'pembrolizumab OR "Keytruda Qlex" OR Keytruda'
+
+
+def test_one_paper_found_under_two_keys_is_loaded_once(tmp_path) -> None:
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        s.upsert_question(QID, "baclofen", "alcohol use disorder", "alcohol_use_disorder")
+        run = s.start_run(QID)
+        paper = _rec("31", doi="10.1000/abc", mesh=["Humans"], nct="NCT00000009")
+        epmc_copy = Record(
+            source="europepmc", doi="10.1000/ABC", title="A trial", year=2010, pmcid="PMC1"
+        )
+        registry = Record(source="ctgov", nct="NCT00000009", title="Registered", year=2008)
+        other_trial = Record(source="ctgov", nct="NCT00000010", title="Another", year=2012)
+        s.write_batch(QID, run, "pubmed", [(paper, _cls())])
+        s.write_batch(QID, run, "europepmc", [(epmc_copy, _cls(Design.other))])
+        s.write_batch(QID, run, "ctgov", [(registry, None), (other_trial, None)])
+        assert s.counts()["records"] == 4  # the store keeps what each source said
+    rows = load_question_records(path, "baclofen", "aud")
+    assert len(rows) == 2
+    record, c = next((r, c) for r, c in rows if r.pmid)
+    assert record.pmcid == "PMC1" and c.design is Design.rct  # PubMed's classification
+    assert record.extra["found_by"] == ["ctgov", "europepmc", "pubmed"]
+    assert [r.nct for r, _c in rows if not r.pmid] == ["NCT00000010"]
+    assert len(load_question_records(path, "baclofen", "aud", merge=False)) == 4

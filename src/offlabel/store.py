@@ -605,13 +605,22 @@ def _question_id(drug: str, condition: str) -> tuple[str, str]:
 
 
 def load_question_records(
-    store_path: str | os.PathLike[str] | None, drug: str, condition: str
+    store_path: str | os.PathLike[str] | None,
+    drug: str,
+    condition: str,
+    *,
+    merge: bool = True,
 ) -> list[tuple[Record, Classification]]:
     """Every record collected for (drug, condition), with its design classification.
 
     Records classified at collect time keep that classification; any without one (collected
     before a classifier existed) are classified now. Record.extra["found_by"] lists the
     sources that returned each record. StoreError when the question was never collected.
+
+    With merge (the default) one paper found under different keys (PubMed by PMID, Europe PMC
+    by DOI only, or the same title and year) comes back once, as the richest source's copy
+    completed by the others (readers.merge_records), and a registry entry joins the first
+    paper that carries its NCT id. registered_unpublished() reads the unmerged store.
     """
     path = Path(store_path) if store_path else default_path()
     qid, cond_name = _question_id(drug, condition)
@@ -622,10 +631,35 @@ def load_question_records(
                 f'(run `offlabel collect {drug} "{condition}" --store {path}`)'
             )
         rows = store.question_records(qid)
-    out = []
+    pairs = []
     for record, classification, sources, _run in rows:
         record.extra["found_by"] = sources
-        out.append((record, classification or classify_record(record)))
+        pairs.append((record, classification or classify_record(record)))
+    return _merge_pairs(pairs) if merge else pairs
+
+
+def _merge_pairs(
+    pairs: list[tuple[Record, Classification]],
+) -> list[tuple[Record, Classification]]:
+    from offlabel.sources.readers import merge_records
+
+    # Richest source first: its copy and its classification are the ones kept.
+    pairs = sorted(pairs, key=lambda p: (SOURCE_RANK.get(p[0].source, 9), p[0].key))
+    by_key = {}
+    for record, classification in pairs:
+        record.extra["store_key"] = record.key
+        by_key.setdefault(record.key, classification)
+    merged = merge_records(r for r, _c in pairs)
+    out = []
+    for record in merged:
+        found_by: list[str] = []
+        for value in (record.extra.get("found_by"), record.extra.get("merged_from")):
+            for src in value if isinstance(value, list) else []:
+                if src not in found_by:
+                    found_by.append(src)
+        record.extra["found_by"] = sorted(found_by)
+        out.append((record, by_key[str(record.extra["store_key"])]))
+    out.sort(key=lambda p: (-(p[0].year or 0), p[0].key))
     return out
 
 
