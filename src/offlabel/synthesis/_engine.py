@@ -95,6 +95,19 @@ class Segments:
         Broadcasting a (G, 1) column over a 2-D block is much cheaper than repeating it."""
         return x.reshape(self.G, self.width) if self.kind == "rect" else x
 
+    def counts(self) -> np.ndarray:
+        """Studies per segment (float)."""
+        c = getattr(self, "_counts", None)
+        if c is None:
+            if self.kind == "one":
+                c = np.array([float(self.n)])
+            elif self.kind == "rect":
+                c = np.full(self.G, float(self.width))
+            else:
+                c = np.bincount(self._group, minlength=self.G).astype(float)
+            self._counts = c
+        return c
+
     @property
     def group(self) -> np.ndarray:
         if self.kind == "one":  # only built when asked for (it is as long as the data)
@@ -162,6 +175,12 @@ def _trP_trPP(w, s1, seg):
     s3 = seg.dot(ww, w)
     trP = s1 - s2 / s1
     trPP = s2 - 2.0 * s3 / s1 + (s2 / s1) ** 2
+    # when one weight dwarfs the others (vi spanning 1e-8..1e8) these differences lose all
+    # their digits and can even turn negative. P has k - 1 positive eigenvalues, so
+    # tr(P) > 0 and tr(P)^2/(k-1) <= tr(PP) <= tr(P)^2: keep the values inside those bounds.
+    trP = np.maximum(trP, np.finfo(float).tiny)
+    km1 = np.maximum(seg.counts() - 1.0, 1.0)
+    trPP = np.clip(trPP, trP * trP / km1, trP * trP)
     return s2, trP, trPP
 
 
@@ -620,7 +639,10 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
             s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / np.where(single, 1, k - 1))
             vb = np.where(knha, s2w * vb, vb)
         se = np.sqrt(vb)
-        zval = mu / se
+        # Hartung-Knapp with zero residual scatter gives se = 0 (metafor then prints NaN):
+        # take the limit, z = 0 for a zero estimate and +/-inf otherwise
+        zval = np.where(se > 0, mu / np.where(se > 0, se, 1.0),
+                        np.where(mu == 0, 0.0, np.copysign(np.inf, mu)))
         dfs = np.where(knha, k - 1, np.nan)
         # scipy.special directly: the distribution objects cost more than the arithmetic here
         pz = 2 * special.ndtr(-np.abs(zval))
