@@ -506,3 +506,12 @@ def test_brand_names_that_only_repeat_the_generic_name_are_dropped() -> None:
     ]
     facts = openfda.drug_facts("baclofen", labels, [])
     assert facts.brand_names == ["Lioresal", "Ozobax DS"]
+
+
+def test_single_study_endpoint(fake: FakeServer) -> None:
+    svc = ctgov.ctgov_service(retry=FAST)
+    study = ctgov.get_study(svc, "NCT06604689")
+    facts = ctgov.trial_facts(study)
+    assert facts.nct == "NCT06604689" and facts.title
+    with pytest.raises(SourceError, match="ctgov: HTTP 404: study not found"):
+        ctgov.get_study(svc, "NCT00000000")

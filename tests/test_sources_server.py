@@ -259,6 +259,11 @@ class FakeServer:
             else:
                 page = {"studies": []}
             return 200, "application/json", json.dumps(page).encode()
+        if service == "ctgov" and path.startswith("studies/"):
+            found = sorted(CTGOV.glob(f"get_{path.split('/', 1)[1].lower()}_*.json"))
+            if not found:
+                return 404, "application/json", b'{"message": "study not found"}'
+            return 200, "application/json", found[0].read_bytes()
         if service == "europepmc" and path == "search":
             cursor = q.get("cursorMark", "*")
             if cursor == "*":
