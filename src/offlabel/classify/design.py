@@ -692,10 +692,17 @@ _TENS = {
     "eighty": 80,
     "ninety": 90,
 }
+_UNITS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen"
+)
+_NUM_WORD = (
+    rf"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:{_UNITS}))?|{_UNITS})"
+)
+# "twelve", "forty-two", "six hundred fifty-three", "two thousand and ten", "1,204"
 _NUM = (
-    r"(\d[\d,]*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?|"
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen)"
+    rf"(\d[\d,]*|{_NUM_WORD}(?: thousand)?(?:,? (?:and )?{_NUM_WORD} hundred)?"
+    rf"(?: hundred)?(?:,? (?:and )?{_NUM_WORD})?)"
 )
 _WHO = (
     r"(?:patients|participants|subjects|volunteers|women|men|children|adults|infants|"
@@ -717,12 +724,19 @@ def _to_int(token: str) -> int | None:
     token = token.replace(",", "")
     if token.isdigit():
         return int(token)
-    if token in _NUMBER_WORDS:
-        return _NUMBER_WORDS[token]
-    head, _, tail = token.partition("-")
-    if head in _TENS:
-        return _TENS[head] + (_NUMBER_WORDS.get(tail, 0) if tail else 0)
-    return None
+    total = current = 0
+    for word in token.replace("-", " ").split():
+        if word in _NUMBER_WORDS:
+            current += _NUMBER_WORDS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word == "thousand":
+            total, current = total + (current or 1) * 1000, 0
+        elif word != "and":
+            return None
+    return total + current or None
 
 
 def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
