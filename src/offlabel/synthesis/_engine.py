@@ -631,6 +631,7 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
     s1 = seg.sum(w)
     mu = seg.dot(w, y) / s1
     knha = (test == "knha") & ~single
+    tdist = (test in ("knha", "t")) & ~single  # "t": t(k-1) inference without the HK scale
     with np.errstate(divide="ignore", invalid="ignore"):
         vb = 1 / s1
         if test == "knha":
@@ -643,16 +644,16 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         # take the limit, z = 0 for a zero estimate and +/-inf otherwise
         zval = np.where(se > 0, mu / np.where(se > 0, se, 1.0),
                         np.where(mu == 0, 0.0, np.copysign(np.inf, mu)))
-        dfs = np.where(knha, k - 1, np.nan)
+        dfs = np.where(tdist, k - 1, np.nan)
         # scipy.special directly: the distribution objects cost more than the arithmetic here
         pz = 2 * special.ndtr(-np.abs(zval))
         crit_z = -special.ndtri(alpha / 2)
-        if test == "knha":
-            dft = np.where(knha, k - 1, 1)
+        if test in ("knha", "t"):
+            dft = np.where(tdist, k - 1, 1)
             pt_ = 2 * special.stdtr(dft, -np.abs(zval))
             crit_t = -special.stdtrit(dft, alpha / 2)
-            pval = np.where(knha, pt_, pz)
-            crit = np.where(knha, crit_t, crit_z)
+            pval = np.where(tdist, pt_, pz)
+            crit = np.where(tdist, crit_t, crit_z)
         else:
             pval, crit = pz, np.full(seg.G, crit_z)
         ci_lb, ci_ub = mu - crit * se, mu + crit * se
@@ -698,6 +699,7 @@ def fit_stats(y, v, tau2: float, method: str) -> dict[str, float]:
         dev = -2 * (ll - (-0.5 * np.log(2 * np.pi * v)).sum()) if k > 1 else 0.0
         n_eff = k
     m = max(n_eff, parms + 2)
+    with np.errstate(divide="ignore"):  # k = 1 under REML: log(0), as R gives -Inf
+        bic = float(-2 * ll + parms * np.log(n_eff))
     return {"logLik": float(ll), "deviance": float(dev), "AIC": float(-2 * ll + 2 * parms),
-            "BIC": float(-2 * ll + parms * np.log(n_eff)),
-            "AICc": float(-2 * ll + 2 * parms * m / (m - parms - 1))}
+            "BIC": bic, "AICc": float(-2 * ll + 2 * parms * m / (m - parms - 1))}

@@ -98,8 +98,8 @@ def rma_batch(
     if m not in eng.METHODS:
         raise SynthesisError(f"unknown method {method!r}; known: {', '.join(eng.METHODS)}")
     t = test.lower()
-    if t not in ("z", "knha"):
-        raise SynthesisError(f"unknown test {test!r}; use 'z' or 'knha'")
+    if t not in ("z", "knha", "t"):
+        raise SynthesisError(f"unknown test {test!r}; use 'z', 'knha' or 't'")
     if group is None:
         labels, codes = np.array([0]), None
     else:
@@ -138,7 +138,7 @@ def rma_batch(
     else:
         k = np.bincount(codes, minlength=seg.G).astype(float)
     need = 1 if m in ("FE", "EE") else 2
-    if t == "knha":
+    if t in ("knha", "t"):
         need = 2
     if small == "raise" and (k < need).any():
         gi = int(np.flatnonzero(k < need)[0])

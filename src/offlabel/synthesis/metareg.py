@@ -236,6 +236,7 @@ def _metareg(y, v, X, coef_names, method, test, level, control, intercept=True, 
         rss = float(np.sum(w * (y - X @ beta) ** 2))
         s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
         vb = s2w * vb
+    if test in ("knha", "t"):
         dfs = k - p
     se = np.sqrt(np.diag(vb))
     zval = beta / se
@@ -243,7 +244,7 @@ def _metareg(y, v, X, coef_names, method, test, level, control, intercept=True, 
     m = len(btt)
     vbb = vb[np.ix_(btt, btt)]
     QM = float(beta[btt] @ np.linalg.solve(vbb, beta[btt]))
-    if test == "knha":
+    if test in ("knha", "t"):
         QM /= m
         QMdf = (m, k - p)
         QMp = float(stats.f.sf(QM, m, k - p)) if k - p > 0 else float("nan")
@@ -312,7 +313,7 @@ def predict_mods(res: MetaRegResult, newmods=None) -> dict[str, np.ndarray]:
         if has_int:
             Xn = np.column_stack([np.ones(len(Xn)), Xn])
     alpha = eng.level_alpha(res.level)
-    crit = stats.t.isf(alpha / 2, res.dfs) if res.test == "knha" else stats.norm.isf(alpha / 2)
+    crit = stats.t.isf(alpha / 2, res.dfs) if res.dfs is not None else stats.norm.isf(alpha / 2)
     pred = Xn @ res.estimate
     se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, res.vb, Xn))
     sp = np.sqrt(se**2 + res.tau2)

@@ -14,7 +14,7 @@ from ._zeroin import zeroin
 from .errors import SynthesisError
 
 Method = Literal["FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB"]
-Test = Literal["z", "knha"]
+Test = Literal["z", "knha", "t"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class RMAResult:
 
     estimate: float
     se: float
-    zval: float  # a t statistic when test == "knha"
+    zval: float  # a t statistic when test is "knha" or "t"
     pval: float
     ci_lb: float
     ci_ub: float
@@ -125,15 +125,15 @@ def _check_method(method: str, test: str, k: int) -> tuple[str, str]:
     if m not in eng.METHODS:
         raise SynthesisError(f"unknown method {method!r}; known: {', '.join(eng.METHODS)}")
     t = test.lower()
-    if t not in ("z", "knha"):
-        raise SynthesisError(f"unknown test {test!r}; use 'z' or 'knha'")
+    if t not in ("z", "knha", "t"):
+        raise SynthesisError(f"unknown test {test!r}; use 'z', 'knha' or 't'")
     if k < 1:
         raise SynthesisError("no studies to pool (k = 0)")
     if m not in ("FE", "EE") and k < 2:
         raise SynthesisError(f"method {m} needs at least 2 studies to estimate tau^2, got k = {k};"
                              " use method='FE'")
-    if t == "knha" and k < 2:
-        raise SynthesisError("test='knha' needs at least 2 studies")
+    if t in ("knha", "t") and k < 2:
+        raise SynthesisError(f"test='{t}' needs at least 2 studies")
     return m, t
 
 
@@ -151,7 +151,8 @@ def rma(
     """Meta-analysis of ``yi`` with sampling variances ``vi``, like ``metafor::rma()``.
 
     ``method``: FE/EE (fixed/equal effects) or a tau^2 estimator DL, REML, ML, PM, HE, HS, SJ,
-    EB. ``test``: ``"z"`` or ``"knha"`` (Hartung-Knapp). ``level`` 95 or 0.95. With ``mods``
+    EB. ``test``: ``"z"``, ``"knha"`` (Hartung-Knapp) or ``"t"`` (t distribution, no
+    rescaling). ``level`` 95 or 0.95. With ``mods``
     (a k x m array of moderators, or a dict name -> column) this is a meta-regression and returns
     :class:`offlabel.synthesis.metareg.MetaRegResult`.
     """
