@@ -10,9 +10,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from offlabel.synthesis import (METAFOR_DEFAULT, Control, SynthesisError, cumul, escalc,
-                                influence, leave1out, metareg, ranktest, regtest, rma, rma_mh,
-                                rma_peto, subgroup, trimfill)
+from offlabel.synthesis import (
+    METAFOR_DEFAULT,
+    Control,
+    SynthesisError,
+    cumul,
+    escalc,
+    influence,
+    leave1out,
+    metareg,
+    ranktest,
+    regtest,
+    rma,
+    rma_mh,
+    rma_peto,
+    subgroup,
+    trimfill,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "metafor"
 TIGHT = Control(threshold=1e-12, tol=1e-14, maxiter=10000, tau2_max=1e6, safeguard=False)

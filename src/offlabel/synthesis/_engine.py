@@ -666,8 +666,10 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         QEp = np.where(single, 1.0, special.chdtrc(df, QE)) if qep else None
         vt = (k - 1) / trP0
         if method in ("FE", "EE"):
-            I2 = np.maximum(0.0, 100 * (QE - (k - 1)) / QE)
-            I2 = np.where(QE == 0, 0.0, I2)  # metafor: 0/0 would be NaN, I^2 of identical studies is 0
+            # max(0, 100 (QE - df)/QE), written so a tiny QE cannot overflow (0/0 for
+            # identical studies is 0, not metafor's NaN)
+            big = QE > k - 1
+            I2 = np.where(big, 100 * (QE - (k - 1)) / np.where(big, QE, 1.0), 0.0)
             H2 = QE / (k - 1)
         else:
             I2 = 100 * tau2 / (vt + tau2)
