@@ -40,3 +40,24 @@ def test_ask_from_store_has_records_from_every_source(fake, tmp_path: Path) -> N
 def test_ask_store_without_collect_is_not_covered(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["ask", DRUG, CONDITION, "--store", str(tmp_path / "none.duckdb")])
     assert r.exit_code == 2
+
+
+def test_changed_verdict_is_reported_on_the_next_run(fake, tmp_path: Path) -> None:  # noqa: F811
+    path = tmp_path / "s.duckdb"
+    runner = CliRunner()
+
+    def verdict_run(*extra: str) -> dict:
+        assert run_collect(DRUG, CONDITION, store_path=path).status == "complete"
+        r = runner.invoke(app, ["ask", DRUG, CONDITION, "--store", str(path), "--format", "json",
+                                *extra])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)["conditions"][0]
+
+    first = verdict_run()
+    assert not any(x.startswith("Living update") for x in first["reasons"])
+    # Same store, but without the curated evidence: the verdict changes and the report says so.
+    second = verdict_run("--no-bundled")
+    assert second["verdict"] != first["verdict"]
+    assert second["reasons"][0] == (
+        f"Living update: the verdict changed since the last collect (was "
+        f"{first['verdict'].replace('_', ' ')}).")

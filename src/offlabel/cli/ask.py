@@ -72,6 +72,18 @@ def register(app: typer.Typer) -> None:
         except NotCovered as exc:
             typer.echo(f"not covered: {exc}", err=True)
             raise typer.Exit(2) from None
+        if store is not None:
+            from offlabel.store import StoreError, record_verdict
+
+            try:
+                before = record_verdict(store, drug, condition, ans.conditions[0].verdict.label)
+            except StoreError as exc:  # e.g. a collect is writing right now
+                before = None
+                typer.echo(f"note: verdict not recorded in the store: {exc}", err=True)
+            if before is not None:
+                ans.conditions[0].verdict.reasons.insert(
+                    0, f"Living update: the verdict changed since the last collect "
+                       f"(was {before.replace('_', ' ')}).")
         emit(ans, fmt, out)
         if plots is not None:
             from offlabel.report.plots import save_forest_plots
@@ -85,7 +97,12 @@ def add_collected(base, store: Path, drug: str, condition: str) -> list[dict]:  
     registered-but-unpublished trials."""
     from offlabel.classify.studies import merge_collected, study_from_record
     from offlabel.model import DrugProfile, Source
-    from offlabel.store import StoreError, load_question_records, registered_unpublished
+    from offlabel.store import (
+        StoreError,
+        load_drug_profile,
+        load_question_records,
+        registered_unpublished,
+    )
     from offlabel.vocabulary import resolve_condition
 
     cond = resolve_condition(condition)
@@ -96,6 +113,10 @@ def add_collected(base, store: Path, drug: str, condition: str) -> list[dict]:  
     except StoreError as exc:
         raise LookupError(str(exc)) from None
     profile = base.find_drug(drug)
+    if profile is None:
+        profile = load_drug_profile(store, drug)  # the openFDA label collect stored
+        if profile is not None:
+            base.drugs[profile.id] = profile
     if profile is None:
         profile = DrugProfile(
             id=drug.strip().lower().replace(" ", "-"), name=drug.strip().capitalize(),
