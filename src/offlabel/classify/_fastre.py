@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 _B = "\\b"
+_LITERAL = re.compile(r"[a-z0-9 ]+")
 
 
 def _split(pattern: str) -> list[str]:
@@ -80,11 +81,12 @@ class Phrases:
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.pattern = pattern
-        self.parts: list[tuple[re.Pattern[str], bool]] = []
+        self.parts: list[tuple[re.Pattern[str], bool, str | None]] = []
         for alt in _split(pattern):
             for sub in _expand(alt):
                 bounded = sub.startswith(_B)
-                self.parts.append((re.compile(sub[2:] if bounded else sub, flags), bounded))
+                body = sub[2:] if bounded else sub
+                self.parts.append((re.compile(body, flags), bounded, _first_word(body, bounded)))
 
     @staticmethod
     def _ok(text: str, m: re.Match[str]) -> bool:
@@ -102,17 +104,25 @@ class Phrases:
             m = rx.search(text, m.start() + 1, endpos)
         return m
 
-    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+    def search(
+        self, text: str, pos: int = 0, endpos: int = sys.maxsize, *, words: Set[str] | None = None
+    ) -> re.Match[str] | None:
+        """Leftmost match. `words`, the set of `\\w+` tokens of the text (or of a text that
+        contains it), lets parts whose first word is absent be skipped without a scan."""
         best = None
-        for rx, bounded in self.parts:
+        for rx, bounded, word in self.parts:
+            if words is not None and word is not None and word not in words:
+                continue
             m = self._first(rx, bounded, text, pos, endpos)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def finditer(self, text: str, *, words: Set[str] | None = None) -> Iterator[re.Match[str]]:
         found = []
-        for rx, bounded in self.parts:
+        for rx, bounded, word in self.parts:
+            if words is not None and word is not None and word not in words:
+                continue
             for m in rx.finditer(text):
                 if not bounded or self._ok(text, m):
                     found.append(m)
@@ -121,6 +131,24 @@ class Phrases:
 
     def findall(self, text: str) -> list[str]:
         return [m.group(0) for m in self.finditer(text)]
+
+
+def _first_word(body: str, bounded: bool) -> str | None:
+    """The whole first word every match starts with, when the pattern says so: a literal run
+    up to a space, or up to a word boundary / hyphen. None when it cannot be told."""
+    if not bounded:
+        return None
+    m = _LITERAL.match(body)
+    if m is None:
+        return None
+    run, rest = m.group(0), body[m.end() :]
+    if " " in run:
+        word = run.split(" ", 1)[0]
+    elif rest == "" or rest.startswith(("\\b", "[- ]", "[ -]", "-")):
+        word = run
+    else:
+        return None
+    return word or None
 
 
 def fast(pattern: str, flags: int = 0) -> Phrases:

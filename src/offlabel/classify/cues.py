@@ -9,6 +9,7 @@ paper. The patterns run on lower-cased text.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
 from ._fastre import Phrases, fast
 
@@ -28,12 +29,12 @@ class Gated:
     def __init__(self, *rules: tuple[tuple[str, ...], str]) -> None:
         self.rules = [(gates, fast(pattern)) for gates, pattern in rules]
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
         best = None
         for gates, rx in self.rules:
             if gates and not any(map(text.__contains__, gates)):
                 continue
-            m = rx.search(text)
+            m = rx.search(text, words=words)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best

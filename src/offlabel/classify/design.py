@@ -26,7 +26,7 @@ from offlabel.model import Blinding, Classification, Comparator, Design, Record
 from . import cues
 from .direction import finding_direction
 
-_PUNCT = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\u00b1\u2013\u2014"})
+_WORD = re.compile(r"\w+")
 
 
 def _count(
@@ -56,17 +56,22 @@ class _Text:
         return t
 
     @cached_property
-    def flat(self) -> str:
-        """Lower-cased title + abstract with punctuation as spaces, padded: for phrases."""
-        return f" {' '.join(self.low.translate(_PUNCT).split())} "
+    def words(self) -> list[str]:
+        """The `\\w+` tokens of title + abstract, in order (what `\\b` separates)."""
+        return _WORD.findall(self.low)
 
     @cached_property
-    def words(self) -> list[str]:
-        return self.flat.split()
+    def wordset(self) -> frozenset[str]:
+        return frozenset(self.words)
+
+    @cached_property
+    def flat(self) -> str:
+        """The tokens joined by single spaces, padded: for multi-word phrases."""
+        return f" {' '.join(self.words)} "
 
     @cached_property
     def title_words(self) -> list[str]:
-        return self.title_low.translate(_PUNCT).split()
+        return _WORD.findall(self.title_low)
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -264,18 +269,20 @@ def _design_from_text(t: _Text) -> tuple[Design, str]:
         return r
     if not t.abstract:
         return _title_only(t)
-    if m := cues.NON_STUDY_TITLE.search(t.title_low):
+    if m := cues.NON_STUDY_TITLE.search(t.title_low, words=t.wordset):
         return Design.other, f"title {_quote(m)} (not a study)"
-    if m := cues.REVIEW.search(t.title_low) or cues.REVIEW_STRONG.search(t.abstract_low):
-        if not cues.REVIEW_OF_CASES.search(t.low):
+    if m := cues.REVIEW.search(t.title_low, words=t.wordset) or cues.REVIEW_STRONG.search(
+        t.abstract_low, words=t.wordset
+    ):
+        if not cues.REVIEW_OF_CASES.search(t.low, words=t.wordset):
             return Design.narrative_review, f"{_quote(m)} (no study design stated)"
     if r := _observational(t):
         return r
-    if m := cues.GUIDELINE.search(t.title_low):
+    if m := cues.GUIDELINE.search(t.title_low, words=t.wordset):
         return Design.guideline, f"title {_quote(m)}"
-    if m := cues.REVIEW.search(t.low):
+    if m := cues.REVIEW.search(t.low, words=t.wordset):
         return Design.narrative_review, f"{_quote(m)} (no study design stated)"
-    if m := cues.EMPIRICAL.search(t.abstract_low):
+    if m := cues.EMPIRICAL.search(t.abstract_low, words=t.wordset):
         return (
             Design.cohort,
             f"reports data ({_quote(m)}) without a design phrase: assumed observational",
@@ -284,15 +291,19 @@ def _design_from_text(t: _Text) -> tuple[Design, str]:
 
 
 def _synthesis(t: _Text) -> tuple[Design, str] | None:
-    m = cues.SR_TITLE.search(t.title_low)
+    m = cues.SR_TITLE.search(t.title_low, words=t.wordset)
     if m is None:
-        m = cues.SR_METHODS.search(t.abstract_low)
+        m = cues.SR_METHODS.search(t.abstract_low, words=t.wordset)
         if m is None:
             return None
         # a search strategy alone could be a review of a single topic; need review words too
         if not re.search(r"systematic|meta-?analy|review|pooled", t.low):
             return None
-    design = Design.meta_analysis if cues.META_WORDS.search(t.low) else Design.systematic_review
+    design = (
+        Design.meta_analysis
+        if cues.META_WORDS.search(t.low, words=t.wordset)
+        else Design.systematic_review
+    )
     return design, _quote(m)
 
 
@@ -302,14 +313,14 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     if (
         title_animals
         and not _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES)
-        and not cues.CASE_TITLE.search(t.title_low)
+        and not cues.CASE_TITLE.search(t.title_low, words=t.wordset)
     ):
         return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
     animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES)
     # The opening sentence usually motivates the work with patients; subjects come later.
     humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES)
     if humans and len(t.sentences) > 2:
-        opening = t.sentences[0].translate(_PUNCT).split()
+        opening = _WORD.findall(t.sentences[0])
         first_flat = f" {' '.join(opening)} "
         in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES)
         humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
@@ -325,7 +336,7 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
             )
         return None
     if t.abstract and not humans and "review" not in t.low:
-        m = cues.IN_VITRO.search(t.low)
+        m = cues.IN_VITRO.search(t.low, words=t.wordset)
         if m:
             return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
     return None
@@ -333,17 +344,19 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
 
 def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
     """Matches in the title or in abstract sentences about this study (not background)."""
-    if pattern.search(t.low) is None:  # one pass over everything before sentence by sentence
+    if (
+        pattern.search(t.low, words=t.wordset) is None
+    ):  # one pass over everything before sentence by sentence
         return []
     hits = []
     for text, check_context in ((t.title_low, False), *((s, True) for s in t.sentences)):
-        for m in pattern.finditer(text):
-            if cues.RCT_NEGATED.search(text, max(0, m.start() - 12), m.end() + 12):
+        for m in pattern.finditer(text, words=t.wordset):
+            if cues.RCT_NEGATED.search(text, max(0, m.start() - 12), m.end() + 12, words=t.wordset):
                 continue
             if (
                 check_context
-                and cues.NOT_THIS_STUDY.search(text)
-                and not cues.THIS_STUDY.search(text)
+                and cues.NOT_THIS_STUDY.search(text, words=t.wordset)
+                and not cues.THIS_STUDY.search(text, words=t.wordset)
             ):
                 continue
             hits.append(m)
@@ -374,21 +387,21 @@ def _nrct(t: _Text) -> tuple[Design, str] | None:
 
 
 def _case(t: _Text) -> tuple[Design, str] | None:
-    m = cues.CASE_TITLE.search(t.title_low)
+    m = cues.CASE_TITLE.search(t.title_low, words=t.wordset)
     where = "title "
     if m is None:
-        m = cues.CASE_TEXT.search(t.abstract_low)
+        m = cues.CASE_TEXT.search(t.abstract_low, words=t.wordset)
         where = ""
         if m is None:
             return None
         # A patient described in passing inside a study of many is not a case report: a weak
         # cue gives way to a study design word or a large count, a strong one to both.
-        larger = _LARGER_STUDY.search(t.abstract_low)
-        studyish = _STUDY_WORDS.search(t.low)
-        strong = _STRONG_CASE.search(t.low)
+        larger = _LARGER_STUDY.search(t.abstract_low, words=t.wordset)
+        studyish = _STUDY_WORDS.search(t.low, words=t.wordset)
+        strong = _STRONG_CASE.search(t.low, words=t.wordset)
         if (larger and studyish) or (not strong and (larger or studyish)):
             return None
-    series = cues.CASE_SERIES_N.search(t.low)
+    series = cues.CASE_SERIES_N.search(t.low, words=t.wordset)
     if series:
         return Design.case_series, f"{where}{_quote(m)}; {_quote(series)}"
     return Design.case_report, f"{where}{_quote(m)}"
@@ -425,16 +438,16 @@ def _trial(t: _Text) -> tuple[Design, str] | None:
 
 
 def _observational(t: _Text) -> tuple[Design, str] | None:
-    if m := cues.CASE_CONTROL.search(t.low):
+    if m := cues.CASE_CONTROL.search(t.low, words=t.wordset):
         return Design.case_control, _quote(m)
-    cohort = cues.COHORT.search(t.low)
-    cross = cues.CROSS_SECTIONAL.search(t.low)
+    cohort = cues.COHORT.search(t.low, words=t.wordset)
+    cross = cues.CROSS_SECTIONAL.search(t.low, words=t.wordset)
     if cross and (cohort is None or cross.start() < cohort.start()):
         return Design.cross_sectional, _quote(cross)
     if cohort:
         return Design.cohort, _quote(cohort)
-    weak = cues.OBSERVATIONAL_WEAK.search(t.abstract_low)
-    data = cues.EMPIRICAL.search(t.abstract_low)
+    weak = cues.OBSERVATIONAL_WEAK.search(t.abstract_low, words=t.wordset)
+    data = cues.EMPIRICAL.search(t.abstract_low, words=t.wordset)
     if weak and data:
         return Design.cohort, f"{_quote(weak)} with data ({_quote(data)})"
     return None
@@ -442,15 +455,15 @@ def _observational(t: _Text) -> tuple[Design, str] | None:
 
 def _title_only(t: _Text) -> tuple[Design, str]:
     """No abstract: letters, comments and editorials mostly, some reviews (MEDLINE practice)."""
-    if m := cues.NON_STUDY_TITLE.search(t.title_low):
+    if m := cues.NON_STUDY_TITLE.search(t.title_low, words=t.wordset):
         return Design.other, f"title {_quote(m)}, no abstract (not a study)"
-    if m := cues.GUIDELINE.search(t.title_low):
+    if m := cues.GUIDELINE.search(t.title_low, words=t.wordset):
         return Design.guideline, f"title {_quote(m)}"
-    if m := cues.REVIEW.search(t.title_low):
+    if m := cues.REVIEW.search(t.title_low, words=t.wordset):
         return Design.narrative_review, f"title {_quote(m)}, no abstract"
     if t.title.rstrip(" .]").endswith("?"):
         return Design.other, "title is a question, no abstract (opinion piece)"
-    if m := cues.CASE_TITLE_ONLY.search(t.title_low):
+    if m := cues.CASE_TITLE_ONLY.search(t.title_low, words=t.wordset):
         return Design.case_report, f"title {_quote(m)}, no abstract (case-report wording)"
     return Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
 
@@ -503,7 +516,7 @@ def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) ->
         Design.case_report,
         Design.case_series,
     ):
-        negated = cues.RCT_NEGATED.search(t.low) if "random" in t.low else None
+        negated = cues.RCT_NEGATED.search(t.low, words=t.wordset) if "random" in t.low else None
         if negated or c.design is not Design.open_label_trial:
             c.randomised = False
             c.evidence["randomised"] = (
@@ -534,7 +547,7 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
         (masked, _SINGLE, Blinding.single),
         (masked or "open" in low, _OPEN, Blinding.none),
     ):
-        if gate and (m := pattern.search(low)):
+        if gate and (m := pattern.search(low, words=t.wordset)):
             c.blinding, c.evidence["blinding"] = value, _quote(m)
             return
     if c.design in (
@@ -581,7 +594,7 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
         (any(w in low for w in _USUAL_WORDS), _USUAL, Comparator.usual_care),
         (any(w in low for w in _ACTIVE_WORDS), _ACTIVE, Comparator.active),
     ):
-        if gate and (m := pattern.search(low)):
+        if gate and (m := pattern.search(low, words=t.wordset)):
             c.comparator, c.evidence["comparator"] = value, _quote(m)
             return
 
@@ -778,7 +791,7 @@ def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -
             best = (strength, n, low[num.start() : m.end()])
         if strength == 3:
             break
-    if best is None and (eq := _N_EQUALS.search(low)):
+    if best is None and (eq := _N_EQUALS.search(low, words=t.wordset)):
         n = _to_int(eq.group(1))
         if n:
             best = (0, n, eq.group(0))
