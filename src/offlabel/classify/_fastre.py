@@ -144,7 +144,12 @@ def _first_word(body: str, bounded: bool) -> str | None:
     run, rest = m.group(0), body[m.end() :]
     if " " in run:
         word = run.split(" ", 1)[0]
-    elif rest == "" or rest.startswith(("\\b", "[- ]", "[ -]", "-")):
+    elif rest == "" or rest.startswith("\\b"):
+        word = run
+    elif rest.startswith(("[- ]", "[ -]", "-")):
+        after = rest[5:] if rest.startswith("[") else rest[1:]
+        if after[:1] in ("?", "*", "{"):  # an optional separator: the word may run on
+            return None
         word = run
     else:
         return None
