@@ -18,8 +18,6 @@ from scipy import special
 from . import _engine as eng
 from .errors import SynthesisError
 
-BLOCK = 16384  # studies per block: a few arrays of this size fit in L2 cache
-
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -146,26 +144,9 @@ def rma_batch(
                              f"{' with knha' if t == 'knha' else ''} needs at least {need}"
                              " (pass small='fe' to pool it with tau^2 = 0)")
     ctl = control or eng.Control()
-    if seg.kind == "rect" and seg.G * seg.width > 2 * BLOCK:
-        # equal-sized analyses in blocks that stay in cache: the work is memory-bound, and a
-        # handful of blocks (not one loop turn per analysis) keeps every array in L2
-        rows = max(1, BLOCK // seg.width)
-        parts = []
-        for start in range(0, seg.G, rows):
-            stop = min(seg.G, start + rows)
-            sub = seg.rows(np.arange(start, stop))
-            ys = y[start * seg.width:stop * seg.width].reshape(stop - start, seg.width)
-            vs = v[start * seg.width:stop * seg.width].reshape(stop - start, seg.width)
-            fit = eng.estimate_tau2(ys, vs, sub, m, ctl, k[start:stop])
-            parts.append(eng.summarise(ys, vs, sub, m, t, level, fit, k[start:stop],
-                                       weights=False, qep=False))
-        s = eng.Summary(*(None if getattr(parts[0], f.name) is None else
-                          np.concatenate([getattr(p, f.name) for p in parts])
-                          for f in fields(eng.Summary)))
-    else:
-        ys, vs = seg.shape(y), seg.shape(v)
-        fit = eng.estimate_tau2(ys, vs, seg, m, ctl, k)
-        s = eng.summarise(ys, vs, seg, m, t, level, fit, k, weights=False, qep=False)
+    ys, vs = seg.shape(y), seg.shape(v)
+    fit = eng.estimate_tau2(ys, vs, seg, m, ctl, k)
+    s = eng.summarise(ys, vs, seg, m, t, level, fit, k, weights=False, qep=False)
     return BatchResult(labels, s.k, s.estimate, s.se, s.zval, s.pval, s.ci_lb, s.ci_ub,
                        s.pi_lb, s.pi_ub, s.tau2, s.se_tau2, s.I2, s.H2, s.QE, s.dfs,
                        s.iterations, m, t, v, codes)
