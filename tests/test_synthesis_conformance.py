@@ -22,6 +22,14 @@ def test_bundled_reference_all_pass():
     assert passed >= 800
 
 
+def test_extra_reference_all_pass():
+    # our own second set (other datasets and calls), same layout: see extra/README.md
+    lines: list[str] = []
+    passed, failed = run_dir(BUNDLED / "extra", lines.append)
+    assert failed == 0, "\n".join(lines[:40])
+    assert passed >= 1300
+
+
 def test_shared_reference_all_pass():
     if not SHARED.is_dir():
         pytest.skip(f"shared reference set not present at {SHARED}")

@@ -72,6 +72,7 @@ class Fit:
     k_f: int  # rows after subsetting, before dropping missing values (metafor's k.f)
     control: eng.Control
     user_control: dict = field(default_factory=dict)
+    labels: list | None = None  # slab= of the call, one per frame row
 
     def dollar(self, name: str):
         r = self.res
@@ -98,6 +99,19 @@ def _column(values: list) -> np.ndarray:
     if all(v is None or isinstance(v, bool) for v in values):
         return np.array([v if v is not None else False for v in values], dtype=bool)
     return np.array([None if v is None else str(v) for v in values], dtype=object)
+
+
+def _as_character(x: np.ndarray) -> np.ndarray:
+    """Numbers as R's as.character() writes them (15 significant digits, no trailing .0)."""
+    def one(v):
+        if isinstance(v, (bool, np.bool_)):
+            return "TRUE" if v else "FALSE"
+        f = float(v)
+        if np.isnan(f):
+            return None
+        return str(int(f)) if f.is_integer() and abs(f) < 1e15 else f"{f:.15g}"
+
+    return np.array([one(v) for v in np.atleast_1d(x)], dtype=object)
 
 
 def _num(x) -> float:
@@ -198,6 +212,10 @@ class Interp:
             return np.asarray(x)
 
         A, B = arr(a), arr(b)
+        if op in ("==", "!=") and (A.dtype == object) != (B.dtype == object):
+            # R compares a number with a string as text: 0 == '0' is TRUE
+            A, B = (_as_character(A) if A.dtype != object else A,
+                    _as_character(B) if B.dtype != object else B)
         if op in ("==", "!="):
             with np.errstate(invalid="ignore"):
                 r = np.asarray(A == B) if op == "==" else np.asarray(A != B)
@@ -333,6 +351,24 @@ def b_matrix(ip, args, env, scope):
     return x.reshape(nrow, ncol) if byrow else x.reshape(ncol, nrow).T
 
 
+def b_paste(sep_default: str):
+    def h(ip, args, env, scope):
+        sep = sep_default
+        parts = []
+        for n, a in args:
+            if n == "sep":
+                sep = _str(ip.eval(a, env, scope))
+            elif n is None:
+                x = np.atleast_1d(ip.eval(a, env, scope))
+                parts.append(x if x.dtype == object else _as_character(x))
+            else:
+                raise RError(f"paste() argument {n!r} not supported")
+        n_out = max(len(p) for p in parts)
+        return np.array([sep.join(str(p[i % len(p)]) for p in parts) for i in range(n_out)],
+                        dtype=object)
+    return h
+
+
 def b_ifelse(ip, args, env, scope):
     c, a, b = (ip.eval(x, env, scope) for _, x in args[:3])
     return np.where(np.asarray(c, dtype=bool), a, b)
@@ -452,7 +488,7 @@ RMA_FORMALS = ["yi", "vi", "sei", "weights", "ai", "bi", "ci", "di", "n1i", "n2i
                "verbose", "digits", "control"]
 RMA_SUPPORTED = {"yi", "vi", "sei", "ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "m2i", "sd1i",
                  "sd2i", "xi", "ri", "ni", "mods", "intercept", "data", "subset", "measure", "add",
-                 "to", "drop00", "method", "test", "level", "control"}
+                 "to", "drop00", "method", "test", "level", "control", "slab"}
 
 
 def b_rma(ip, args, env, scope):
@@ -524,7 +560,11 @@ def b_rma(ip, args, env, scope):
         res = _fit(y, v, method, test, level, None, ctl)
     else:
         res = _metareg(y, v, X[rows], tuple(names), method, test, level, ctl, intercept)
-    return Fit(res, frame, rows, int(keep_subset.sum()), ctl, uctl)
+    labels = None
+    if "slab" in a:
+        raw = np.atleast_1d(ip.eval(a["slab"], env, frame))
+        labels = list(_as_character(raw) if raw.dtype != object else raw)
+    return Fit(res, frame, rows, int(keep_subset.sum()), ctl, uctl, labels)
 
 
 def _fit_arg(ip, args, env, scope, formals) -> tuple[Fit, dict]:
@@ -536,7 +576,21 @@ def _fit_arg(ip, args, env, scope, formals) -> tuple[Fit, dict]:
 
 
 def _slab(fit: Fit) -> tuple[str, ...]:
-    return tuple(str(r + 1) for r in fit.rows)
+    """Study labels as metafor shows them: slab= values (made unique as R's make.unique),
+    else row numbers."""
+    if fit.labels is None:
+        return tuple(str(r + 1) for r in fit.rows)
+    labs = [str(lab) for lab in fit.labels]
+    total = {lab: labs.count(lab) for lab in set(labs)}
+    seen: dict[str, int] = {}
+    out = []
+    for lab in labs:  # metafor numbers every copy of a repeated label: a.1, a.2, ...
+        if total[lab] > 1:
+            seen[lab] = seen.get(lab, 0) + 1
+            out.append(f"{lab}.{seen[lab]}")
+        else:
+            out.append(lab)
+    return tuple(out[r] for r in fit.rows)
 
 
 def _with_slab(fit: Fit) -> RMAResult:
@@ -685,7 +739,7 @@ def b_rma_peto(ip, args, env, scope):
 BUILTINS: dict[str, Callable] = {
     "c": b_c, "list": b_list, "local": b_local, "lapply": b_lapply, "sapply": b_sapply,
     "sqrt": _math(np.sqrt), "log": _math(np.log), "exp": _math(np.exp), "abs": _math(np.abs),
-    "ifelse": b_ifelse, "cbind": b_cbind, "rbind": b_rbind, "matrix": b_matrix, "escalc": b_escalc, "rma": b_rma, "rma.uni": b_rma,
+    "ifelse": b_ifelse, "paste": b_paste(" "), "paste0": b_paste(""), "cbind": b_cbind, "rbind": b_rbind, "matrix": b_matrix, "escalc": b_escalc, "rma": b_rma, "rma.uni": b_rma,
     "predict": b_predict, "confint": b_confint, "leave1out": b_leave1out, "cumul": b_cumul,
     "influence": b_influence, "regtest": b_regtest, "ranktest": b_ranktest,
     "trimfill": b_trimfill, "rma.mh": b_rma_mh, "rma.peto": b_rma_peto,
