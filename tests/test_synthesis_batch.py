@@ -88,3 +88,15 @@ def test_single_large_analysis():
     assert res.tau2[0] == pytest.approx(0.1, rel=0.05)
     one = rma(y, v, method="REML")
     assert one.tau2 == pytest.approx(res.tau2[0], rel=1e-12)
+
+
+def test_batch_from_a_table_of_columns():
+    from offlabel.synthesis import rma_batch_table
+
+    table = {"yi": np.array([0.1, 0.3, 0.2, -0.1, 0.0]), "vi": np.array([0.1, 0.2, 0.1, 0.3, 0.2]),
+             "outcome": np.array(["a", "a", "a", "b", "b"])}
+    res = rma_batch_table(table, group="outcome", method="DL")
+    assert list(res.groups) == ["a", "b"]
+    assert res.estimate[1] == pytest.approx(rma(table["yi"][3:], table["vi"][3:], method="DL").estimate)
+    with pytest.raises(SynthesisError, match="no column 'se'"):
+        rma_batch_table(table, vi="se")

@@ -22,13 +22,14 @@ against metafor reference files.
 """
 
 from ._engine import METAFOR_DEFAULT, Control
-from .batch import BatchResult, rma_batch
+from .batch import BatchResult, rma_batch, rma_batch_table
 from .bias import RankTest, RegTest, TrimFill, ranktest, regtest, trimfill
 from .diagnostics import Influence, SequentialFits, cumul, influence, leave1out
 from .errors import ConvergenceError, SynthesisError
 from .escalc import escalc, from_ci
 from .metareg import MetaRegResult, metareg, predict_mods
 from .mh import MHResult, rma_mh, rma_peto
+from .plots import forest_plot, funnel_plot
 from .rma import Prediction, RMAResult, TauCI, confint, fit_stats, predict, rma
 from .subgroup import SubgroupResult, subgroup
 
@@ -53,7 +54,9 @@ __all__ = [
     "cumul",
     "escalc",
     "fit_stats",
+    "forest_plot",
     "from_ci",
+    "funnel_plot",
     "influence",
     "leave1out",
     "metareg",
@@ -63,6 +66,7 @@ __all__ = [
     "regtest",
     "rma",
     "rma_batch",
+    "rma_batch_table",
     "rma_mh",
     "rma_peto",
     "subgroup",

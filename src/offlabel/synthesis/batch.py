@@ -85,6 +85,8 @@ def rma_batch(
     """Pool every group of ``(yi, vi)`` rows separately (``group``: labels or integer codes;
     None = a single analysis).
 
+    For a table (DataFrame or mapping of columns) see :func:`rma_batch_table`.
+
     ``small="raise"`` (default) rejects a group with fewer studies than the estimator needs;
     ``small="fe"`` fits such a group with tau^2 = 0, as metafor does for k = 1.
     """
@@ -150,3 +152,16 @@ def rma_batch(
     return BatchResult(labels, s.k, s.estimate, s.se, s.zval, s.pval, s.ci_lb, s.ci_ub,
                        s.pi_lb, s.pi_ub, s.tau2, s.se_tau2, s.I2, s.H2, s.QE, s.dfs,
                        s.iterations, m, t, v, codes)
+
+
+def rma_batch_table(table, yi: str = "yi", vi: str = "vi", group: str | None = "group",
+                    **kwargs) -> BatchResult:
+    """:func:`rma_batch` on the named columns of a DataFrame (or any mapping of columns):
+    ``rma_batch_table(df, group="outcome_id", method="REML")``."""
+    for col in (yi, vi) + ((group,) if group is not None else ()):
+        try:
+            table[col]
+        except (KeyError, IndexError):
+            raise SynthesisError(f"table has no column {col!r}") from None
+    return rma_batch(np.asarray(table[yi]), np.asarray(table[vi]),
+                     None if group is None else np.asarray(table[group]), **kwargs)
