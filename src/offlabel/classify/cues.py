@@ -26,8 +26,11 @@ class Gated:
     a literal that any match of its pattern contains.
     """
 
-    def __init__(self, *rules: tuple[tuple[str, ...], str]) -> None:
+    def __init__(self, *rules: tuple[tuple[str, ...], str], leftmost: bool = False) -> None:
         self.rules = [(gates, fast(pattern)) for gates, pattern in rules]
+        # Most callers only ask whether a cue is there (and quote it); they get the first rule
+        # that matches. Callers comparing positions ask for the leftmost match.
+        self.leftmost = leftmost
 
     def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
         best = None
@@ -36,6 +39,8 @@ class Gated:
                 continue
             m = rx.search(text, words=words)
             if m is not None and (best is None or m.start() < best.start()):
+                if not self.leftmost:
+                    return m
                 best = m
         return best
 
@@ -199,6 +204,9 @@ CASE_TITLE = _rx(
     r"\bunusual (?:case|presentation|cause)\b",
     r"\brare (?:case|cause|presentation|complication)\b",
 )
+_FEW_WHO = (
+    r"(?:patients|children|cases|adults|infants|women|men|siblings|brothers|sisters|members)\b"
+)
 _SMALL_GATES = ("two ", "three ", "four ", "five ", "2 ", "3 ", "4 ", "5 ")
 CASE_TEXT = Gated(
     (("case report",), r"\bcase reports?\b"),
@@ -227,8 +235,15 @@ CASE_TEXT = Gated(
     ),
     (
         _SMALL_GATES,
-        r"(?:^|[.;] )" + _SMALL + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|adults|infants|"
-        r"women|men|siblings|brothers|sisters|members)\b",
+        # at the start of the abstract or of a sentence
+        r"^"
+        + _SMALL
+        + r" (?:[\w-]+ ){0,3}"
+        + _FEW_WHO
+        + r"|[.;] "
+        + _SMALL
+        + r" (?:[\w-]+ ){0,3}"
+        + _FEW_WHO,
     ),
     (
         _SMALL_GATES,
@@ -281,6 +296,7 @@ TRIAL_GATES = (
 # --- observational designs -----------------------------------------------------------
 CASE_CONTROL = Gated(
     (("control",), r"\bcase[- ]control\b|\bmatched controls?\b|\bcases and controls\b"),
+    leftmost=True,
 )
 CROSS_SECTIONAL = Gated(
     (
@@ -288,6 +304,7 @@ CROSS_SECTIONAL = Gated(
         r"\bcross[- ]sectional\b|\bsurvey\w*\b|\bquestionnaires?\b|\bprevalence\b|"
         r"\binterview\w*\b",
     ),
+    leftmost=True,
 )
 COHORT = Gated(
     (("cohort",), r"\bcohorts?\b"),
@@ -308,6 +325,7 @@ COHORT = Gated(
         r"\b(?:medical|hospital|clinical) (?:records|charts|notes)\b|\bchart review\b",
     ),
     (("ratio",), r"\b(?:hazard|odds) ratios?\b"),
+    leftmost=True,
 )
 # weaker: these also fill narrative reviews, so they need data of the abstract's own
 OBSERVATIONAL_WEAK = Gated(

@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from offlabel.classify._fastre import Phrases, fast
 from offlabel.model import Blinding, Classification, Comparator, Design, Record
 
 from . import cues
+from ._fastre import Phrases, fast
 from .direction import finding_direction
 
 _WORD = re.compile(r"\w+")
@@ -103,7 +103,9 @@ def classify(record: Record, text_only: bool = False) -> Classification:
     _species(c, t, record, text_only)
     _sample_size(c, t, record, text_only)
     if t.abstract:
-        direction, sentence = finding_direction(record.abstract, record.abstract_sections)
+        direction, sentence = finding_direction(
+            record.abstract, record.abstract_sections, words=t.wordset
+        )
         c.direction = direction
         if sentence:
             c.evidence["direction"] = f"best-effort, from: {sentence}"
@@ -497,10 +499,6 @@ _USUAL_WORDS = (
     "no-intervention",
 )
 _ACTIVE_WORDS = ("versus", "vs", "compared", "head-to-head", "active")
-_HUMAN_CUE = fast(
-    r"\b(?:patients?|participants?|volunteers?|wom[ae]n|children|infants?|"
-    r"\d+-year-old|persons?|people|adults)\b"
-)
 
 
 def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) -> None:

@@ -9,9 +9,11 @@ good; treat it as a hint for a reviewer, never as an extracted result.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 
-from offlabel.classify._fastre import fast
 from offlabel.model import Direction
+
+from ._fastre import fast
 
 _CONCLUSION_LABELS = re.compile(r"conclusion|interpretation|implication|summary|discussion", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
@@ -41,7 +43,9 @@ _BENEFIT = fast(
 
 
 def finding_direction(
-    abstract: str, sections: list[tuple[str, str]] | None = None
+    abstract: str,
+    sections: list[tuple[str, str]] | None = None,
+    words: Set[str] | None = None,
 ) -> tuple[Direction, str | None]:
     """(direction, sentence it came from). `unclear` with the sentence read when no cue fires."""
     conclusion = ""
@@ -55,7 +59,10 @@ def finding_direction(
     best: tuple[Direction, str] | None = None
     for sentence in sentences:
         low = sentence.lower()
-        null, harm, benefit = _NULL.search(low), _HARM.search(low), _BENEFIT.search(low)
+        # `words` (tokens of the whole abstract) lets absent phrases be skipped unscanned
+        null = _NULL.search(low, words=words)
+        harm = _HARM.search(low, words=words)
+        benefit = _BENEFIT.search(low, words=words)
         if harm and not null:
             found = Direction.favours_control
         elif null and benefit and benefit.start() < null.start() and "but" in low:
