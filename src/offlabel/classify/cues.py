@@ -97,7 +97,10 @@ ANIMAL_WORDS = frozenset(
     primates baboon baboons marmoset marmosets hamster hamsters gerbil gerbils ferret ferrets
     chicken chickens chick chicks broiler broilers poultry quail zebrafish drosophila elegans
     xenopus frog frogs tadpole tadpoles fish trout salmon wistar sprague c57bl balb knockout
-    xenograft xenografts nude""".split()
+    xenograft xenografts nude goat goats camel camels deer hens duck ducks foal foals mare
+    mares puppies kittens buffalo buffaloes llama llamas alpaca alpacas mink rhesus cynomolgus
+    medaka killifish carp tilapia shrimp oyster oysters mussel mussels bees honeybee honeybees
+    nematode nematodes larvae veterinary flocks""".split()
 )
 ANIMAL_PHRASES = ("guinea pig",)
 HUMAN_WORDS = frozenset(
