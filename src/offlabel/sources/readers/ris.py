@@ -22,7 +22,8 @@ from ._common import (
     squash,
 )
 
-_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+# the standard is "XX  - value"; some tools write one space before the dash
+_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: ?(.*))?$")
 _PUBMED_URL = re.compile(r"pubmed(?:\.ncbi\.nlm\.nih\.gov/|/)(\d+)")
 
 
