@@ -400,3 +400,20 @@ def test_merge_records_across_sources():
     assert merged[2].nct == "NCT00000001" and merged[2].pmid == "2"
     assert merged[3].pmid == "3"  # two papers of one trial stay apart
     assert a.keywords == []  # inputs are not mutated
+
+
+def test_merge_on_real_records_from_two_collections(labelled):
+    recs, _ = labelled
+    need(SAMPLE)
+    errors: list[ReaderError] = []
+    sample = list(iter_records_in(SAMPLE, errors=errors))
+    assert not errors
+    everything = [*recs.values(), *sample]
+    distinct = {r.pmid for r in everything}
+    merged = merge_records(everything)
+    assert len(merged) == len(distinct)
+    shared = set(recs) & {r.pmid for r in sample}
+    assert shared  # the two collections overlap (README of shared/records lists some)
+    for rec in merged:
+        if rec.pmid in shared:
+            assert len(rec.extra["merged_from"]) >= 2
