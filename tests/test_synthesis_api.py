@@ -101,3 +101,12 @@ def test_convergence_failure_is_reported():
     v = np.array([0.32, 0.30, 0.28, 0.39, 0.26, 0.11, 0.064, 0.30, 0.40, 0.36])
     with pytest.raises(SynthesisError, match="did not converge in 3 iterations"):
         rma(y, v, method="REML", control=Control(threshold=1e-14, maxiter=3, safeguard=False))
+
+
+def test_regtest_and_ranktest_accept_yi_vi(bcg):
+    _, yi, vi, ref = bcg
+    rt = regtest(list(yi), list(vi))  # metafor: regtest(yi, vi) fits REML itself
+    assert rt.zval == pytest.approx(ref["regtest:RR:REML:z"]["zval"], rel=1e-6)
+    assert ranktest(yi, vi).tau == pytest.approx(ref["ranktest:RR:REML"]["tau"], rel=1e-12)
+    with pytest.raises(SynthesisError, match="yi and vi"):
+        regtest(yi)

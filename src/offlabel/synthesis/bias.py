@@ -31,9 +31,27 @@ class RegTest:
     fit_coef: np.ndarray
 
 
-def regtest(res: RMAResult, model: str = "rma", predictor: str = "sei") -> RegTest:
-    """``model="rma"`` (metafor's default): meta-regression on the standard error with the
+def _as_fit(x, vi, method: str, test: str) -> RMAResult:
+    """A fit, or (like metafor) effect sizes and variances to fit with ``method``."""
+    if isinstance(x, RMAResult):
+        if vi is not None:
+            raise SynthesisError("pass either a fitted model or yi and vi, not both")
+        return x
+    if vi is None:
+        raise SynthesisError("pass a fitted model (rma(...)) or yi and vi")
+    from .rma import rma
+
+    return rma(x, vi, method=method, test=test)
+
+
+def regtest(x, vi=None, model: str = "rma", predictor: str = "sei", method: str = "REML",
+            test: str = "z") -> RegTest:
+    """Egger-type regression test on a fit (``regtest(rma(...))``) or, as metafor allows, on
+    ``regtest(yi, vi)`` (fitted with ``method``, REML by default).
+
+    ``model="rma"`` (metafor's default): meta-regression on the standard error with the
     model's own method and test. ``model="lm"``: Egger's original weighted regression."""
+    res = _as_fit(x, vi, method, test)
     if res.k < 3:
         raise SynthesisError("regtest needs k >= 3")
     y, v = res.yi, res.vi
@@ -89,8 +107,10 @@ def _kendall_exact_p(q: int, n: int) -> float:
     return float(min(2 * p, 1.0))
 
 
-def ranktest(res: RMAResult, exact: bool = True) -> RankTest:
-    """Begg & Mazumdar: Kendall's tau between standardised deviates and variances."""
+def ranktest(x, vi=None, exact: bool = True) -> RankTest:
+    """Begg & Mazumdar: Kendall's tau between standardised deviates and variances, on a fit
+    or on ``ranktest(yi, vi)``."""
+    res = _as_fit(x, vi, "FE", "z")
     y, v = res.yi, res.vi
     n = len(y)
     if n < 3:
