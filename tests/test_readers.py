@@ -387,7 +387,8 @@ def test_merge_records_across_sources():
     reg = Record(source="ctgov", nct="NCT00000001", title="Registry entry")
     paper = Record(source="pubmed", pmid="2", nct="NCT00000001", title="Results of trial Z")
     paper2 = Record(source="pubmed", pmid="3", nct="NCT00000001", title="Secondary analysis")
-    merged = merge_records([a, b, c, d, e, reg, paper, paper2])
+    reg_again = Record(source="ctgov", nct="NCT00000001", title="Registry entry, re-read")
+    merged = merge_records([a, b, c, d, e, reg, paper, paper2, reg_again])
     assert len(merged) == 4
     first = merged[0]
     assert (first.pmid, first.doi) == ("1", "10.1/a")
@@ -398,6 +399,7 @@ def test_merge_records_across_sources():
         "csv",
     ]
     assert merged[2].nct == "NCT00000001" and merged[2].pmid == "2"
+    assert merged[2].extra["merged_from"] == ["ctgov", "pubmed", "ctgov"]
     assert merged[3].pmid == "3"  # two papers of one trial stay apart
     assert a.keywords == []  # inputs are not mutated
 

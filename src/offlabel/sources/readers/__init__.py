@@ -146,6 +146,8 @@ def _keys(rec: Record) -> list[str]:
         keys.append(f"pmid:{rec.pmid}")
     if rec.doi:
         keys.append(f"doi:{rec.doi.lower()}")
+    if _is_registry(rec):  # the same registry entry read twice
+        keys.append(f"nct:{rec.nct.upper()}")  # type: ignore[union-attr]
     title = normalised_title(rec.title)
     if len(title) >= 20 and rec.year:
         keys.append(f"title:{title}:{rec.year}")
@@ -171,15 +173,14 @@ def merge_records(records: Iterable[Record]) -> list[Record]:
     for rec in records:
         hit = next((by_key[k] for k in _keys(rec) if k in by_key), None)
         if hit is None and rec.nct:
+            incoming_registry = _is_registry(rec)
             for idx in by_nct.get(rec.nct.upper(), []):
                 other = merged[idx]
-                has_registry = "ctgov" in other.extra.get("merged_from", []) or _is_registry(other)
-                # join only registry <-> paper, and each registry entry to one paper
-                if (
-                    _is_registry(rec)
-                    and not has_registry
-                    or not _is_registry(rec)
-                    and (_is_registry(other))
+                joined = "ctgov" in other.extra.get("merged_from", []) or _is_registry(other)
+                # a registry entry joins a paper not yet joined to one; a paper joins a registry
+                # entry not yet joined to a paper
+                if (incoming_registry and not joined) or (
+                    not incoming_registry and _is_registry(other)
                 ):
                     hit = idx
                     break
