@@ -377,7 +377,8 @@ def b_ifelse(ip, args, env, scope):
     return np.where(np.asarray(c, dtype=bool), a, b)
 
 
-ES_ARGS = ["ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "m2i", "sd1i", "sd2i", "xi", "ni", "ri"]
+ES_ARGS = ["ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "m2i", "sd1i", "sd2i", "xi", "ni", "ri",
+           "x1i", "x2i", "t1i", "t2i", "ti"]
 
 
 def _escalc_frame(ip: Interp, a: dict, env, scope, data: Frame | None) -> Frame:
@@ -490,7 +491,7 @@ RMA_FORMALS = ["yi", "vi", "sei", "weights", "ai", "bi", "ci", "di", "n1i", "n2i
                "to", "drop00", "vtype", "method", "weighted", "test", "level", "btt", "tau2",
                "verbose", "digits", "control"]
 RMA_SUPPORTED = {"yi", "vi", "sei", "ai", "bi", "ci", "di", "n1i", "n2i", "m1i", "m2i", "sd1i",
-                 "sd2i", "xi", "ri", "ni", "mods", "intercept", "data", "subset", "measure", "add",
+                 "sd2i", "xi", "ri", "ni", "x1i", "x2i", "t1i", "t2i", "ti", "mods", "intercept", "data", "subset", "measure", "add",
                  "to", "drop00", "method", "test", "level", "control", "slab"}
 
 
@@ -701,13 +702,13 @@ def _mh_args(ip, args, env, scope, formals):
     a = ip.bind(args, formals)
     data = ip.eval(a["data"], env, scope) if "data" in a else None
     kw = {n: np.asarray(ip.eval(a[n], env, data), dtype=float)
-          for n in ("ai", "bi", "ci", "di", "n1i", "n2i") if n in a}
+          for n in ("ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i") if n in a}
     opts = {}
     for n in ("add", "to", "drop00", "correct", "measure", "level"):
         if n in a:
             opts[n] = ip.eval(a[n], env, scope)
-    extra = set(a) - {"ai", "bi", "ci", "di", "n1i", "n2i", "data", "add", "to", "drop00",
-                      "correct", "measure", "level"}
+    extra = set(a) - {"ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i", "t1i", "t2i", "data",
+                      "add", "to", "drop00", "correct", "measure", "level"}
     if extra:
         raise RError(f"arguments not supported: {', '.join(sorted(extra))}")
     return kw, opts

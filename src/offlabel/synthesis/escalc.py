@@ -27,7 +27,8 @@ TWO_BY_TWO = ("RR", "OR", "RD", "PETO")
 CONTINUOUS = ("MD", "SMD", "ROM")
 CORRELATION = ("COR", "ZCOR")
 PROPORTION = ("PR", "PLO", "PAS", "PFT")
-MEASURES = TWO_BY_TWO + CONTINUOUS + CORRELATION + PROPORTION
+RATES = ("IRR", "IRD", "IR", "IRLN")  # incidence rates: events over person-time
+MEASURES = TWO_BY_TWO + CONTINUOUS + CORRELATION + PROPORTION + RATES
 # measures analysed on the log scale: a reported ratio is converted with log()
 RATIO_MEASURES = ("OR", "RR", "HR", "IRR", "ROM", "PETO")
 
@@ -92,6 +93,11 @@ def escalc(
     xi: ArrayLike | None = None,
     ni: ArrayLike | None = None,
     ri: ArrayLike | None = None,
+    x1i: ArrayLike | None = None,
+    x2i: ArrayLike | None = None,
+    t1i: ArrayLike | None = None,
+    t2i: ArrayLike | None = None,
+    ti: ArrayLike | None = None,
     add: float = 0.5,
     to: Literal["only0", "all", "if0all", "none"] = "only0",
     drop00: bool = False,
@@ -112,6 +118,10 @@ def escalc(
         return _escalc_cor(measure, ri, ni, slab, nan_policy)
     if measure in PROPORTION:
         return _escalc_prop(measure, xi, ni, add, to, slab, nan_policy)
+    if measure in ("IRR", "IRD"):
+        return _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_policy)
+    if measure in ("IR", "IRLN"):
+        return _escalc_rate1(measure, xi, ti, add, to, slab, nan_policy)
     raise SynthesisError(f"unknown effect size measure {measure!r}; known: {', '.join(MEASURES)}")
 
 
@@ -277,6 +287,69 @@ def _escalc_prop(measure, xi, ni, add, to, slab, nan_policy):
     if nan_policy == "raise":
         _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
                f"{measure} is not estimable here (proportion of 0 or 1?)", slab)
+    return yi, vi
+
+
+def _zero_add(sel_zero, miss, add, to):
+    if to == "none" or add == 0:
+        return np.zeros(len(miss))
+    if to == "all":
+        sel = ~miss
+    elif to == "if0all":
+        sel = ~miss if sel_zero.any() else sel_zero
+    elif to == "only0":
+        sel = sel_zero
+    else:
+        raise SynthesisError(f"to must be 'only0', 'all', 'if0all' or 'none', got {to!r}")
+    return np.where(sel, add, 0.0)
+
+
+def _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_policy):
+    cols = {n: _arr(x, n) for n, x in (("x1i", x1i), ("t1i", t1i), ("x2i", x2i), ("t2i", t2i))}
+    absent = [n for n, c in cols.items() if c is None]
+    if absent:
+        raise SynthesisError(f"measure {measure} needs {', '.join(absent)}")
+    k = _same_length(slab, **cols)
+    miss = _missing(nan_policy, slab, **cols)
+    x1, t1, x2, t2 = (np.where(miss, np.nan, c) for c in cols.values())
+    with np.errstate(invalid="ignore"):
+        _check(~miss & ((x1 < 0) | (x2 < 0)), "event counts must be >= 0", slab)
+        _check(~miss & ((t1 <= 0) | (t2 <= 0)), "person-times must be > 0", slab)
+        if drop00:
+            miss = miss | ((x1 == 0) & (x2 == 0))
+        bump = _zero_add(((x1 == 0) | (x2 == 0)) & ~miss, miss, add, to)
+    x1, x2 = x1 + bump, x2 + bump
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, r2 = x1 / t1, x2 / t2
+        if measure == "IRR":
+            yi, vi = np.log(r1) - np.log(r2), 1 / x1 + 1 / x2
+        else:
+            yi, vi = r1 - r2, r1 / t1 + r2 / t2
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
+               f"{measure} is not estimable here (no events?)", slab)
+    return yi, vi
+
+
+def _escalc_rate1(measure, xi, ti, add, to, slab, nan_policy):
+    x, t = _arr(xi, "xi"), _arr(ti, "ti")
+    if x is None or t is None:
+        raise SynthesisError(f"measure {measure} needs xi and ti")
+    k = _same_length(slab, xi=x, ti=t)
+    miss = _missing(nan_policy, slab, xi=x, ti=t)
+    x, t = np.where(miss, np.nan, x), np.where(miss, np.nan, t)
+    with np.errstate(invalid="ignore"):
+        _check(~miss & (x < 0), "event count xi must be >= 0", slab)
+        _check(~miss & (t <= 0), "person-time ti must be > 0", slab)
+        x = x + _zero_add((x == 0) & ~miss, miss, add, to)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ir = x / t
+        yi, vi = (ir, ir / t) if measure == "IR" else (np.log(ir), 1 / x)
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
+               f"{measure} is not estimable here (no events?)", slab)
     return yi, vi
 
 

@@ -97,15 +97,20 @@ def _wald(est, se, level):
 
 def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str = "OR",
            correct: bool = True, level: float = 95, slab: Sequence[str] | None = None,
-           add: float = 0.5, to: str = "only0", drop00: bool = True) -> MHResult:
-    """Mantel-Haenszel pooled OR, RR or RD (Robins-Breslow-Greenland / Greenland-Robins variances).
+           add: float = 0.5, to: str = "only0", drop00: bool = True,
+           x1i=None, x2i=None, t1i=None, t2i=None) -> MHResult:
+    """Mantel-Haenszel pooled OR, RR or RD (Robins-Breslow-Greenland / Greenland-Robins
+    variances) from 2x2 tables, or IRR/IRD from events ``x1i, x2i`` over person-times
+    ``t1i, t2i``.
 
     Tables with a missing count are skipped (as metafor's ``na.omit``). ``add``/``to``/``drop00``
     only shape the escalc-type yi/vi behind the Q statistic.
     """
     measure = measure.upper()
+    if measure in ("IRR", "IRD"):
+        return _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00)
     if measure not in ("OR", "RR", "RD"):
-        raise SynthesisError(f"rma_mh: measure must be OR, RR or RD, got {measure!r}")
+        raise SynthesisError(f"rma_mh: measure must be OR, RR, RD, IRR or IRD, got {measure!r}")
     a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
     yi, vi = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
                     nan_policy="propagate")
@@ -144,6 +149,43 @@ def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str 
             se = float(np.sqrt((est * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2
                                              + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
                                 + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / den**2))
+    z, p, lb, ub = _wald(est, se, level)
+    QE, QEp, I2, H2, kyi = _het(yi, vi, est)
+    return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
+                    float(H2), k, kyi, **extra)
+
+
+def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> MHResult:
+    if any(x is None for x in (x1i, x2i, t1i, t2i)):
+        raise SynthesisError(f"rma_mh: measure {measure} needs x1i, x2i, t1i and t2i")
+    x1, x2, t1, t2 = (np.asarray(x, dtype=float) for x in (x1i, x2i, t1i, t2i))
+    yi, vi = escalc(measure, x1i=x1, x2i=x2, t1i=t1, t2i=t2, add=add, to=to, drop00=drop00,
+                    nan_policy="propagate")
+    ok = np.isfinite(x1) & np.isfinite(x2) & np.isfinite(t1) & np.isfinite(t2)
+    x1, x2, t1, t2 = x1[ok], x2[ok], t1[ok], t2[ok]
+    k = len(x1)
+    if k < 1:
+        raise SynthesisError("rma_mh: no complete rows")
+    T = t1 + t2
+    extra: dict[str, float | None] = {}
+    if measure == "IRR":
+        R = np.sum(x1 * (t2 / T))
+        S = np.sum(x2 * (t1 / T))
+        if x1.sum() == 0 or x2.sum() == 0:
+            raise SynthesisError("rma_mh: the MH rate ratio is not estimable (no events in a group)")
+        est = float(np.log(R / S))
+        se = float(np.sqrt(np.sum((t1 / T) * (t2 / T) * (x1 + x2)) / (R * S)))
+        xt = x1 + x2
+        if xt.sum() == 0:
+            extra.update(MH=None, MHp=None)
+        else:
+            MH = float((abs(np.sum(x1 - xt * (t1 / T))) - (0.5 if correct else 0.0)) ** 2
+                       / np.sum(xt * (t1 / T) * (t2 / T)))
+            extra.update(MH=MH, MHp=float(stats.chi2.sf(MH, 1)))
+    else:
+        den = np.sum((t1 / T) * t2)
+        est = float(np.sum((x1 * t2 - x2 * t1) / T) / den)
+        se = float(np.sqrt(np.sum(((t1 / T) * t2) ** 2 * (x1 / t1**2 + x2 / t2**2))) / den)
     z, p, lb, ub = _wald(est, se, level)
     QE, QEp, I2, H2, kyi = _het(yi, vi, est)
     return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
