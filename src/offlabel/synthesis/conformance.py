@@ -227,9 +227,15 @@ class Interp:
             "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
             "<": np.less, ">": np.greater, "<=": np.less_equal, ">=": np.greater_equal,
             "&": np.logical_and, "&&": np.logical_and, "|": np.logical_or, "||": np.logical_or,
+            "%%": np.mod, "%/%": np.floor_divide,
         }
         if op == ":":
             return np.arange(_num(a), _num(b) + 1)
+        if op == "%in%":
+            if A.dtype == object or B.dtype == object:
+                A = A if A.dtype == object else _as_character(A)
+                B = B if B.dtype == object else _as_character(B)
+            return np.isin(A, B)
         if op not in ops:
             raise RError(f"operator {op!r} not supported")
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -261,6 +267,8 @@ class Interp:
         for n, a in args:
             if n is None:
                 positional.append(a)
+            elif n in out:
+                raise RError(f'formal argument "{n}" matched by multiple actual arguments')
             else:
                 out[n] = a
         free = [f for f in formals if f not in out]
@@ -547,6 +555,11 @@ def b_rma(ip, args, env, scope):
             M = np.asarray(ip.eval(mnode, env, frame), dtype=float)
             M = M[:, None] if M.ndim == 1 else M
             names = ["mods"] if M.shape[1] == 1 else [f"mods{j + 1}" for j in range(M.shape[1])]
+            if (isinstance(mnode, Call) and isinstance(mnode.fn, Name) and mnode.fn.id == "cbind"
+                    and len(mnode.args) == M.shape[1]):
+                # cbind() names its columns after named arguments and plain variables
+                names = [n if n is not None else (x.id if isinstance(x, Name) else names[j])
+                         for j, (n, x) in enumerate(mnode.args)]
         X = np.column_stack([np.ones(n), M]) if intercept else M
         names = (["intrcpt"] if intercept else []) + list(names)
         keep &= np.all(np.isfinite(X), axis=1)
