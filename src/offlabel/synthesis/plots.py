@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from .escalc import RATIO_MEASURES
 
@@ -83,8 +84,8 @@ def forest_plot(
     m = measure.upper()
     ratio = m in RATIO_MEASURES
     tr = np.exp if ratio else (lambda x: x)
-    crit = 1.959963984540054 if level in (95, 0.95) else __import__("scipy").stats.norm.isf(
-        (1 - (level / 100 if level > 1 else level)) / 2)
+    pct = level if level > 1 else 100 * level
+    crit = stats.norm.isf((1 - pct / 100) / 2)
     se = np.sqrt(v)
     lo, hi = y - crit * se, y + crit * se
     w = np.asarray(getattr(res, "weights", None) if getattr(res, "weights", None) is not None
@@ -177,7 +178,7 @@ def forest_plot(
     fs = 9.5
     ax.text(0.02, hdr, "Study", transform=tf, ha="left", va="bottom", fontsize=fs, weight="bold")
     ax.text(0.765, hdr, "Weight", transform=tf, ha="right", va="bottom", fontsize=fs, weight="bold")
-    ax.text(0.98, hdr, f"{'Ratio' if ratio else 'Estimate'} [{level:g}% CI]".replace("0.95%", "95%"),
+    ax.text(0.98, hdr, f"{'Ratio' if ratio else 'Estimate'} [{pct:g}% CI]",
             transform=tf, ha="right", va="bottom", fontsize=fs, weight="bold")
 
     def ci_text(c, a, b):
@@ -201,7 +202,7 @@ def forest_plot(
     ax.text(0.98, yd, ci_text(est, c_lb, c_ub), transform=tf, ha="right", va="center",
             fontsize=fs, weight="bold", family="DejaVu Sans Mono")
     if has_pi:
-        ax.text(0.02, yd - 1.0, f"Prediction interval ({level:g}%)", transform=tf, ha="left",
+        ax.text(0.02, yd - 1.0, f"Prediction interval ({pct:g}%)", transform=tf, ha="left",
                 va="center", fontsize=fs - 0.5, color="0.25")
         ax.text(0.98, yd - 1.0, f"[{tr(pi_lb):.2f}, {tr(pi_ub):.2f}]", transform=tf, ha="right",
                 va="center", fontsize=fs - 0.5, color="0.25", family="DejaVu Sans Mono")
@@ -249,8 +250,8 @@ def funnel_plot(
     se = np.sqrt(np.asarray(vi, dtype=float))
     m = measure.upper()
     ratio = m in RATIO_MEASURES
-    crit = 1.959963984540054 if level in (95, 0.95) else __import__("scipy").stats.norm.isf(
-        (1 - (level / 100 if level > 1 else level)) / 2)
+    pct = level if level > 1 else 100 * level
+    crit = stats.norm.isf((1 - pct / 100) / 2)
     est = float(res.estimate)
     fig, ax = plt.subplots(figsize=(6.2, 5.0))
     fill_y = np.asarray(getattr(trimfill, "fill_yi", []), dtype=float) if trimfill is not None else np.empty(0)
