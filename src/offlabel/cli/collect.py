@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +20,7 @@ import typer
 if TYPE_CHECKING:
     from offlabel.model import Classification, Record
     from offlabel.query import Queries
+    from offlabel.sources.http import Service
     from offlabel.store import Store
 
 SOURCES = ("openfda", "pubmed", "ctgov", "europepmc")
@@ -268,6 +269,35 @@ def _collect_openfda(
     return facts.brand_names
 
 
+@contextlib.contextmanager
+def _counting(svc: Service, outcome: SourceOutcome) -> Iterator[Service]:
+    """Use a source's service; afterwards, finished or failed, record the requests that
+    reached the network and close it."""
+    try:
+        yield svc
+    finally:
+        outcome.requests = svc.requests_sent
+        svc.close()
+
+
+def _store_page(
+    store: Store,
+    qid: str,
+    run_id: int,
+    source: str,
+    items: list[tuple[Record, Classification | None]],
+    outcome: SourceOutcome,
+    progress: ProgressSink,
+    trials: Iterable[dict[str, Any]] = (),
+) -> None:
+    """Write one page of a source as one batch (one transaction) and count it."""
+    res = store.write_batch(qid, run_id, source, items, trials=trials)
+    outcome.fetched += len(items)
+    outcome.new += res.new
+    outcome.linked += res.linked
+    progress.advance(source, len(items))
+
+
 def _collect_pubmed(
     store: Store,
     qid: str,
@@ -282,8 +312,7 @@ def _collect_pubmed(
     from offlabel.sources.eutils import eutils_service, fetch_batches, search_ids
     from offlabel.sources.readers import parse_pubmed_xml
 
-    svc = eutils_service(**opts)
-    try:
+    with _counting(eutils_service(**opts), outcome) as svc:
         search = search_ids(svc, queries.pubmed, limit=limit)
         outcome.found = search.count
         total = min(search.count, limit) if limit is not None else search.count
@@ -302,14 +331,7 @@ def _collect_pubmed(
 
         for _ids, records in fetch_batches(svc, search, parse, skip=known_ids, limit=limit):
             items = [(r, classify(r) if classify else None) for r in records]
-            res = store.write_batch(qid, run_id, "pubmed", items)
-            outcome.fetched += len(records)
-            outcome.new += res.new
-            outcome.linked += res.linked
-            progress.advance("pubmed", len(records))
-    finally:
-        outcome.requests = svc.requests_sent
-        svc.close()
+            _store_page(store, qid, run_id, "pubmed", items, outcome, progress)
 
 
 def _collect_ctgov(
@@ -327,8 +349,7 @@ def _collect_ctgov(
     from offlabel.sources.http import MalformedResponse, SourceError
     from offlabel.sources.readers import record_from_ctgov
 
-    svc = ctgov_service(**opts)
-    try:
+    with _counting(ctgov_service(**opts), outcome) as svc:
         for page in search_studies(
             svc,
             condition=queries.ctgov_condition,
@@ -347,14 +368,7 @@ def _collect_ctgov(
                     raise SourceError("ctgov", f"study {outcome.fetched + i + 1}: {exc}") from None
                 items.append((record, classify(record) if classify else None))
                 trials.append(dataclasses.asdict(facts))
-            res = store.write_batch(qid, run_id, "ctgov", items, trials=trials)
-            outcome.fetched += len(items)
-            outcome.new += res.new
-            outcome.linked += res.linked
-            progress.advance("ctgov", len(items))
-    finally:
-        outcome.requests = svc.requests_sent
-        svc.close()
+            _store_page(store, qid, run_id, "ctgov", items, outcome, progress, trials)
 
 
 def _collect_europepmc(
@@ -372,8 +386,7 @@ def _collect_europepmc(
     from offlabel.sources.http import SourceError
     from offlabel.sources.readers import record_from_europepmc
 
-    svc = europepmc_service(**opts)
-    try:
+    with _counting(europepmc_service(**opts), outcome) as svc:
         for page in search(svc, queries.europepmc, limit=limit):
             if outcome.found is None:
                 outcome.found = page.hit_count
@@ -387,14 +400,7 @@ def _collect_europepmc(
                         "europepmc", f"result {outcome.fetched + i + 1}: {exc}"
                     ) from None
                 items.append((record, classify(record) if classify else None))
-            res = store.write_batch(qid, run_id, "europepmc", items)
-            outcome.fetched += len(items)
-            outcome.new += res.new
-            outcome.linked += res.linked
-            progress.advance("europepmc", len(items))
-    finally:
-        outcome.requests = svc.requests_sent
-        svc.close()
+            _store_page(store, qid, run_id, "europepmc", items, outcome, progress)
 
 
 def _classify_missing(store: Store, qid: str, classify: Any) -> None:
