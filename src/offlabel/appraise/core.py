@@ -449,6 +449,17 @@ class Claim:
     verdict: str  # benefit | no_clear_effect | harm | insufficient
     certainty: str | None
     text: str
+    kind: str = "other"
+
+
+# Which outcome speaks first for a verdict's certainty: GRADE rates certainty per outcome,
+# and the overall rating follows the most important (critical) outcome, not the best one.
+CRITICAL_ORDER = ("relapse", "abstinence", "heavy_drinking", "consumption",
+                  "positive_urine_tests", "withdrawal", "spasticity_score")
+
+
+def _importance(kind: str) -> int:
+    return CRITICAL_ORDER.index(kind) if kind in CRITICAL_ORDER else len(CRITICAL_ORDER)
 
 
 def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool]) -> list[Claim]:
@@ -464,14 +475,14 @@ def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool])
         if (o.efficacy and o.pooled is not None and o.key.comparator != "active"
                 and o.grade is not None and o.grade.start == "high"):
             out.append(Claim("offlabel pool of RCTs", o.outcome, o.verdict, o.certainty,
-                             o.pooled.text()))
+                             o.pooled.text(), o.key.kind.value))
     for pp in review_pools:
         if OutcomeKind(pp.kind) not in EFFICACY_KINDS:
             continue
         verdict = {Direction.favours_drug: "benefit", Direction.favours_control: "harm"}.get(
             pp.favours, "no_clear_effect")
         out.append(Claim(pp.study.label, pp.outcome, verdict, pp.certainty,
-                         f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})"))
+                         f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})", pp.kind))
     return out
 
 
@@ -490,12 +501,14 @@ def narrative_grade(studies: list[Study]) -> Grade:
                 f"only animal/laboratory evidence ({len(pre)} studies"
                 + (f"; species: {', '.join(species)}" if species else "") + ")"))
         return g
-    rcts = [s for s in clinical if s.design is Design.rct]
+    rcts = [s for s in clinical if s.design is Design.rct and s.comparator is not Comparator.active]
     if rcts:
         g = Grade("high")
         n = sum(s.n or 0 for s in rcts)
-        g.domains.append(Domain("imprecision", -2 if n < 100 else -1,
-                                f"no extractable effect estimate; {len(rcts)} RCT(s), {n} participants"))
+        g.domains.append(Domain(
+            "imprecision", -2 if n < 100 or len(rcts) == 1 else -1,
+            f"no extractable effect estimate; {len(rcts)} placebo/usual-care controlled RCT(s), "
+            f"{n} participants"))
         if not any(s.blinding is Blinding.double for s in rcts):
             g.domains.append(Domain("risk of bias", -1, "no double-blind RCT"))
         return g
@@ -539,7 +552,10 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
     certainty: str | None
     if claims:
         if good and best_good >= best_null:
-            label, certainty = "supported", _cert_name(best_good)
+            lead = min(good, key=lambda c: (_importance(c.kind), -_cert_rank(c.certainty)))
+            label, certainty = "supported", lead.certainty
+            reasons.append(f"Certainty follows the most important outcome with a benefit: "
+                           f"{lead.outcome} ({lead.origin}), {lead.certainty.replace('_', ' ')}.")
             helped = sorted({c.outcome for c in good})
             summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
             nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
@@ -549,8 +565,11 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
             certainty = _cert_name(max(_cert_rank(c.certainty) for c in claims))
             summary = "Randomised evidence disagrees: some outcomes or trials show benefit, others none."
         elif any_good:
-            label, certainty = "supported", _cert_name(max(best_good, 0))
-            summary = "Randomised evidence favours the drug, at low certainty."
+            # A benefit seen only at low or very low certainty is a signal, not support.
+            label = "promising"
+            certainty = _cert_name(max(max(_cert_rank(c.certainty) for c in any_good), 0))
+            summary = (f"Randomised evidence favours the drug, but only at "
+                       f"{certainty.replace('_', ' ')} certainty.")
         else:
             label, certainty = "not_supported", _cert_name(max(best_null, 1))
             summary = "Randomised trials show no clear benefit on the main outcomes."

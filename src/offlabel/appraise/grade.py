@@ -140,15 +140,20 @@ def _imprecision(p: PoolInput) -> Domain:
     below = n is not None and n < ois
     ci = f"95% CI {_fmt(p.measure, p.ci_lb)} to {_fmt(p.measure, p.ci_ub)}"
     n_note = f"{n} participants" if n is not None else "participants unknown"
-    if p.k == 1 and not crosses and (n is None or n < OIS_CONTINUOUS):
-        # One small trial: an unreplicated result, however narrow its interval.
-        return Domain("imprecision", -1, f"a single trial ({n_note}); {ci}")
-    if crosses and below:
-        return Domain("imprecision", -2, f"{ci} includes no effect; {n_note} < {ois_note}")
+    single = p.k == 1 and (n is None or n < OIS_CONTINUOUS)
+    problems = []
     if crosses:
-        return Domain("imprecision", -1, f"{ci} includes no effect ({n_note})")
+        problems.append(f"{ci} includes no effect")
     if below:
-        return Domain("imprecision", -1, f"{n_note} < {ois_note}; {ci}")
+        problems.append(f"{n_note} < {ois_note}")
+    if single:
+        # One small trial: an unreplicated result, however narrow its interval.
+        problems.append(f"a single trial ({n_note})")
+    if problems:
+        change = -2 if len(problems) >= 2 else -1
+        if not crosses:
+            problems.append(ci)
+        return Domain("imprecision", change, "; ".join(problems))
     return Domain("imprecision", 0, f"{ci}; {n_note} >= {ois_note}")
 
 
