@@ -50,13 +50,11 @@ def test_text_only_rct_precision(text_scores):
     assert text_scores.precision("rct") >= 0.90, format_report(text_scores)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="short of target: measured 0.943 on shared/records "
-    "(the missed RCTs do not say 'random' in title or abstract)",
-)
 def test_text_only_rct_recall(text_scores):
+    # measured 0.953 (201/211) at precision 0.948; the misses do not say "random", "placebo",
+    # "blind" or an allocation phrase in title or abstract
     assert text_scores.recall("rct") >= 0.95, format_report(text_scores)
+    assert text_scores.precision("rct") >= 0.90, format_report(text_scores)
 
 
 def test_text_only_case_report_recall(text_scores):
@@ -263,3 +261,45 @@ def test_parallel_batch_matches_serial_and_keeps_the_error_contract(monkeypatch)
         assert f"record {len(got) + 1}, after PMID {got[-1][0].pmid}" in str(exc.value)
     with pytest.raises(ReaderError):
         list(batch.classify_pubmed_xml(b"<html>no</html>", workers=2))
+
+
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        "Thirty patients were included. Randomly, patients underwent open or laparoscopic repair.",
+        "Patients were assigned to receive either 40 mg of drug A or 20 mg of drug B daily.",
+        "In total 120 patients were treated with either drug A (n=60) or drug B (n=60).",
+        "This double-masked, parallel-group study enrolled 80 adults with glaucoma.",
+        "We conducted a crossover trial in 24 adults with asthma.",
+    ],
+)
+def test_text_only_allocation_wording_is_rct(abstract):
+    rec = Record(source="pubmed", pmid="1", title="Drug A for condition B", abstract=abstract)
+    assert classify(rec, text_only=True).design is Design.rct
+
+
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        "A randomly selected sample of 400 households was surveyed about water use.",
+        "Trials in which patients received either drug have shown that both lower costs.",
+    ],
+)
+def test_text_only_sampling_or_background_is_not_rct(abstract):
+    rec = Record(source="pubmed", pmid="1", title="Water use in households", abstract=abstract)
+    assert classify(rec, text_only=True).design is not Design.rct
+
+
+@pytest.mark.parametrize(
+    ("text", "species"),
+    [
+        ("Hepatic fibrosis was induced in Rattus norvegicus by carbon tetrachloride.", "rat"),
+        ("Embryos of Danio rerio were exposed to ethanol.", "zebrafish"),
+        ("Adult Mus musculus were fed a high-fat diet for 12 weeks.", "mouse"),
+        ("Male Long-Evans rats were trained in a water maze.", "rat"),
+    ],
+)
+def test_text_only_latin_and_strain_names_are_animal(text, species):
+    rec = Record(source="pubmed", pmid="1", title="Effects of a diet", abstract=text)
+    c = classify(rec, text_only=True)
+    assert c.design is Design.animal and c.species == species, c.evidence

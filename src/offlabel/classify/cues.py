@@ -100,9 +100,29 @@ ANIMAL_WORDS = frozenset(
     xenograft xenografts nude goat goats camel camels deer hens duck ducks foal foals mare
     mares puppies kittens buffalo buffaloes llama llamas alpaca alpacas mink rhesus cynomolgus
     medaka killifish carp tilapia shrimp oyster oysters mussel mussels bees honeybee honeybees
-    nematode nematodes larvae veterinary flocks""".split()
+    nematode nematodes larvae veterinary flocks
+    rattus norvegicus danio rerio oryctolagus cuniculus macaca mulatta fascicularis scrofa
+    caenorhabditis melanogaster teleost teleosts fishes oncorhynchus mykiss salmo salar sparus
+    aurata dicentrarchus labrax oreochromis niloticus cyprinus carpio ictalurus gadus morhua
+    seabream seabass""".split()
 )
-ANIMAL_PHRASES = ("guinea pig",)
+# Latin binomials whose genus or epithet alone is ambiguous ("musculus" is also a muscle),
+# strain names that tokenise into two words, and two-word common names
+ANIMAL_PHRASES = (
+    "guinea pig",
+    "mus musculus",
+    "canis familiaris",
+    "canis lupus",
+    "felis catus",
+    "bos taurus",
+    "ovis aries",
+    "capra hircus",
+    "equus caballus",
+    "gallus gallus",
+    "long evans",
+    "sea bream",
+    "sea bass",
+)
 HUMAN_WORDS = frozenset(
     """patient patients participant participants volunteer volunteers woman women man men boy
     boys girl girls children child infant infants neonate neonates newborn newborns adolescent
@@ -139,15 +159,24 @@ IN_VITRO = Gated(
 # --- randomised trials (Cochrane HSSS wording) ------------------------------------------
 RCT = _rx(
     r"\brandomi[sz]ed\b",
-    r"\brandomly (?:assigned|allocated|divided|distributed|received|given|chosen to receive)\b",
+    # HSSS "randomly.ab.": "randomly assigned", but also "Randomly, patients underwent ...";
+    # "randomly selected/sampled/chosen" (sampling, not allocation) is caught by RCT_NEGATED
+    r"\brandomly\b",
     r"\brandomi[sz]ation\b",
     r"\brandom (?:allocation|assignment)\b",
     r"\brandomi[sz]ed\w*\b",
     r"\b(?:double|single|triple)[- ](?:blind|mask)\w*",
     r"\bplacebo\b",
+    # allocation to arms, said without "random" (HSSS "allocated", "assigned"; trial wording)
+    r"\b(?:assigned|allocated) to (?:receive |be treated with )?(?:either|one of)\b",
+    r"\b(?:received|receive|given|treated with) either\b",
+    r"\bcross-?over (?:trial|study|design|comparison)\b",
+    r"\bparallel[- ]group\b",
     # allocation worded as selection: "two groups of patients selected randomly"
     r"\bgroups? of (?:[\w-]+ ){0,2}(?:selected|chosen) (?:at )?random(?:ly)?\b",
 )
+# every RCT alternative contains one of these
+RCT_GATES = ("random", "blind", "mask", "placebo", "either", "one of", "cross", "parallel")
 RCT_NEGATED = _rx(
     r"\bnon-?randomi[sz]\w*",
     r"\bnot (?:been )?randomi[sz]\w*",

@@ -366,12 +366,7 @@ def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
 
 
 def _rct(t: _Text) -> tuple[Design, str] | None:
-    if (
-        "random" not in t.low
-        and "blind" not in t.low
-        and "placebo" not in t.low
-        and "mask" not in t.low
-    ):
+    if not any(map(t.low.__contains__, cues.RCT_GATES)):
         return None
     hits = _this_study_hits(t, cues.RCT)
     if not hits:
@@ -674,6 +669,25 @@ _SPECIES_WORD = {
     "chicken": "chicken",
     "chickens": "chicken",
     "chicks": "chicken",
+    "rattus": "rat",
+    "long evans": "rat",
+    "mus musculus": "mouse",
+    "danio": "zebrafish",
+    "oryctolagus": "rabbit",
+    "macaca": "macaque",
+    "mulatta": "rhesus macaque",
+    "fascicularis": "cynomolgus macaque",
+    "scrofa": "pig",
+    "canis familiaris": "dog",
+    "canis lupus": "dog",
+    "felis catus": "cat",
+    "bos taurus": "cattle",
+    "ovis aries": "sheep",
+    "capra hircus": "goat",
+    "equus caballus": "horse",
+    "gallus gallus": "chicken",
+    "caenorhabditis": "c. elegans",
+    "melanogaster": "drosophila",
 }
 
 
