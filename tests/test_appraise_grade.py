@@ -122,3 +122,21 @@ def test_egger_only_from_ten_studies():
 @pytest.mark.parametrize("risk,expected", [(0.5, 0.2), (0.2, 0.05)])
 def test_ois_grows_as_control_risk_falls(risk, expected):
     assert optimal_information_size(risk) < optimal_information_size(expected)
+
+
+def test_anticipated_absolute_effects():
+    from offlabel.appraise.core import absolute_effect
+
+    a = absolute_effect("RR", 0.5, 0.25, 1.0, 0.4, "test")
+    assert (a.control_per_1000, a.drug_per_1000, a.difference_per_1000) == (400, 200, -200)
+    assert (a.diff_lb, a.diff_ub) == (-300, 0)
+    o = absolute_effect("OR", 2.0, 1.0, 4.0, 0.5, "test")
+    assert o.drug_per_1000 == pytest.approx(1000 * 2 / 3)
+    assert absolute_effect("SMD", 0.3, 0.1, 0.5, 0.4, "test") is None
+
+
+def test_sof_rows_carry_absolute_effects():
+    o = relapse(appraise([rct(1, 300, 400, 1000), rct(2, 290, 400, 1000)]))
+    assert o.absolute is not None
+    assert o.absolute.control_per_1000 == pytest.approx(400)
+    assert o.absolute.difference_per_1000 < 0

@@ -97,6 +97,40 @@ class Pooled:
 
 
 @dataclass
+class AbsoluteEffect:
+    """GRADEpro's 'anticipated absolute effects': events per 1000 without and with the drug."""
+
+    control_per_1000: float
+    drug_per_1000: float
+    difference_per_1000: float
+    diff_lb: float
+    diff_ub: float
+    basis: str  # where the control risk comes from
+
+    def text(self) -> str:
+        more = "more" if self.difference_per_1000 >= 0 else "fewer"
+        return (f"{self.control_per_1000:.0f} per 1000 with control; {self.drug_per_1000:.0f} per 1000 "
+                f"with the drug ({abs(self.difference_per_1000):.0f} {more}, 95% CI "
+                f"{self.diff_lb:+.0f} to {self.diff_ub:+.0f}); control risk: {self.basis}")
+
+
+def absolute_effect(measure: str, estimate: float, ci_lb: float, ci_ub: float,
+                    control_risk: float, basis: str) -> AbsoluteEffect | None:
+    """Risk with the drug from a ratio (natural scale) and an assumed control risk."""
+    def with_drug(ratio: float) -> float:
+        if measure == "OR":
+            return control_risk * ratio / (1 - control_risk + control_risk * ratio)
+        return min(1.0, control_risk * ratio)  # RR (and HR as an approximation)
+
+    if measure not in RATIO_MEASURES or not 0 < control_risk < 1:
+        return None
+    c = control_risk * 1000
+    d = with_drug(estimate) * 1000
+    lo, hi = sorted((with_drug(ci_lb) * 1000 - c, with_drug(ci_ub) * 1000 - c))
+    return AbsoluteEffect(c, d, d - c, lo, hi, basis)
+
+
+@dataclass
 class OutcomeAppraisal:
     key: GroupKey
     outcome: str
@@ -107,6 +141,7 @@ class OutcomeAppraisal:
     effects: list[StudyEffect]
     by_design: dict[str, Pooled] = field(default_factory=dict)  # open-label vs RCT etc.
     timepoints: list[str] = field(default_factory=list)
+    absolute: AbsoluteEffect | None = None
 
     @property
     def efficacy(self) -> bool:
@@ -345,8 +380,12 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
     if g.certainty == "very_low" and pooled.k == 1:
         verdict = "insufficient"
     tps = sorted({e.outcome.timepoint for e in chosen if e.outcome.timepoint})
+    absolute = None
+    if gi.control_risk is not None:
+        absolute = absolute_effect(pooled.measure, pooled.estimate, pooled.ci_lb, pooled.ci_ub,
+                                   gi.control_risk, "pooled control arms of these trials")
     return OutcomeAppraisal(key, key.describe(), verdict, g.certainty, g, pooled, chosen,
-                            by_design, tps)
+                            by_design, tps, absolute)
 
 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:

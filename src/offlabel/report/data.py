@@ -103,6 +103,13 @@ def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
                         for d in o.grade.domains],
         },
         "pooled": pooled_dict(o.pooled),
+        "absolute_effect": None if o.absolute is None else {
+            "control_per_1000": _num(o.absolute.control_per_1000, 1),
+            "drug_per_1000": _num(o.absolute.drug_per_1000, 1),
+            "difference_per_1000": _num(o.absolute.difference_per_1000, 1),
+            "ci_lb": _num(o.absolute.diff_lb, 1), "ci_ub": _num(o.absolute.diff_ub, 1),
+            "basis": o.absolute.basis, "text": o.absolute.text(),
+        },
         "by_design": {k: pooled_dict(v) for k, v in o.by_design.items()},
         "timepoints": o.timepoints,
         "studies": [e.study.id for e in o.effects],

@@ -90,8 +90,8 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
         return out
     if c["outcomes"]:
         out.append("### Summary of findings\n")
-        out.append("| Outcome | Studies (participants) | Relative effect (95% CI) | Certainty | Verdict | Comments |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| Outcome | Studies (participants) | Relative effect (95% CI) | Anticipated absolute effects | Certainty | Verdict | Comments |")
+        out.append("|---|---|---|---|---|---|---|")
         for o in c["outcomes"]:
             p = o["pooled"]
             studies = f"{p['k']} ({p['n'] or '?'})" if p else "0"
@@ -99,7 +99,9 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
                 f"{g['domain']} {g['change']:+d}: {g['reason']}"
                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]
             )
+            ab = o.get("absolute_effect")
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
+                       f"{_md(ab['text']) if ab else '—'} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
     if c.get("registered_unpublished"):

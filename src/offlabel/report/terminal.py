@@ -82,6 +82,9 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
                       i2, CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "))
         console.print(t)
         for i, o in enumerate(c["outcomes"], 1):
+            if o.get("absolute_effect"):
+                console.print(f"  [dim]#{i} anticipated absolute effects:[/] "
+                              f"{escape(o['absolute_effect']['text'])}")
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
