@@ -50,27 +50,25 @@ class MHResult:
     TAp: float | None = None
 
 
+def _non_events(events: np.ndarray, cell, total, names: tuple[str, str, str], slab) -> np.ndarray:
+    """One group's non-event cell: ``cell`` as given, else the group ``total`` less the events.
+    ``names``: how the events, the cell and the total are called in messages."""
+    if cell is not None:
+        return np.asarray(cell, dtype=float)
+    ev, cell_name, total_name = names
+    if total is None:
+        raise SynthesisError(f"need {cell_name} or {total_name}")
+    n = np.asarray(total, dtype=float)
+    with np.errstate(invalid="ignore"):
+        _check(events > n, f"events {ev} greater than the group total {total_name}", slab)
+    return n - events
+
+
 def _tables(ai, bi, ci, di, n1i, n2i, slab):
     a = np.asarray(ai, dtype=float)
     c = np.asarray(ci, dtype=float)
-    if bi is None:
-        if n1i is None:
-            raise SynthesisError("need bi or n1i")
-        n1 = np.asarray(n1i, dtype=float)
-        with np.errstate(invalid="ignore"):
-            _check(a > n1, "events ai greater than the group total n1i", slab)
-        b = n1 - a
-    else:
-        b = np.asarray(bi, dtype=float)
-    if di is None:
-        if n2i is None:
-            raise SynthesisError("need di or n2i")
-        n2 = np.asarray(n2i, dtype=float)
-        with np.errstate(invalid="ignore"):
-            _check(c > n2, "events ci greater than the group total n2i", slab)
-        d = n2 - c
-    else:
-        d = np.asarray(di, dtype=float)
+    b = _non_events(a, bi, n1i, ("ai", "bi", "n1i"), slab)
+    d = _non_events(c, di, n2i, ("ci", "di", "n2i"), slab)
     if not (len(a) == len(b) == len(c) == len(d)):
         raise SynthesisError("ai, bi, ci, di have different lengths")
     with np.errstate(invalid="ignore"):
@@ -93,6 +91,16 @@ def _wald(est, se, level):
     z = est / se
     crit = stats.norm.isf(eng.level_alpha(level) / 2)
     return z, float(2 * stats.norm.sf(abs(z))), est - crit * se, est + crit * se
+
+
+def _mh_result(measure: str, est: float, se: float, level: float, yi: np.ndarray,
+               vi: np.ndarray, k: int, extra: dict[str, float | None]) -> MHResult:
+    """The pooled estimate with its Wald test and CI; Q, I2 and H2 from the escalc-type
+    ``yi/vi`` of every table (as ``rma.mh`` does, not from the MH weights)."""
+    z, p, lb, ub = _wald(est, se, level)
+    QE, QEp, I2, H2, kyi = _het(yi, vi, est)
+    return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
+                    float(H2), k, kyi, **extra)
 
 
 def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str = "OR",
@@ -149,10 +157,7 @@ def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str 
             se = float(np.sqrt((est * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2
                                              + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
                                 + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / den**2))
-    z, p, lb, ub = _wald(est, se, level)
-    QE, QEp, I2, H2, kyi = _het(yi, vi, est)
-    return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
-                    float(H2), k, kyi, **extra)
+    return _mh_result(measure, est, se, level, yi, vi, k, extra)
 
 
 def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> MHResult:
@@ -186,10 +191,7 @@ def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> M
         den = np.sum((t1 / T) * t2)
         est = float(np.sum((x1 * t2 - x2 * t1) / T) / den)
         se = float(np.sqrt(np.sum(((t1 / T) * t2) ** 2 * (x1 / t1**2 + x2 / t2**2))) / den)
-    z, p, lb, ub = _wald(est, se, level)
-    QE, QEp, I2, H2, kyi = _het(yi, vi, est)
-    return MHResult(measure, est, se, float(z), p, float(lb), float(ub), QE, QEp, float(I2),
-                    float(H2), k, kyi, **extra)
+    return _mh_result(measure, est, se, level, yi, vi, k, extra)
 
 
 def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
