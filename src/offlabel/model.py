@@ -175,15 +175,14 @@ class Source(BaseModel):
         return self.url or "?"
 
     def link(self) -> str | None:
-        if self.url:
-            return self.url
+        """The canonical record (PubMed, doi.org, the registry) before the page it was read on."""
         if self.pmid:
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         if self.doi:
             return f"https://doi.org/{self.doi}"
         if self.nct:
             return f"https://clinicaltrials.gov/study/{self.nct}"
-        return None
+        return self.url
 
 
 class Arm(BaseModel):

@@ -428,7 +428,7 @@ def agreement_sentences(studies: list[Study]) -> list[str]:
         )
     if pn:
         out.append(f"Animal and laboratory studies: {pp} of {pn} favour the drug.")
-    if bn and wn:
+    if bn >= 2 and wn >= 3:  # a contrast between designs needs a few studies on each side
         b_share, w_share = bp / bn, wp / wn
         if w_share >= 0.7 and b_share <= 0.5:
             out.append(

@@ -21,6 +21,7 @@ def _safe_url(url: str | None) -> str | None:
 
 def _src(s: Source) -> dict[str, Any]:
     return {"label": s.label(), "pmid": s.pmid, "doi": s.doi, "nct": s.nct, "url": _safe_url(s.link()),
+            "read_at": _safe_url(s.url),
             "where": s.where, "quote": s.quote}
 
 
