@@ -100,128 +100,165 @@ def _plain(elem: Any) -> str:
     return text.strip() if text else ""
 
 
-_WANTED = (
-    "PMID",
-    "ArticleTitle",
-    "VernacularTitle",
-    "AbstractText",
-    "Title",
-    "ISOAbbreviation",
-    "PubDate",
-    "ArticleDate",
-    "Author",
-    "PublicationType",
-    "Language",
-    "ELocationID",
-    "DataBank",
-    "MedlineTA",
-    "MeshHeading",
-    "NameOfSubstance",
-    "Keyword",
-    "ArticleId",
-)
-
-
 def _article(art: Any) -> Record:
-    # One C-level walk over the tags we want, dispatching on tag and parent, is several times
-    # faster than a find() per field (lxml's ElementPath runs in Python).
+    # Walk the known structure child by child (C-level iteration, a tag compare per child):
+    # the reference list, history and grants are never visited, and no getparent() or
+    # ElementPath lookup runs per element.
     rec = Record(source="pubmed")
     cit = None
     abstract: list[str] = []
-    journal_title = iso = medline_ta = None
-    year = article_year = None
-    for el in art.iter(_WANTED):
-        tag = el.tag
-        parent = el.getparent()
-        ptag = parent.tag
-        if tag == "PMID":
-            if ptag == "MedlineCitation" and rec.pmid is None:
-                cit = parent
-                rec.pmid = (el.text or "").strip()
-        elif ptag == "Article":
-            if tag == "ArticleTitle":
-                rec.title = _text(el)
-            elif tag == "VernacularTitle":
-                if not rec.title:
-                    rec.title = _text(el)
-            elif tag == "Language":
-                if rec.language is None and el.text:
-                    rec.language = el.text.strip()
-            elif tag == "ELocationID":
-                if el.get("EIdType") == "doi" and el.text:
-                    rec.doi = el.text.strip()
-            elif tag == "ArticleDate":
-                article_year = parse_year(el.findtext("Year"))
-        elif tag == "AbstractText":
-            if ptag != "Abstract" or parent.getparent().tag != "Article":
-                continue  # OtherAbstract (translations, plain-language) are not the abstract
-            text = _text(el)
-            label = el.get("Label")
-            if label:
-                rec.abstract_sections.append((label, text))
-                abstract.append(f"{label}: {text}" if text else "")
-            else:
-                abstract.append(text)
-        elif tag == "Title" and ptag == "Journal":
-            journal_title = el.text
-        elif tag == "ISOAbbreviation" and ptag == "Journal":
-            iso = el.text
-        elif tag == "PubDate" and ptag == "JournalIssue":
-            year = parse_year(el.findtext("Year") or el.findtext("MedlineDate"))
-        elif tag == "Author" and ptag == "AuthorList":
-            name = _author(el)
-            if name:
-                rec.authors.append(name)
-        elif tag == "PublicationType":
-            if el.text:
-                rec.publication_types.append(el.text.strip())
-        elif tag == "MeshHeading":
-            desc = (el.findtext("DescriptorName") or "").strip()
-            if desc:
-                rec.mesh.append(desc)
-                quals = [q.text.strip() for q in el.iterchildren("QualifierName") if q.text]
-                if quals:
-                    rec.mesh_qualifiers[desc] = quals
-        elif tag == "NameOfSubstance":
-            if el.text:
-                rec.chemicals.append(el.text.strip())
-        elif tag == "Keyword":
-            rec.keywords.append(_text(el))
-        elif tag == "MedlineTA" and ptag == "MedlineJournalInfo":
-            medline_ta = el.text
-        elif tag == "DataBank":
-            if (el.findtext("DataBankName") or "").strip() == "ClinicalTrials.gov":
-                acc = el.findtext("AccessionNumberList/AccessionNumber")
-                if acc and rec.nct is None:
-                    rec.nct = acc.strip()
-        elif tag == "ArticleId" and ptag == "ArticleIdList":
-            if parent.getparent().tag != "PubmedData":
-                continue  # ids of cited references
-            kind, value = el.get("IdType"), (el.text or "").strip()
-            if kind == "doi" and value and not rec.doi:
-                rec.doi = value
-            elif kind == "pmc" and value:
-                rec.pmcid = value
+    head: dict[str, Any] = {}
+    medline_ta = None
+    for top in art:
+        ttag = top.tag
+        if ttag == "MedlineCitation":
+            for el in top:
+                tag = el.tag
+                if tag == "PMID":
+                    if rec.pmid is None:
+                        cit = top
+                        rec.pmid = (el.text or "").strip()
+                elif tag == "Article":
+                    _article_body(el, rec, abstract, head)
+                elif tag == "MeshHeadingList":
+                    _mesh(el, rec)
+                elif tag == "ChemicalList":
+                    for chem in el:
+                        for sub in chem:
+                            if sub.tag == "NameOfSubstance" and sub.text:
+                                rec.chemicals.append(sub.text.strip())
+                elif tag == "KeywordList":
+                    for kw in el:
+                        if kw.tag == "Keyword":
+                            rec.keywords.append(_text(kw))
+                elif tag == "MedlineJournalInfo":
+                    for sub in el:
+                        if sub.tag == "MedlineTA":
+                            medline_ta = sub.text
+        elif ttag == "PubmedData":
+            for el in top:
+                if el.tag == "ArticleIdList":
+                    for aid in el:
+                        if aid.tag != "ArticleId":
+                            continue
+                        kind, value = aid.get("IdType"), (aid.text or "").strip()
+                        if kind == "doi" and value and not rec.doi:
+                            rec.doi = value
+                        elif kind == "pmc" and value:
+                            rec.pmcid = value
     if cit is None:
         raise ValueError("PubmedArticle without MedlineCitation/PMID")
     if not rec.pmid or not rec.pmid.isdigit():
         raise ValueError(f"missing or non-numeric PMID {rec.pmid!r}")
     rec.abstract = " ".join(p for p in abstract if p)
-    rec.journal = squash(journal_title) or squash(iso) or squash(medline_ta) or None
-    rec.year = year if year is not None else article_year
+    rec.journal = (
+        squash(head.get("journal")) or squash(head.get("iso")) or squash(medline_ta) or None
+    )
+    year = head.get("year")
+    rec.year = year if year is not None else head.get("article_year")
     status = cit.get("Status")
     if status:
         rec.extra["status"] = status
     return rec
 
 
+def _article_body(article: Any, rec: Record, abstract: list[str], head: dict[str, Any]) -> None:
+    for el in article:
+        tag = el.tag
+        if tag == "ArticleTitle":
+            rec.title = _text(el)
+        elif tag == "Abstract":
+            for node in el:
+                if node.tag != "AbstractText":
+                    continue
+                text = _text(node)
+                label = node.get("Label")
+                if label:
+                    rec.abstract_sections.append((label, text))
+                    abstract.append(f"{label}: {text}" if text else "")
+                else:
+                    abstract.append(text)
+        elif tag == "AuthorList":
+            for au in el:
+                if au.tag == "Author" and (name := _author(au)):
+                    rec.authors.append(name)
+        elif tag == "PublicationTypeList":
+            for pt in el:
+                if pt.tag == "PublicationType" and pt.text:
+                    rec.publication_types.append(pt.text.strip())
+        elif tag == "Journal":
+            for sub in el:
+                stag = sub.tag
+                if stag == "Title":
+                    head["journal"] = sub.text
+                elif stag == "ISOAbbreviation":
+                    head["iso"] = sub.text
+                elif stag == "JournalIssue":
+                    for pd in sub:
+                        if pd.tag == "PubDate":
+                            head["year"] = parse_year(
+                                pd.findtext("Year") or pd.findtext("MedlineDate")
+                            )
+        elif tag == "Language":
+            if rec.language is None and el.text:
+                rec.language = el.text.strip()
+        elif tag == "ELocationID":
+            if el.get("EIdType") == "doi" and el.text:
+                rec.doi = el.text.strip()
+        elif tag == "VernacularTitle":
+            if not rec.title:
+                rec.title = _text(el)
+        elif tag == "ArticleDate":
+            head["article_year"] = parse_year(el.findtext("Year"))
+        elif tag == "DataBankList":
+            for bank in el:
+                if bank.tag != "DataBank":
+                    continue
+                if (bank.findtext("DataBankName") or "").strip() == "ClinicalTrials.gov":
+                    acc = bank.findtext("AccessionNumberList/AccessionNumber")
+                    if acc and rec.nct is None:
+                        rec.nct = acc.strip()
+
+
+def _mesh(heading_list: Any, rec: Record) -> None:
+    for heading in heading_list:
+        if heading.tag != "MeshHeading":
+            continue
+        desc = None
+        quals = []
+        for sub in heading:
+            stag = sub.tag
+            if stag == "DescriptorName":
+                if desc is None:
+                    desc = (sub.text or "").strip()
+            elif stag == "QualifierName" and sub.text:
+                quals.append(sub.text.strip())
+        if desc:
+            rec.mesh.append(desc)
+            if quals:
+                rec.mesh_qualifiers[desc] = quals
+
+
 def _author(au: Any) -> str:
-    last = au.findtext("LastName")
+    # the first LastName / Initials / ForeName / CollectiveName child, as findtext() would give
+    first: dict[str, Any] = {}
+    for sub in au:
+        tag = sub.tag
+        if tag in _AUTHOR_PARTS and tag not in first:
+            first[tag] = sub
+    last = _leaf(first.get("LastName"))
     if last:
-        initials = au.findtext("Initials") or au.findtext("ForeName") or ""
+        initials = _leaf(first.get("Initials")) or _leaf(first.get("ForeName"))
         return f"{last.strip()} {initials.strip()}".strip()
-    collective = au.find("CollectiveName")
+    collective = first.get("CollectiveName")
     return _text(collective) if collective is not None else ""
+
+
+_AUTHOR_PARTS = frozenset(("LastName", "Initials", "ForeName", "CollectiveName"))
+
+
+def _leaf(elem: Any) -> str:
+    return (elem.text or "") if elem is not None else ""
 
 
 def _book_article(art: Any) -> Record:
