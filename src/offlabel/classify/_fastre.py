@@ -87,6 +87,37 @@ class Phrases:
                 bounded = sub.startswith(_B)
                 body = sub[2:] if bounded else sub
                 self.parts.append((re.compile(body, flags), bounded, _first_word(body, bounded)))
+        # With `words`, only the parts that can match are scanned: those whose first word is a
+        # token of the text, and those whose first word cannot be told.
+        by_word: dict[str, list[int]] = {}
+        free = []
+        for i, (_, _, word) in enumerate(self.parts):
+            if word is None:
+                free.append(i)
+            else:
+                by_word.setdefault(word, []).append(i)
+        self._by_word = {w: tuple(ix) for w, ix in by_word.items()}
+        self._free = tuple(free)
+        self._words = frozenset(by_word)
+        self._all = tuple(range(len(self.parts)))
+
+    def _candidates(self, words: Set[str] | None) -> tuple[int, ...] | list[int]:
+        """Indices of the parts that can match, in pattern order."""
+        if words is None:
+            return self._all
+        present = self._words.intersection(words)
+        if not present:
+            return self._free
+        idx = list(self._free)
+        for w in present:
+            idx.extend(self._by_word[w])
+        if len(present) > 1 or self._free:
+            idx.sort()
+        return idx
+
+    def could_match(self, words: Set[str]) -> bool:
+        """False when no part can match a text whose tokens are (a subset of) `words`."""
+        return bool(self._free) or not self._words.isdisjoint(words)
 
     @staticmethod
     def _ok(text: str, m: re.Match[str]) -> bool:
@@ -110,19 +141,19 @@ class Phrases:
         """Leftmost match. `words`, the set of `\\w+` tokens of the text (or of a text that
         contains it), lets parts whose first word is absent be skipped without a scan."""
         best = None
-        for rx, bounded, word in self.parts:
-            if words is not None and word is not None and word not in words:
-                continue
+        parts = self.parts
+        for i in self._candidates(words):
+            rx, bounded, _ = parts[i]
             m = self._first(rx, bounded, text, pos, endpos)
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best
 
     def finditer(self, text: str, *, words: Set[str] | None = None) -> Iterator[re.Match[str]]:
-        found = []
-        for rx, bounded, word in self.parts:
-            if words is not None and word is not None and word not in words:
-                continue
+        found: list[re.Match[str]] = []
+        parts = self.parts
+        for i in self._candidates(words):
+            rx, bounded, _ = parts[i]
             for m in rx.finditer(text):
                 if not bounded or self._ok(text, m):
                     found.append(m)

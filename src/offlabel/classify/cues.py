@@ -35,6 +35,9 @@ class Gated:
     def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
         best = None
         for gates, rx in self.rules:
+            # the cheap test first: a set lookup per first word of the rule's phrases
+            if words is not None and not rx.could_match(words):
+                continue
             if gates and not any(map(text.__contains__, gates)):
                 continue
             m = rx.search(text, words=words)

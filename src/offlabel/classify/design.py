@@ -27,16 +27,43 @@ from ._fastre import Phrases, fast
 from .direction import finding_direction
 
 _WORD = re.compile(r"\w+")
+# ASCII text: non-word characters to spaces, then split: the `\w+` tokens, 2-3x faster
+_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+
+
+def _tokens(text: str) -> list[str]:
+    """The `\\w+` tokens of a text, in order."""
+    if text.isascii():
+        return text.translate(_NON_WORD).split()
+    return _WORD.findall(text)
 
 
 def _count(
-    words: list[str], vocab: frozenset[str], flat: str, phrases: tuple[str, ...]
+    words: list[str],
+    vocab: frozenset[str],
+    flat: str,
+    phrases: tuple[str, ...],
+    wordset: frozenset[str],
 ) -> list[str]:
-    """The words of `vocab` in order of appearance, then any multi-word phrases found."""
-    hits = [w for w in words if w in vocab]
+    """The words of `vocab` in order of appearance, then any multi-word phrases found.
+
+    `wordset` (a superset of `words`) skips the scans that cannot hit: the list when no word
+    of `vocab` occurs at all, a phrase when its first word does not."""
+    hits = [] if vocab.isdisjoint(wordset) else [w for w in words if w in vocab]
     for phrase in phrases:
-        hits.extend([phrase] * flat.count(f" {phrase}"))
+        if _FIRST_WORD[phrase] in wordset:
+            hits.extend([phrase] * flat.count(f" {phrase}"))
     return hits
+
+
+_FIRST_WORD = {
+    p: p.split(" ", 1)[0]
+    for p in (
+        *cues.ANIMAL_PHRASES,
+        *cues.HUMAN_PHRASES,
+        *cues.ANIMAL_WEAK_PHRASES,
+    )
+}
 
 
 @dataclass
@@ -58,7 +85,7 @@ class _Text:
     @cached_property
     def words(self) -> list[str]:
         """The `\\w+` tokens of title + abstract, in order (what `\\b` separates)."""
-        return _WORD.findall(self.low)
+        return _tokens(self.low)
 
     @cached_property
     def wordset(self) -> frozenset[str]:
@@ -71,7 +98,18 @@ class _Text:
 
     @cached_property
     def title_words(self) -> list[str]:
-        return _WORD.findall(self.title_low)
+        return _tokens(self.title_low)
+
+    @cached_property
+    def opening(self) -> str | None:
+        """The lower-cased first sentence when the abstract has three or more, else None."""
+        if not self.abstract:
+            return None
+        it = cues.SENTENCE.finditer(self.abstract)
+        first = next(it, None)
+        if first is None or next(it, None) is None:
+            return None
+        return self.abstract[: first.start()].lower()
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -310,23 +348,24 @@ def _synthesis(t: _Text) -> tuple[Design, str] | None:
 
 
 def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
+    ws = t.wordset
     title_flat = f" {' '.join(t.title_words)} "
-    title_animals = _count(t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES)
+    title_animals = _count(t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES, ws)
     if (
         title_animals
-        and not _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES)
-        and not cues.CASE_TITLE.search(t.title_low, words=t.wordset)
+        and not _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES, ws)
+        and not cues.CASE_TITLE.search(t.title_low, words=ws)
     ):
         return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
-    animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES)
+    animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES, ws)
     # The opening sentence usually motivates the work with patients; subjects come later.
-    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES)
-    if humans and len(t.sentences) > 2:
-        opening = _WORD.findall(t.sentences[0])
+    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, ws)
+    if humans and t.opening is not None:
+        opening = _tokens(t.opening)
         first_flat = f" {' '.join(opening)} "
-        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES)
+        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES, ws)
         humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
-    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES)
+    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
     if not animals and len(weak) >= 2 and not humans:
         animals = weak
     if animals:
@@ -366,7 +405,7 @@ def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
 
 
 def _rct(t: _Text) -> tuple[Design, str] | None:
-    if not any(map(t.low.__contains__, cues.RCT_GATES)):
+    if not cues.RCT.could_match(t.wordset) or not any(map(t.low.__contains__, cues.RCT_GATES)):
         return None
     hits = _this_study_hits(t, cues.RCT)
     if not hits:
@@ -375,7 +414,9 @@ def _rct(t: _Text) -> tuple[Design, str] | None:
 
 
 def _nrct(t: _Text) -> tuple[Design, str] | None:
-    if not any(map(t.low.__contains__, ("random", "quasi", "control"))):
+    if not cues.NRCT.could_match(t.wordset) or not any(
+        map(t.low.__contains__, ("random", "quasi", "control"))
+    ):
         return None
     hits = _this_study_hits(t, cues.NRCT)
     if not hits:
@@ -426,7 +467,7 @@ _STRONG_CASE = fast(
 
 
 def _trial(t: _Text) -> tuple[Design, str] | None:
-    if not any(map(t.low.__contains__, cues.TRIAL_GATES)):
+    if not cues.TRIAL.could_match(t.wordset) or not any(map(t.low.__contains__, cues.TRIAL_GATES)):
         return None
     hits = _this_study_hits(t, cues.TRIAL)
     if not hits:
@@ -701,7 +742,7 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
                 if (s := _SPECIES_MESH.get(m.lower())) is not None:
                     c.species, c.evidence["species"] = s, f'MeSH "{m}"'
                     return
-        for word in _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES):
+        for word in _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES, t.wordset):
             if word in _SPECIES_WORD:
                 c.species, c.evidence["species"] = _SPECIES_WORD[word], f'phrase "{word}"'
                 return
@@ -709,7 +750,7 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
         return
     if not text_only and "humans" in {m.lower() for m in record.mesh}:
         c.species, c.evidence["species"] = "human", 'MeSH "Humans"'
-    elif humans := _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES):
+    elif humans := _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, t.wordset):
         c.species, c.evidence["species"] = "human", f'phrase "{humans[0]}"'
 
 
@@ -798,7 +839,7 @@ def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -
         return
     low = t.abstract_low
     best: tuple[int, int, str] | None = None  # (strength, count, phrase)
-    for m in _WHO_RX.finditer(low):
+    for m in _WHO_RX.finditer(low, words=t.wordset):
         window = max(0, m.start() - 50)
         num = _NUM_BEFORE.search(low, window, m.start())
         if num is None:
