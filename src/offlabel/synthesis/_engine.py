@@ -632,6 +632,18 @@ def level_alpha(level: float) -> float:
     return 1 - lvl
 
 
+def method_and_test(method: str, test: str) -> tuple[str, str]:
+    """``method`` and ``test`` in canonical case (REML, knha), checked against what the engine
+    knows; case-insensitive like metafor."""
+    m = method.upper()
+    if m not in METHODS:
+        raise SynthesisError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    t = test.lower()
+    if t not in ("z", "knha", "t"):
+        raise SynthesisError(f"unknown test {test!r}; use 'z', 'knha' or 't'")
+    return m, t
+
+
 def summarise(y, v, seg: Segments, method: str, test: str, level: float,
               fit: Tau2Fit, k: np.ndarray, weights: bool = True, qep: bool = True) -> Summary:
     """Everything metafor reports for each segment. ``weights``/``qep`` False skip the

@@ -94,12 +94,7 @@ def rma_batch(
     v = np.ascontiguousarray(vi, dtype=float).ravel()
     if y.shape != v.shape:
         raise SynthesisError(f"yi has {y.size} values but vi has {v.size}")
-    m = method.upper()
-    if m not in eng.METHODS:
-        raise SynthesisError(f"unknown method {method!r}; known: {', '.join(eng.METHODS)}")
-    t = test.lower()
-    if t not in ("z", "knha", "t"):
-        raise SynthesisError(f"unknown test {test!r}; use 'z', 'knha' or 't'")
+    m, t = eng.method_and_test(method, test)
     if group is None:
         labels, codes = np.array([0]), None
     else:

@@ -121,12 +121,7 @@ def check_yi_vi(yi, vi, slab: Sequence[str] | None = None) -> tuple[np.ndarray, 
 
 
 def _check_method(method: str, test: str, k: int) -> tuple[str, str]:
-    m = method.upper()
-    if m not in eng.METHODS:
-        raise SynthesisError(f"unknown method {method!r}; known: {', '.join(eng.METHODS)}")
-    t = test.lower()
-    if t not in ("z", "knha", "t"):
-        raise SynthesisError(f"unknown test {test!r}; use 'z', 'knha' or 't'")
+    m, t = eng.method_and_test(method, test)
     if k < 1:
         raise SynthesisError("no studies to pool (k = 0)")
     if m not in ("FE", "EE") and k < 2:
