@@ -419,3 +419,22 @@ def test_merge_on_real_records_from_two_collections(labelled):
     for rec in merged:
         if rec.pmid in shared:
             assert len(rec.extra["merged_from"]) >= 2
+
+
+def test_gzip_members_padding_and_corruption():
+    path = need(RECORDS / "sk8erjs69+sr-project/test-files/pubmed_result.xml")
+    data = path.read_bytes()
+    full = parse_pubmed_xml(data)
+    half = len(data) // 2
+    # concatenated members and trailing zero padding read as one stream, as GzipFile reads them
+    two = gzip.compress(data[:half]) + gzip.compress(data[half:]) + b"\x00" * 64
+    assert parse_pubmed_xml(two) == full
+    # a corrupt checksum or trailing garbage is one ReaderError after the good records
+    for bad in (
+        gzip.compress(data)[:-8] + b"\x00\x00\x00\x00" + gzip.compress(data)[-4:],
+        gzip.compress(data) + b"garbage",
+    ):
+        got: list[Record] = []
+        with pytest.raises(ReaderError, match="gzip"):
+            got.extend(iter_pubmed_xml(bad))
+        assert got == full[: len(got)]

@@ -6,7 +6,10 @@ Streamed with lxml iterparse: each <PubmedArticle> is turned into a Record and t
 
 from __future__ import annotations
 
+import gzip
+import os
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +32,8 @@ def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Reco
         stream = open_binary(source)
     except OSError as exc:
         raise ReaderError(file, f"cannot open: {exc}") from None
+    if isinstance(stream, gzip.GzipFile):  # nothing read from it yet: decompress directly
+        stream = _Gunzip(stream.fileobj, owns=isinstance(source, str | os.PathLike))
     try:
         # No DTD loading, no entity expansion, no network: efetch output is self-contained.
         parser = etree.iterparse(
@@ -73,6 +78,76 @@ def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Reco
     if count == 0 and root is not None and not str(root.tag).startswith("Pubmed"):
         # Well-formed XML of some other kind: say so rather than yield nothing.
         raise ReaderError(file, f"not PubMed XML (root element <{root.tag}>)", line=1)
+
+
+class _Gunzip:
+    """A gzip stream read with zlib directly, in 64 KiB input blocks.
+
+    GzipFile does the same work with more Python per call; zlib checks each member's CRC and
+    length itself. Faults surface as GzipFile's do: EOFError when the data ends inside a
+    member, OSError for corrupt data. Members are concatenated; zero padding after the last
+    is ignored, as GzipFile ignores it.
+    """
+
+    def __init__(self, raw: Any, *, owns: bool) -> None:
+        self._raw = raw
+        self._owns = owns
+        self._inflate = zlib.decompressobj(31)
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:  # noqa: ARG002 - returns one block's output
+        while not self._done:
+            if self._error is not None:
+                self._done = True
+                raise self._error
+            block = self._raw.read(1 << 16)
+            if not block:
+                self._done = True
+                if not self._inflate.eof and self._started:
+                    raise EOFError(
+                        "Compressed file ended before the end-of-stream marker was reached"
+                    )
+                return b""
+            saved = self._inflate.copy()
+            try:
+                out = self._feed(block)
+            except zlib.error as exc:
+                # the output before the fault still counts: redo the block in small steps
+                self._error = OSError(f"corrupt gzip data: {exc}")
+                self._inflate = saved
+                out = self._salvage(block)
+            if out:
+                return out
+        return b""
+
+    _started = False
+    _error: OSError | None = None
+
+    def _salvage(self, block: bytes) -> bytes:
+        out = []
+        for i in range(0, len(block), 256):
+            try:
+                out.append(self._feed(block[i : i + 256]))
+            except zlib.error:
+                break
+        return b"".join(out)
+
+    def _feed(self, block: bytes) -> bytes:
+        out = []
+        while block:
+            if self._inflate.eof:  # a member ended: what follows is padding or another member
+                block = block.lstrip(b"\x00")
+                if not block:
+                    break
+                self._inflate = zlib.decompressobj(31)
+            self._started = True
+            out.append(self._inflate.decompress(block))
+            block = self._inflate.unused_data if self._inflate.eof else b""
+        return b"".join(out)
+
+    def close(self) -> None:
+        if self._owns:
+            self._raw.close()
 
 
 def parse_pubmed_xml(source: Source, *, name: str | None = None) -> list[Record]:
