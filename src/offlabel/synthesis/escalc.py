@@ -130,18 +130,8 @@ def _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_po
     n1i, n2i = _arr(n1i, "n1i"), _arr(n2i, "n2i")
     if ai is None or ci is None:
         raise SynthesisError(f"measure {measure} needs ai and ci")
-    if bi is None:
-        if n1i is None:
-            raise SynthesisError(f"measure {measure} needs bi or n1i")
-        _same_length(slab, ai=ai, n1i=n1i)
-        _check(ai > n1i, "events ai greater than the group total n1i", slab)
-        bi = n1i - ai
-    if di is None:
-        if n2i is None:
-            raise SynthesisError(f"measure {measure} needs di or n2i")
-        _same_length(slab, ci=ci, n2i=n2i)
-        _check(ci > n2i, "events ci greater than the group total n2i", slab)
-        di = n2i - ci
+    bi = _non_events(measure, ai, bi, n1i, ("ai", "bi", "n1i"), slab)
+    di = _non_events(measure, ci, di, n2i, ("ci", "di", "n2i"), slab)
     k = _same_length(slab, ai=ai, bi=bi, ci=ci, di=di)
     miss = _missing(nan_policy, slab, ai=ai, bi=bi, ci=ci, di=di)
     with np.errstate(invalid="ignore"):
@@ -171,27 +161,30 @@ def _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_po
             v = xt * yt * (n1 / n) * (n2 / n) / (n - 1)
             yi = oe / v
             vi = 1 / v
-    yi, vi = _finish(yi, vi, miss, k)
-    if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
-               f"{measure} is not estimable from this table (empty group?)", slab)
-    return yi, vi
+    return _finish_estimable(yi, vi, miss, k, nan_policy,
+                             f"{measure} is not estimable from this table (empty group?)", slab)
+
+
+def _non_events(measure: str, events: np.ndarray, cell: np.ndarray | None,
+                total: np.ndarray | None, names: tuple[str, str, str], slab) -> np.ndarray:
+    """One group's non-event cell: ``cell`` as given, else the group ``total`` less the events.
+    ``names``: how the events, the cell and the total are called in messages."""
+    if cell is not None:
+        return cell
+    ev, cell_name, total_name = names
+    if total is None:
+        raise SynthesisError(f"measure {measure} needs {cell_name} or {total_name}")
+    _same_length(slab, **{ev: events, total_name: total})
+    _check(events > total, f"events {ev} greater than the group total {total_name}", slab)
+    return total - events
 
 
 def _add_2x2(a, b, c, d, add, to, miss):
     if to == "none" or add == 0:
-        return a, b, c, d
+        return a, b, c, d  # the cells as given, not copies with zeros added
     with np.errstate(invalid="ignore"):
         zero = ((a == 0) | (b == 0) | (c == 0) | (d == 0)) & ~miss
-    if to == "all":
-        sel = ~miss
-    elif to == "only0":
-        sel = zero
-    elif to == "if0all":
-        sel = ~miss if zero.any() else zero
-    else:
-        raise SynthesisError(f"to must be 'only0', 'all', 'if0all' or 'none', got {to!r}")
-    bump = np.where(sel, add, 0.0)
+    bump = _zero_add(zero, miss, add, to)
     return a + bump, b + bump, c + bump, d + bump
 
 
@@ -201,15 +194,31 @@ def _finish(yi, vi, miss, k):
     return yi, vi
 
 
-def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
-    cols = {n: _arr(x, n) for n, x in (("m1i", m1i), ("sd1i", sd1i), ("n1i", n1i),
-                                        ("m2i", m2i), ("sd2i", sd2i), ("n2i", n2i))}
+def _finish_estimable(yi, vi, miss, k, nan_policy: NanPolicy, why: str, slab):
+    """``_finish``; with nan_policy='raise' a row whose yi/vi came out non-finite (or vi <= 0)
+    from complete input is an error saying ``why``, not a silent NaN."""
+    yi, vi = _finish(yi, vi, miss, k)
+    if nan_policy == "raise":
+        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0), why, slab)
+    return yi, vi
+
+
+def _required(measure: str, slab, nan_policy: NanPolicy,
+              **given: ArrayLike | None) -> tuple[int, np.ndarray, list[np.ndarray]]:
+    """The inputs ``measure`` needs, all of them (an error names the absent ones): their
+    length k, the rows with a missing value, and the columns with those rows set to NaN."""
+    cols = {n: _arr(x, n) for n, x in given.items()}
     absent = [n for n, c in cols.items() if c is None]
     if absent:
         raise SynthesisError(f"measure {measure} needs {', '.join(absent)}")
     k = _same_length(slab, **cols)
     miss = _missing(nan_policy, slab, **cols)
-    m1, s1, n1, m2, s2, n2 = (np.where(miss, np.nan, c) for c in cols.values())
+    return k, miss, [np.where(miss, np.nan, c) for c in cols.values()]
+
+
+def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
+    k, miss, (m1, s1, n1, m2, s2, n2) = _required(
+        measure, slab, nan_policy, m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i)
     with np.errstate(invalid="ignore"):
         _check(~miss & ((n1 < 1) | (n2 < 1)), "group sizes must be >= 1", slab)
         _check(~miss & ((s1 < 0) | (s2 < 0)), "standard deviations must be >= 0", slab)
@@ -226,11 +235,8 @@ def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
             j = np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
             yi = j * (m1 - m2) / sdp
             vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
-    yi, vi = _finish(yi, vi, miss, k)
-    if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
-               f"{measure} is not estimable (zero SD, n or mean?)", slab)
-    return yi, vi
+    return _finish_estimable(yi, vi, miss, k, nan_policy,
+                             f"{measure} is not estimable (zero SD, n or mean?)", slab)
 
 
 def _escalc_cor(measure, ri, ni, slab, nan_policy):
@@ -283,11 +289,8 @@ def _escalc_prop(measure, xi, ni, add, to, slab, nan_policy):
         else:  # PFT, Freeman-Tukey double arcsine
             yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
             vi = 1 / (4 * n + 2)
-    yi, vi = _finish(yi, vi, miss, k)
-    if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
-               f"{measure} is not estimable here (proportion of 0 or 1?)", slab)
-    return yi, vi
+    return _finish_estimable(yi, vi, miss, k, nan_policy,
+                             f"{measure} is not estimable here (proportion of 0 or 1?)", slab)
 
 
 def _zero_add(sel_zero, miss, add, to):
@@ -305,13 +308,8 @@ def _zero_add(sel_zero, miss, add, to):
 
 
 def _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_policy):
-    cols = {n: _arr(x, n) for n, x in (("x1i", x1i), ("t1i", t1i), ("x2i", x2i), ("t2i", t2i))}
-    absent = [n for n, c in cols.items() if c is None]
-    if absent:
-        raise SynthesisError(f"measure {measure} needs {', '.join(absent)}")
-    k = _same_length(slab, **cols)
-    miss = _missing(nan_policy, slab, **cols)
-    x1, t1, x2, t2 = (np.where(miss, np.nan, c) for c in cols.values())
+    k, miss, (x1, t1, x2, t2) = _required(measure, slab, nan_policy,
+                                          x1i=x1i, t1i=t1i, x2i=x2i, t2i=t2i)
     with np.errstate(invalid="ignore"):
         _check(~miss & ((x1 < 0) | (x2 < 0)), "event counts must be >= 0", slab)
         _check(~miss & ((t1 <= 0) | (t2 <= 0)), "person-times must be > 0", slab)
@@ -325,11 +323,8 @@ def _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_polic
             yi, vi = np.log(r1) - np.log(r2), 1 / x1 + 1 / x2
         else:
             yi, vi = r1 - r2, r1 / t1 + r2 / t2
-    yi, vi = _finish(yi, vi, miss, k)
-    if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
-               f"{measure} is not estimable here (no events?)", slab)
-    return yi, vi
+    return _finish_estimable(yi, vi, miss, k, nan_policy,
+                             f"{measure} is not estimable here (no events?)", slab)
 
 
 def _escalc_rate1(measure, xi, ti, add, to, slab, nan_policy):
@@ -346,11 +341,8 @@ def _escalc_rate1(measure, xi, ti, add, to, slab, nan_policy):
     with np.errstate(divide="ignore", invalid="ignore"):
         ir = x / t
         yi, vi = (ir, ir / t) if measure == "IR" else (np.log(ir), 1 / x)
-    yi, vi = _finish(yi, vi, miss, k)
-    if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0),
-               f"{measure} is not estimable here (no events?)", slab)
-    return yi, vi
+    return _finish_estimable(yi, vi, miss, k, nan_policy,
+                             f"{measure} is not estimable here (no events?)", slab)
 
 
 def from_ci(
