@@ -73,14 +73,21 @@ class _Text:
     title_low: str = ""
     abstract_low: str = ""
     low: str = ""
+    mesh_terms: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, record: Record) -> _Text:
         t = cls(record.title or "", record.abstract or "")
+        t.mesh_terms = tuple(record.mesh)
         t.title_low = t.title.lower()
         t.abstract_low = t.abstract.lower()
         t.low = f"{t.title_low} {t.abstract_low}"
         return t
+
+    @cached_property
+    def mesh(self) -> frozenset[str]:
+        """The record's MeSH descriptors, lower-cased (metadata mode only)."""
+        return frozenset([m.lower() for m in self.mesh_terms])
 
     @cached_property
     def words(self) -> list[str]:
@@ -124,7 +131,7 @@ def _quote(m: re.Match[str]) -> str:
 def classify(record: Record, text_only: bool = False) -> Classification:
     """Classify one record. `text_only` ignores publication types, MeSH and registry fields."""
     t = _Text.of(record)
-    decided = None if text_only else _design_from_metadata(record)
+    decided = None if text_only else _design_from_metadata(record, t.mesh)
     if decided is None:
         design, why = _design_from_text(t)
         if not text_only and _registry_interventional(record) and design in _NOT_A_TRIAL:
@@ -231,14 +238,19 @@ _NON_STUDY_PT = (
 ) + _GUIDELINE_PT
 
 
-def _design_from_metadata(record: Record) -> tuple[Design, str] | None:
+def _design_from_metadata(
+    record: Record, mesh: frozenset[str] | None = None
+) -> tuple[Design, str] | None:
     if record.source == "ctgov" and record.extra.get("study_type"):
         return _design_from_registry(record)
     pts = {p.lower(): p for p in record.publication_types}
-    mesh = {m.lower() for m in record.mesh}
+    if mesh is None:
+        mesh = frozenset([m.lower() for m in record.mesh])
+
+    indexed = not _ANY_PT.isdisjoint(pts)  # most records: "Journal Article" and the like only
 
     def pt(names: tuple[str, ...]) -> str | None:
-        return next((pts[n] for n in names if n in pts), None)
+        return next((pts[n] for n in names if n in pts), None) if indexed else None
 
     if hit := pt(_SR_PT):
         design = (
@@ -267,6 +279,21 @@ def _design_from_metadata(record: Record) -> tuple[Design, str] | None:
     if hit := pt(_NON_STUDY_PT):
         return Design.other, f'PT "{hit}" (not a study)'
     return None  # e.g. "Journal Article" only: the index does not say, the text decides
+
+
+_ANY_PT = frozenset(
+    (
+        *_SR_PT,
+        *_RCT_PT,
+        "controlled clinical trial",
+        "case reports",
+        *_TRIAL_PT,
+        "observational study",
+        "review",
+        "scoping review",
+        *_NON_STUDY_PT,
+    )
+)
 
 
 def _design_from_registry(record: Record) -> tuple[Design, str] | None:
@@ -567,7 +594,7 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
             )
             c.evidence["blinding"] = f"registry masking {masking}"
             return
-        mesh = {m.lower() for m in record.mesh}
+        mesh = t.mesh
         if "double-blind method" in mesh:
             c.blinding, c.evidence["blinding"] = Blinding.double, 'MeSH "Double-Blind Method"'
             return
@@ -611,7 +638,7 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
             if arm in types:
                 c.comparator, c.evidence["comparator"] = value, f"registry arm type {arm}"
                 return
-        if "placebos" in {m.lower() for m in record.mesh}:
+        if "placebos" in t.mesh:
             c.comparator, c.evidence["comparator"] = Comparator.placebo, 'MeSH "Placebos"'
             return
     low = t.low
@@ -748,7 +775,7 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
                 return
         c.species, c.evidence["species"] = "animal", c.evidence["design"]
         return
-    if not text_only and "humans" in {m.lower() for m in record.mesh}:
+    if not text_only and "humans" in t.mesh:
         c.species, c.evidence["species"] = "human", 'MeSH "Humans"'
     elif humans := _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, t.wordset):
         c.species, c.evidence["species"] = "human", f'phrase "{humans[0]}"'

@@ -211,16 +211,13 @@ def _article(art: Any) -> Record:
                         if sub.tag == "MedlineTA":
                             medline_ta = sub.text
         elif ttag == "PubmedData":
-            for el in top:
-                if el.tag == "ArticleIdList":
-                    for aid in el:
-                        if aid.tag != "ArticleId":
-                            continue
-                        kind, value = aid.get("IdType"), (aid.text or "").strip()
-                        if kind == "doi" and value and not rec.doi:
-                            rec.doi = value
-                        elif kind == "pmc" and value:
-                            rec.pmcid = value
+            for el in top.iterchildren("ArticleIdList"):
+                for aid in el.iterchildren("ArticleId"):
+                    kind, value = aid.get("IdType"), (aid.text or "").strip()
+                    if kind == "doi" and value and not rec.doi:
+                        rec.doi = value
+                    elif kind == "pmc" and value:
+                        rec.pmcid = value
     if cit is None:
         raise ValueError("PubmedArticle without MedlineCitation/PMID")
     if not rec.pmid or not rec.pmid.isdigit():
@@ -243,9 +240,7 @@ def _article_body(article: Any, rec: Record, abstract: list[str], head: dict[str
         if tag == "ArticleTitle":
             rec.title = _text(el)
         elif tag == "Abstract":
-            for node in el:
-                if node.tag != "AbstractText":
-                    continue
+            for node in el.iterchildren("AbstractText"):
                 text = _text(node)
                 label = node.get("Label")
                 if label:
@@ -254,12 +249,12 @@ def _article_body(article: Any, rec: Record, abstract: list[str], head: dict[str
                 else:
                     abstract.append(text)
         elif tag == "AuthorList":
-            for au in el:
-                if au.tag == "Author" and (name := _author(au)):
+            for au in el.iterchildren("Author"):
+                if name := _author(au):
                     rec.authors.append(name)
         elif tag == "PublicationTypeList":
-            for pt in el:
-                if pt.tag == "PublicationType" and pt.text:
+            for pt in el.iterchildren("PublicationType"):
+                if pt.text:
                     rec.publication_types.append(pt.text.strip())
         elif tag == "Journal":
             for sub in el:
@@ -296,9 +291,7 @@ def _article_body(article: Any, rec: Record, abstract: list[str], head: dict[str
 
 
 def _mesh(heading_list: Any, rec: Record) -> None:
-    for heading in heading_list:
-        if heading.tag != "MeshHeading":
-            continue
+    for heading in heading_list.iterchildren("MeshHeading"):
         desc = None
         quals = []
         for sub in heading:
