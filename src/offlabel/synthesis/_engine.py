@@ -355,6 +355,16 @@ def _not_converged(method, control, active):
         f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
 
 
+def _still_iterating(y, v, seg: Segments, active: np.ndarray, compact: bool):
+    """What one iteration works on, ``(idx, segments, y, v)``: in the rectangular layout only
+    the analyses still iterating (a cheap row gather, so the work shrinks as they converge);
+    otherwise all of them, and the caller masks the finished ones."""
+    if compact:
+        idx = np.flatnonzero(active)
+        return idx, seg.rows(idx), y[idx], v[idx]
+    return slice(None), seg, y, v
+
+
 GRID = 24  # grid points searched below a sliding REML/ML iterate, see _metafor_scoring
 
 
@@ -377,9 +387,7 @@ def _metafor_scoring(y, v, seg, method, control, k, km1, single, bracket=False):
     compact = seg.kind == "rect"
     while active.any():
         it += 1
-        idx = np.flatnonzero(active) if compact else slice(None)
-        sseg = seg.rows(idx) if compact else seg
-        ys, vs = (y[idx], v[idx]) if compact else (y, v)
+        idx, sseg, ys, vs = _still_iterating(y, v, seg, active, compact)
         t, kk, kkm1 = tau2[idx], k[idx], km1[idx]
         w, s1, mu, r = _wsums(ys, vs, t, sseg)
         if method == "EB":
@@ -484,10 +492,7 @@ def _newton(y, v, seg, method, control, k, skip, tau2=None, lo=None, hi=None):
     compact = seg.kind == "rect"
     while active.any():
         it += 1
-        # work only on the analyses still iterating (rectangular layout: cheap row gather)
-        idx = np.flatnonzero(active) if compact else slice(None)
-        sseg = seg.rows(idx) if compact else seg
-        ys, vs = (y[idx], v[idx]) if compact else (y, v)
+        idx, sseg, ys, vs = _still_iterating(y, v, seg, active, compact)
         t, lo_, hi_, pv = tau2[idx], lo[idx], hi[idx], prev[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
             g, h, info = _score(ys, vs, sseg, t, method)
