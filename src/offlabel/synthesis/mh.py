@@ -77,6 +77,17 @@ def _tables(ai, bi, ci, di, n1i, n2i, slab):
     return a, b, c, d
 
 
+def _complete_tables(measure: str, ai, bi, ci, di, n1i, n2i, slab, add: float, to: str,
+                     drop00: bool) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """The escalc-type ``yi/vi`` of every table (what Q is computed from), and the tables
+    without a missing count (metafor's ``na.omit``), which are what gets pooled."""
+    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
+    yi, vi = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
+                    nan_policy="propagate")
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
+    return yi, vi, (a[ok], b[ok], c[ok], d[ok])
+
+
 def _het(yi, vi, est):
     ok = np.isfinite(yi) & np.isfinite(vi)
     y, v = yi[ok], vi[ok]
@@ -119,11 +130,8 @@ def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str 
         return _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00)
     if measure not in ("OR", "RR", "RD"):
         raise SynthesisError(f"rma_mh: measure must be OR, RR, RD, IRR or IRD, got {measure!r}")
-    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
-    yi, vi = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
-                    nan_policy="propagate")
-    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
-    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    yi, vi, (a, b, c, d) = _complete_tables(measure, ai, bi, ci, di, n1i, n2i, slab, add, to,
+                                            drop00)
     k = len(a)
     if k < 1:
         raise SynthesisError("rma_mh: no complete 2x2 tables")
@@ -230,11 +238,8 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, level: floa
              slab: Sequence[str] | None = None, add: float = 0.5, to: str = "only0",
              drop00: bool = True) -> MHResult:
     """Peto's one-step log odds ratio: ``sum(O - E) / sum(V)``, ``se = 1/sqrt(sum(V))``."""
-    a, b, c, d = _tables(ai, bi, ci, di, n1i, n2i, slab)
-    yi, vi = escalc("PETO", ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00,
-                    nan_policy="propagate")
-    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(c) & np.isfinite(d)
-    a, b, c, d = a[ok], b[ok], c[ok], d[ok]
+    yi, vi, (a, b, c, d) = _complete_tables("PETO", ai, bi, ci, di, n1i, n2i, slab, add, to,
+                                            drop00)
     k = len(a)
     n1, n2 = a + b, c + d
     N = n1 + n2
