@@ -303,3 +303,14 @@ def test_text_only_latin_and_strain_names_are_animal(text, species):
     rec = Record(source="pubmed", pmid="1", title="Effects of a diet", abstract=text)
     c = classify(rec, text_only=True)
     assert c.design is Design.animal and c.species == species, c.evidence
+
+
+def test_text_only_sampling_at_random_from_a_population_is_not_rct():
+    rec = Record(
+        source="pubmed",
+        pmid="1",
+        title="Hand hygiene in general practice",
+        abstract="Forty practices were selected randomly from the national register. "
+        "Staff completed a questionnaire on hand hygiene.",
+    )
+    assert classify(rec, text_only=True).design is not Design.rct

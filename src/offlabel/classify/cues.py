@@ -186,7 +186,9 @@ RCT_NEGATED = _rx(
     r"\bquasi-?randomi[sz]\w*",
     r"\bwithout randomi[sz]\w*",
     r"\bunrandomi[sz]\w*",
-    r"\brandomly (?:selected|sampled|chosen)\b",
+    r"\brandomly (?:selected|sampled|chosen|drawn|picked|generated)\b",
+    # sampling from a population, not allocation to arms
+    r"\b(?:selected|sampled|chosen|drawn|picked) (?:at )?random(?:ly)? (?:from|among)\b",
     r"\brandom (?:sample|sampling|selection|effects?)\b",
 )
 # A sentence that only talks about trials elsewhere (background, future work, reviews).
