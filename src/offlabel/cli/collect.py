@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -519,6 +520,11 @@ def _design_changes(before: dict[str, int], after: dict[str, int]) -> list[str]:
     return out
 
 
+def _interrupted() -> None:
+    typer.echo("interrupted: batches written so far are kept; run again to resume", err=True)
+    raise typer.Exit(130) from None
+
+
 def register(app: typer.Typer) -> None:
     store_opt = typer.Option(
         None, "--store", help="DuckDB evidence store (default: in the user data directory)."
@@ -548,6 +554,16 @@ def register(app: typer.Typer) -> None:
             typer.echo("error: DRUG and CONDITION must not be empty", err=True)
             raise typer.Exit(2)
         console = Console(stderr=False)
+        # DuckDB turns a Ctrl-C that lands inside a query into its own "interrupted" error,
+        # so remember that SIGINT arrived and report it as Ctrl-C whatever was raised.
+        sigint = {"seen": False}
+        default_handler = signal.getsignal(signal.SIGINT)
+
+        def _on_sigint(signum, frame):  # noqa: ANN001, ANN202
+            sigint["seen"] = True
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, _on_sigint)
         try:
             with Progress(
                 TextColumn("{task.description}"),
@@ -566,17 +582,24 @@ def register(app: typer.Typer) -> None:
                     max_records=max_records,
                     progress=_RichProgress(p, SOURCES),
                 )
+        except KeyboardInterrupt:
+            _interrupted()
         except ValueError as exc:  # a drug or condition that gives no search terms
+            if sigint["seen"]:
+                _interrupted()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         except (StoreError, SourceError) as exc:
+            if sigint["seen"]:
+                _interrupted()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            typer.echo(
-                "interrupted: batches written so far are kept; run again to resume", err=True
-            )
-            raise typer.Exit(130) from None
+        except Exception:
+            if sigint["seen"]:
+                _interrupted()
+            raise
+        finally:
+            signal.signal(signal.SIGINT, default_handler)
         print_summary(result, console)
         if result.status != "complete":
             raise typer.Exit(1)
