@@ -40,12 +40,13 @@ def eutils_service(
     *,
     api_key: str | None = None,
     email: str | None = None,
-    safety: float = 0.95,
+    safety: float = 0.9,
     **kwargs: object,
 ) -> Service:
     """A Service for E-utilities with tool/email/api_key set and the matching rate limit.
 
-    safety < 1 keeps the spacing a little wider than 1/rate so clock jitter never makes 4
+    safety < 1 keeps the spacing ~10% wider than 1/rate so latency jitter (a first request that
+    opens the connection arrives late, the next ones on time) never makes 4
     requests land inside one NCBI second.
     """
     api_key = api_key if api_key is not None else os.environ.get("NCBI_API_KEY") or None
