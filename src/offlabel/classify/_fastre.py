@@ -142,7 +142,13 @@ class Phrases:
         contains it), lets parts whose first word is absent be skipped without a scan."""
         best = None
         parts = self.parts
-        for i in self._candidates(words):
+        if words is None:
+            candidates: tuple[int, ...] | list[int] = self._all
+        elif self._words.isdisjoint(words):  # the common case: only the free parts can run
+            candidates = self._free
+        else:
+            candidates = self._candidates(words)
+        for i in candidates:
             rx, bounded, _ = parts[i]
             m = self._first(rx, bounded, text, pos, endpos)
             if m is not None and (best is None or m.start() < best.start()):

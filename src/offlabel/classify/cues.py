@@ -28,15 +28,17 @@ class Gated:
 
     def __init__(self, *rules: tuple[tuple[str, ...], str], leftmost: bool = False) -> None:
         self.rules = [(gates, fast(pattern)) for gates, pattern in rules]
+        # per rule: can a part always run, and the first words that let the others run
+        self._rules = [(g, rx, bool(rx._free), rx._words) for g, rx in self.rules]
         # Most callers only ask whether a cue is there (and quote it); they get the first rule
         # that matches. Callers comparing positions ask for the leftmost match.
         self.leftmost = leftmost
 
     def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
         best = None
-        for gates, rx in self.rules:
-            # the cheap test first: a set lookup per first word of the rule's phrases
-            if words is not None and not rx.could_match(words):
+        for gates, rx, free, first_words in self._rules:
+            # the cheap test first (Phrases.could_match, inlined): first words of the phrases
+            if words is not None and not free and first_words.isdisjoint(words):
                 continue
             if gates and not any(map(text.__contains__, gates)):
                 continue
