@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from offlabel.classify import cues
@@ -105,3 +105,66 @@ def test_the_cue_tables_agree_with_their_source(text):
             assert (a is None) == (b is None), value.pattern
             if a is not None:
                 assert a.start() == b.start(), value.pattern
+
+
+NUMBER_TOKENS = [
+    "12",
+    "3.5",
+    "1.2.3",
+    "0",
+    "x12",
+    "a",
+    "%",
+    " %",
+    "patients",
+    "men",
+    "women",
+    "mental",
+    "patientsx",
+    "cases",
+    ".",
+    "..",
+    "(",
+    "_",
+    "\u00a0",
+    "\u0663",  # ARABIC-INDIC DIGIT THREE: \d and isdecimal() both take it
+    "\t",
+    "individuals",
+    "-",
+]
+number_texts = st.lists(st.sampled_from(NUMBER_TOKENS), max_size=30).map(
+    lambda parts: (
+        "".join(p if p in (" %", "%", ".", "..") else f" {p}" for p in parts) if parts else ""
+    )
+)
+glued_texts = st.lists(st.sampled_from(NUMBER_TOKENS), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(number_texts, glued_texts))
+@example(text=" x12 patients")
+@example(text="a 12 men, 1.2.3 % and 4.5% of 6 mental 7 patientsx 8 women")
+@example(text="\u0663 patients; 3\u00a0%; _9 cases")
+def test_number_before_matches_the_plain_regex(text):
+    for _, matcher in cues.EMPIRICAL.rules:
+        if isinstance(matcher, cues.NumberBefore):
+            plain = re.compile(matcher.pattern)
+            a, b = plain.search(text), matcher.search(text)
+            assert (a and a.span()) == (b and b.span()), (matcher.pattern, text)
+
+
+def test_number_before_on_real_abstracts():
+    from pathlib import Path
+
+    from offlabel.sources.readers import iter_records_in
+
+    records = Path(__file__).resolve().parents[2] / "shared" / "records"
+    if not records.exists():
+        return
+    matchers = [m for _, m in cues.EMPIRICAL.rules if isinstance(m, cues.NumberBefore)]
+    assert len(matchers) == 2
+    for rec in iter_records_in(records, errors=[], exclude=[records / "labels.csv"]):
+        low = (rec.abstract or "").lower()
+        for matcher in matchers:
+            a, b = re.compile(matcher.pattern).search(low), matcher.search(low)
+            assert (a and a.span()) == (b and b.span()), (rec.pmid, matcher.pattern)

@@ -26,8 +26,13 @@ class Gated:
     a literal that any match of its pattern contains.
     """
 
-    def __init__(self, *rules: tuple[tuple[str, ...], str], leftmost: bool = False) -> None:
-        self.rules = [(gates, fast(pattern)) for gates, pattern in rules]
+    def __init__(
+        self, *rules: tuple[tuple[str, ...], str | NumberBefore], leftmost: bool = False
+    ) -> None:
+        self.rules = [
+            (gates, fast(pattern) if isinstance(pattern, str) else pattern)
+            for gates, pattern in rules
+        ]
         # per rule: can a part always run, and the first words that let the others run
         self._rules = [(g, rx, bool(rx._free), rx._words) for g, rx in self.rules]
         # Most callers only ask whether a cue is there (and quote it); they get the first rule
@@ -47,6 +52,65 @@ class Gated:
                 if not self.leftmost:
                     return m
                 best = m
+        return best
+
+
+class NumberBefore:
+    """A pattern that starts with a number (`\\d+`) and ends with one of a few literals.
+
+    Python's re tries such a pattern at every character of the text; here each literal is
+    found with str.find and the number is walked back from it, then `re.match` confirms the
+    candidate. Answers as the pattern's leftmost search would (`\\d` is a decimal digit,
+    `\\s` whitespace, as `str.isdecimal` / `str.isspace` tell): `tests/test_classify_fastre.py`
+    checks the two against each other.
+
+    `anchors`: (literal, how the text before it must end) with "space" (the number, one space),
+    or "percent" (the number with an optional decimal part, an optional whitespace character).
+    `bounded`: the pattern starts with `\\b` (a number glued to a letter does not count).
+    """
+
+    _free = True  # for Gated: no first-word test applies
+    _words: frozenset[str] = frozenset()
+
+    def __init__(self, pattern: str, anchors: tuple[str, ...], kind: str, bounded: bool) -> None:
+        self.pattern = pattern
+        self.rx = re.compile(pattern[2:] if bounded else pattern)
+        self.anchors = anchors
+        self.kind = kind
+        self.bounded = bounded
+
+    def _start(self, text: str, i: int) -> int | None:
+        """Where a match ending with the literal at i must start, or None if none can."""
+        end = i
+        if self.kind == "percent":
+            if end > 0 and text[end - 1].isspace():
+                end -= 1
+        else:  # "space": the literal itself begins with the one space
+            pass
+        a = end
+        while a > 0 and text[a - 1].isdecimal():
+            a -= 1
+        if a == end:
+            return None
+        if self.kind == "percent" and a >= 2 and text[a - 1] == "." and text[a - 2].isdecimal():
+            a -= 1
+            while a > 0 and text[a - 1].isdecimal():
+                a -= 1
+        if self.bounded and a > 0 and (text[a - 1].isalnum() or text[a - 1] == "_"):
+            return None
+        return a
+
+    def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
+        best = None
+        for anchor in self.anchors:
+            i = text.find(anchor)
+            while i != -1 and (best is None or i < best.start()):
+                k = self._start(text, i)
+                if k is not None and (m := self.rx.match(text, k)) is not None:
+                    if best is None or m.start() < best.start():
+                        best = m
+                    break  # a later occurrence of this literal can only match further right
+                i = text.find(anchor, i + 1)
         return best
 
 
@@ -385,24 +449,29 @@ OBSERVATIONAL_WEAK = Gated(
     (("between 19", "between 20"), r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b"),
 )
 # numbers, percentages and tests: the abstract reports data of its own
+_DATA_NOUNS = (
+    "patients",
+    "subjects",
+    "cases",
+    "participants",
+    "children",
+    "women",
+    "men",
+    "persons",
+    "individuals",
+)
 EMPIRICAL = Gated(
-    (("%",), r"\d+(?:\.\d+)?\s?%"),
+    (("%",), NumberBefore(r"\d+(?:\.\d+)?\s?%", ("%",), "percent", bounded=False)),
     (("p<", "p <", "p=", "p =", "p>", "p >"), r"\bp\s?[<=>]\s?0?\.\d"),
     (("n=", "n ="), r"\bn\s?=\s?\d"),
     (
-        (
-            "patients",
-            "subjects",
-            "cases",
-            "participants",
-            "children",
-            "women",
-            "men",
-            "persons",
-            "individuals",
+        _DATA_NOUNS,
+        NumberBefore(
+            r"\b\d+ (?:" + "|".join(_DATA_NOUNS) + r")\b",
+            tuple(f" {w}" for w in _DATA_NOUNS),
+            "space",
+            bounded=True,
         ),
-        r"\b\d+ (?:patients|subjects|cases|participants|children|women|men|persons|"
-        r"individuals)\b",
     ),
     ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b"),
 )

@@ -85,6 +85,11 @@ class _Text:
         return t
 
     @cached_property
+    def empirical(self) -> re.Match[str] | None:
+        """The abstract's first sign of data of its own (asked for by two rules)."""
+        return cues.EMPIRICAL.search(self.abstract_low, words=self.wordset)
+
+    @cached_property
     def mesh(self) -> frozenset[str]:
         """The record's MeSH descriptors, lower-cased (metadata mode only)."""
         return frozenset([m.lower() for m in self.mesh_terms])
@@ -349,7 +354,7 @@ def _design_from_text(t: _Text) -> tuple[Design, str]:
         return Design.guideline, f"title {_quote(m)}"
     if m := cues.REVIEW.search(t.low, words=t.wordset):
         return Design.narrative_review, f"{_quote(m)} (no study design stated)"
-    if m := cues.EMPIRICAL.search(t.abstract_low, words=t.wordset):
+    if m := t.empirical:
         return (
             Design.cohort,
             f"reports data ({_quote(m)}) without a design phrase: assumed observational",
@@ -512,7 +517,7 @@ def _observational(t: _Text) -> tuple[Design, str] | None:
     if cohort:
         return Design.cohort, _quote(cohort)
     weak = cues.OBSERVATIONAL_WEAK.search(t.abstract_low, words=t.wordset)
-    data = cues.EMPIRICAL.search(t.abstract_low, words=t.wordset)
+    data = t.empirical if weak else None
     if weak and data:
         return Design.cohort, f"{_quote(weak)} with data ({_quote(data)})"
     return None
