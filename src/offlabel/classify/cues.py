@@ -343,7 +343,12 @@ CASE_TEXT = Gated(
         + _SMALL
         + r" (?:[\w-]+ ){0,3}"
         + _FEW_WHO
-        + r"|[.;] "
+        # "[.;] " written as two literals: re scans for a literal prefix, not for a class
+        + r"|\. "
+        + _SMALL
+        + r" (?:[\w-]+ ){0,3}"
+        + _FEW_WHO
+        + r"|; "
         + _SMALL
         + r" (?:[\w-]+ ){0,3}"
         + _FEW_WHO,
@@ -543,8 +548,10 @@ GUIDELINE = fast(
 )
 NON_STUDY_TITLE = _rx(
     r"^re:",
-    r"\b(?:author'?s'? )?(?:reply|rebuttal|rejoinder)\b",
-    r"\b(?:in )?response to (?:the )?(?:letter|comment|editorial|article|dr|criticism)",
+    # optional leading words spelt out as alternatives: each then starts with a literal word
+    r"\bauthor'?s'? (?:reply|rebuttal|rejoinder)\b|\b(?:reply|rebuttal|rejoinder)\b",
+    r"\b(?:in )response to (?:the )?(?:letter|comment|editorial|article|dr|criticism)",
+    r"\bresponse to (?:the )?(?:letter|comment|editorial|article|dr|criticism)",
     r"\bcomments? (?:on|to)\b|\bcommentary\b",
     r"\bletters?\b",
     r"\beditorials?\b",
@@ -552,7 +559,9 @@ NON_STUDY_TITLE = _rx(
     r"\bin memoriam\b|\bobituary\b|\btribute\b|\bbiography\b|\binterview with\b",
     r"^(?:introduction|preface|foreword|announcement|news|abstracts?|proceedings)\b",
     r"\bcongress\b|\bsymposium\b|\bworkshop\b|\bconference\b|\bmeeting\b|\blecture\b",
-    r"(?<!natural )\bhistor(?:y|ical) (?:of|note|perspective|review|vignette)\b",
+    # "(?<!natural )history ...", with the look-behind after the word so the word leads
+    r"\bhistory (?<!natural history )(?:of|note|perspective|review|vignette)\b",
+    r"\bhistorical (?<!natural historical )(?:of|note|perspective|review|vignette)\b",
 )
 # Case-report title wording, used only when there is no abstract to read: the clinical
 # specifics of one presentation (cause, trigger, complication, look-alike).
