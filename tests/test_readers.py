@@ -438,3 +438,50 @@ def test_gzip_members_padding_and_corruption():
         with pytest.raises(ReaderError, match="gzip"):
             got.extend(iter_pubmed_xml(bad))
         assert got == full[: len(got)]
+
+
+def _outcome(records_and_error):
+    got: list[Record] = []
+    try:
+        got.extend(records_and_error)
+    except ReaderError as exc:
+        return got, str(exc)
+    return got, None
+
+
+def test_sliced_path_reads_and_fails_exactly_as_the_streaming_parse():
+    from offlabel.sources.readers import pubmed_xml
+
+    path = need(RECORDS / "sk8erjs69+sr-project/test-files/pubmed_result.xml")
+    data = path.read_bytes()
+    arts = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", data, re.S)
+    assert len(arts) >= 4
+    head = data[: data.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")]
+    body = b"\n".join(arts)
+    book = (
+        b'<PubmedBookArticle><BookDocument><PMID Version="1">555</PMID>'
+        b"<ArticleTitle>A chapter</ArticleTitle><Book><BookTitle>T</BookTitle></Book>"
+        b"</BookDocument></PubmedBookArticle>"
+    )
+    delete = b'<DeleteCitation><PMID Version="1">123</PMID></DeleteCitation>'
+    cases = [
+        head + body + b"\n</PubmedArticleSet>\n",
+        head + arts[0] + book + arts[1] + delete + b"</PubmedArticleSet>",
+        head + arts[0] + b"<!-- a comment -->" + arts[1] + b"</PubmedArticleSet>",
+        head.replace(b"utf-8", b"ISO-8859-1") + body + b"</PubmedArticleSet>",
+        head + body + b"</PubmedArticleSet>trailing",
+        (head + body)[:-300],
+        head + arts[0] + b"<PubmedArticle><Foo></PubmedArticle>" + arts[1] + b"</PubmedArticleSet>",
+        head
+        + arts[0]
+        + arts[1].replace(b"<PMID", b"<PMIDX", 1).replace(b"</PMID>", b"</PMIDX>", 1)
+        + b"</PubmedArticleSet>",
+    ]
+    # the quick path itself reads the first two (no hand-over)
+    for case in cases[:2]:
+        assert list(pubmed_xml._iter_sliced(case)) == list(pubmed_xml._iter_streamed(case))
+    for case in cases:
+        for form in (case, gzip.compress(case)):
+            want = _outcome(pubmed_xml._iter_streamed(form))
+            assert _outcome(iter_pubmed_xml(form)) == want
+            assert want[0], "each case yields good records first"
