@@ -485,3 +485,19 @@ def test_sliced_path_reads_and_fails_exactly_as_the_streaming_parse():
             want = _outcome(pubmed_xml._iter_streamed(form))
             assert _outcome(iter_pubmed_xml(form)) == want
             assert want[0], "each case yields good records first"
+
+
+def test_read_ahead_hands_over_after_many_records():
+    from offlabel.sources.readers import pubmed_xml
+
+    path = need(RECORDS / "sk8erjs69+sr-project/test-files/pubmed_result.xml")
+    data = path.read_bytes()
+    arts = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", data, re.S)
+    head = data[: data.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")]
+    many = [arts[i % len(arts)] for i in range(150)]  # past two read-ahead batches
+    for fault in (b"<PubmedArticle><Foo></PubmedArticle>", b"<!-- hand over -->"):
+        case = head + b"\n".join(many[:140]) + fault + b"\n".join(many[140:])
+        case += b"</PubmedArticleSet>"
+        want = _outcome(pubmed_xml._iter_streamed(case))
+        assert len(want[0]) >= 140
+        assert _outcome(iter_pubmed_xml(case)) == want
