@@ -168,3 +168,31 @@ def test_number_before_on_real_abstracts():
         for matcher in matchers:
             a, b = re.compile(matcher.pattern).search(low), matcher.search(low)
             assert (a and a.span()) == (b and b.span()), (rec.pmid, matcher.pattern)
+
+
+SENTENCE_TOKENS = [
+    "a",
+    "B",
+    "1",
+    ".",
+    "!",
+    "?",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "(",
+    "[",
+    "x.",
+    "?.",
+    "\u00a0",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(SENTENCE_TOKENS), max_size=40).map("".join))
+@example(text="One. Two!  Three? (4) [5]. six. 7.\tEight.. Nine ?. Ten")
+def test_split_sentences_matches_the_look_behind_split(text):
+    assert cues.split_sentences(text) == cues.SENTENCE.split(text)
+    breaks = [m.span(1) for m in cues.SENTENCE_BREAK.finditer(text)]
+    assert breaks == [m.span() for m in cues.SENTENCE.finditer(text)]

@@ -583,3 +583,17 @@ CASE_TITLE_ONLY = _rx(
 
 # Sentence splitter: a full stop followed by space and an upper-case letter or digit.
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
+# The same breaks found from the stop: group 1 is exactly a SENTENCE match. re scans for a
+# leading character class far faster than it tries a look-behind at every character.
+SENTENCE_BREAK = re.compile(r"[.!?](\s+)(?=[A-Z0-9(\[])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """`SENTENCE.split(text)`, about twice as fast."""
+    out = []
+    last = 0
+    for m in SENTENCE_BREAK.finditer(text):
+        out.append(text[last : m.start(1)])
+        last = m.end(1)
+    out.append(text[last:])
+    return out

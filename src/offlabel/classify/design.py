@@ -120,16 +120,16 @@ class _Text:
         """The lower-cased first sentence when the abstract has three or more, else None."""
         if not self.abstract:
             return None
-        it = cues.SENTENCE.finditer(self.abstract)
+        it = cues.SENTENCE_BREAK.finditer(self.abstract)
         first = next(it, None)
         if first is None or next(it, None) is None:
             return None
-        return self.abstract[: first.start()].lower()
+        return self.abstract[: first.start(1)].lower()
 
     @cached_property
     def sentences(self) -> list[str]:
         """Lower-cased abstract sentences (split lazily: metadata mode rarely needs them)."""
-        return [s.lower() for s in cues.SENTENCE.split(self.abstract)] if self.abstract else []
+        return [s.lower() for s in cues.split_sentences(self.abstract)] if self.abstract else []
 
 
 def _quote(m: re.Match[str]) -> str:

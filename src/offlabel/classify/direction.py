@@ -14,9 +14,9 @@ from collections.abc import Set
 from offlabel.model import Direction
 
 from ._fastre import fast
+from .cues import split_sentences
 
 _CONCLUSION_LABELS = re.compile(r"conclusion|interpretation|implication|summary|discussion", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 
 _NULL = fast(
     r"\bno (?:statistically )?(?:significant|meaningful|clinically (?:relevant|important)|"
@@ -53,9 +53,9 @@ def finding_direction(
         if _CONCLUSION_LABELS.search(label):
             conclusion = text
     if conclusion:
-        sentences = _SENTENCE.split(conclusion)
+        sentences = split_sentences(conclusion)
     else:  # the last two sentences; splitting only the tail keeps this cheap
-        sentences = _SENTENCE.split(abstract.strip()[-600:])[-2:]
+        sentences = split_sentences(abstract.strip()[-600:])[-2:]
     best: tuple[Direction, str] | None = None
     for sentence in sentences:
         low = sentence.lower()
