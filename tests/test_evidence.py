@@ -134,3 +134,19 @@ def test_duplicate_study_id_across_files(tmp_path):
     with pytest.raises(EvidenceError) as exc:
         load_evidence([f, f], bundled=False)
     assert any("also defined in" in p for p in exc.value.problems)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EXAMPLE_TEXT = (ROOT / "examples/example-evidence.yaml").read_text()
+
+
+@settings(max_examples=150, deadline=None)
+@given(cut=st.integers(0, len(EXAMPLE_TEXT)), junk=st.text(max_size=20))
+def test_validate_never_raises_on_truncated_or_corrupted_files(cut, junk):
+    text = EXAMPLE_TEXT[:cut] + junk + EXAMPLE_TEXT[cut + len(junk):]
+    ev, problems = check_text(text, "f.yaml")
+    assert (ev is None) == bool(problems)
+    for p in problems:
+        assert p.startswith("f.yaml:") and "\n" not in p
