@@ -715,7 +715,3 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         published_pools=pools, comparisons=comparisons,
         response_rates=abstinence_rates(primary), example=example,
     )
-
-
-def counts_by_design(studies: list[Study]) -> dict[str, int]:
-    return dict(Counter(s.design.value for s in studies))
