@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offlabel.sources.http import MalformedResponse, Service, make_service, parse_json
+from offlabel.sources.readers._common import dig
 
 # No published ceiling; robots.txt asks crawlers for one request a second.
 RATE = 1.0
@@ -115,56 +116,48 @@ class TrialFacts:
         return f"https://clinicaltrials.gov/study/{self.nct}"
 
 
-def _get(d: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(key)
-    return d
-
-
 def trial_facts(study: dict[str, Any]) -> TrialFacts:
     """The registry facts of one v2 study (missing modules give None/empty, never an error)."""
     p = study.get("protocolSection") or {}
-    nct = _get(p, "identificationModule", "nctId")
+    nct = dig(p, "identificationModule", "nctId")
     if not nct:
         raise MalformedResponse("study without identificationModule.nctId")
-    refs = _get(p, "referencesModule", "references") or []
+    refs = dig(p, "referencesModule", "references") or []
     pmids = [str(r["pmid"]) for r in refs if isinstance(r, dict) and r.get("pmid")]
     result_pmids = [
         str(r["pmid"])
         for r in refs
         if isinstance(r, dict) and r.get("pmid") and r.get("type") in ("RESULT", "DERIVED")
     ]
-    enrollment = _get(p, "designModule", "enrollmentInfo", "count")
+    enrollment = dig(p, "designModule", "enrollmentInfo", "count")
     has_results = study.get("hasResults")
     if has_results is None and "resultsSection" in study:
         has_results = True
     return TrialFacts(
         nct=str(nct),
-        title=_get(p, "identificationModule", "officialTitle")
-        or _get(p, "identificationModule", "briefTitle")
+        title=dig(p, "identificationModule", "officialTitle")
+        or dig(p, "identificationModule", "briefTitle")
         or "",
-        status=_get(p, "statusModule", "overallStatus"),
-        study_type=_get(p, "designModule", "studyType"),
-        phases=list(_get(p, "designModule", "phases") or []),
-        allocation=_get(p, "designModule", "designInfo", "allocation"),
-        masking=_get(p, "designModule", "designInfo", "maskingInfo", "masking"),
+        status=dig(p, "statusModule", "overallStatus"),
+        study_type=dig(p, "designModule", "studyType"),
+        phases=list(dig(p, "designModule", "phases") or []),
+        allocation=dig(p, "designModule", "designInfo", "allocation"),
+        masking=dig(p, "designModule", "designInfo", "maskingInfo", "masking"),
         arm_types=[
             a.get("type", "")
-            for a in _get(p, "armsInterventionsModule", "armGroups") or []
+            for a in dig(p, "armsInterventionsModule", "armGroups") or []
             if isinstance(a, dict)
         ],
         enrollment=int(enrollment) if isinstance(enrollment, int | float) else None,
-        start_date=_get(p, "statusModule", "startDateStruct", "date"),
-        completion_date=_get(p, "statusModule", "completionDateStruct", "date")
-        or _get(p, "statusModule", "primaryCompletionDateStruct", "date"),
+        start_date=dig(p, "statusModule", "startDateStruct", "date"),
+        completion_date=dig(p, "statusModule", "completionDateStruct", "date")
+        or dig(p, "statusModule", "primaryCompletionDateStruct", "date"),
         has_results=bool(has_results) if has_results is not None else None,
-        sponsor=_get(p, "sponsorCollaboratorsModule", "leadSponsor", "name"),
-        conditions=list(_get(p, "conditionsModule", "conditions") or []),
+        sponsor=dig(p, "sponsorCollaboratorsModule", "leadSponsor", "name"),
+        conditions=list(dig(p, "conditionsModule", "conditions") or []),
         interventions=[
             i.get("name", "")
-            for i in _get(p, "armsInterventionsModule", "interventions") or []
+            for i in dig(p, "armsInterventionsModule", "interventions") or []
             if isinstance(i, dict)
         ],
         reference_pmids=pmids,

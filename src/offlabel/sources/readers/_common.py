@@ -97,6 +97,15 @@ def _looks_like_path(s: str) -> bool:
     return "\n" not in s and len(s) < 4096 and Path(s).exists()
 
 
+def dig(d: object, *path: str) -> Any:
+    """The value at a path of keys in nested JSON objects, None where any step is missing."""
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
 def squash(text: str | None) -> str:
     """Collapse runs of whitespace: wrapped MEDLINE lines and indented XML read the same."""
     # split/join beats a regex substitution several-fold on the short strings met here

@@ -13,7 +13,7 @@ from typing import Any
 
 from offlabel.model import Record
 
-from ._common import ReaderError, Source, json_items, parse_year, source_name, squash
+from ._common import ReaderError, Source, dig, json_items, parse_year, source_name, squash
 
 
 def iter_ctgov(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
@@ -36,14 +36,6 @@ def _studies(doc: object) -> list[Any]:
     raise ValueError("not ClinicalTrials.gov v2 JSON (no 'studies' or 'protocolSection')")
 
 
-def _get(d: object, *path: str) -> Any:
-    for key in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(key)
-    return d
-
-
 def record_from_ctgov(study: dict[str, Any]) -> Record:
     """One API v2 study object (as in `studies[]`) -> Record. ValueError if it has no NCT id."""
     if not isinstance(study, dict):
@@ -51,7 +43,7 @@ def record_from_ctgov(study: dict[str, Any]) -> Record:
     ps = study.get("protocolSection")
     if not isinstance(ps, dict):
         raise ValueError("study has no protocolSection")
-    nct = _get(ps, "identificationModule", "nctId")
+    nct = dig(ps, "identificationModule", "nctId")
     if not isinstance(nct, str) or not nct:
         raise ValueError("study has no identificationModule.nctId")
     ident = ps.get("identificationModule") or {}
@@ -61,8 +53,8 @@ def record_from_ctgov(study: dict[str, Any]) -> Record:
 
     rec = Record(source="ctgov", nct=nct)
     rec.title = squash(ident.get("officialTitle") or ident.get("briefTitle") or "")
-    summary = squash(_get(ps, "descriptionModule", "briefSummary") or "")
-    detail = squash(_get(ps, "descriptionModule", "detailedDescription") or "")
+    summary = squash(dig(ps, "descriptionModule", "briefSummary") or "")
+    detail = squash(dig(ps, "descriptionModule", "detailedDescription") or "")
     rec.abstract = " ".join(p for p in (summary, detail) if p)
     if summary:
         rec.abstract_sections.append(("Brief Summary", summary))
@@ -70,13 +62,13 @@ def record_from_ctgov(study: dict[str, Any]) -> Record:
         rec.abstract_sections.append(("Detailed Description", detail))
     rec.journal = "ClinicalTrials.gov"
     rec.year = parse_year(
-        _get(status, "studyFirstPostDateStruct", "date") or _get(status, "startDateStruct", "date")
+        dig(status, "studyFirstPostDateStruct", "date") or dig(status, "startDateStruct", "date")
     )
-    sponsor = _get(ps, "sponsorCollaboratorsModule", "leadSponsor", "name")
+    sponsor = dig(ps, "sponsorCollaboratorsModule", "leadSponsor", "name")
     if sponsor:
         rec.authors.append(sponsor)
-    conditions = _get(ps, "conditionsModule", "conditions") or []
-    rec.keywords = list(_get(ps, "conditionsModule", "keywords") or [])
+    conditions = dig(ps, "conditionsModule", "conditions") or []
+    rec.keywords = list(dig(ps, "conditionsModule", "keywords") or [])
 
     info = design.get("designInfo") or {}
     arm_groups = arms_mod.get("armGroups") or []
@@ -85,7 +77,7 @@ def record_from_ctgov(study: dict[str, Any]) -> Record:
         phases=list(design.get("phases") or []),
         allocation=info.get("allocation"),
         intervention_model=info.get("interventionModel"),
-        masking=_get(info, "maskingInfo", "masking"),
+        masking=dig(info, "maskingInfo", "masking"),
         observational_model=info.get("observationalModel"),
         arms=[
             {"label": a.get("label"), "type": a.get("type")}
@@ -94,7 +86,7 @@ def record_from_ctgov(study: dict[str, Any]) -> Record:
         ],
         status=status.get("overallStatus"),
         has_results=bool(study.get("hasResults") or study.get("resultsSection")),
-        enrollment=_get(design, "enrollmentInfo", "count"),
+        enrollment=dig(design, "enrollmentInfo", "count"),
         conditions=list(conditions),
         interventions=[
             i.get("name") for i in (arms_mod.get("interventions") or []) if isinstance(i, dict)
