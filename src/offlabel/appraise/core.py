@@ -259,24 +259,12 @@ def pool(effects: list[StudyEffect], method: str = "DL") -> Pooled | None:
     yi = [e.yi for e in effects]
     vi = [e.vi for e in effects]
     labels = [e.study.label for e in effects]
-    if len(effects) == 1:
-        se = math.sqrt(vi[0])
-        z = yi[0] / se
-        from statistics import NormalDist
-
-        zc = NormalDist().inv_cdf(0.975)
-        est, lb, ub = yi[0], yi[0] - zc * se, yi[0] + zc * se
-        pv = 2 * (1 - NormalDist().cdf(abs(z)))
-        tau2 = I2 = QE = 0.0
-        QEp = 1.0
-        pi = (None, None)
-        weights = [100.0]
-    else:
-        res = rma(yi, vi, method=method, slab=labels)
-        est, lb, ub, pv = res.estimate, res.ci_lb, res.ci_ub, res.pval
-        tau2, I2, QE, QEp = res.tau2, res.I2, res.QE, res.QEp
-        pi = (res.pi_lb, res.pi_ub) if len(effects) >= 3 else (None, None)
-        weights = [float(w) for w in res.weights]
+    # One study: the fixed-effect "pool" is that study's own estimate and Wald interval.
+    res = rma(yi, vi, method=method if len(effects) > 1 else "FE", slab=labels)
+    est, lb, ub, pv = res.estimate, res.ci_lb, res.ci_ub, res.pval
+    tau2, I2, QE, QEp = res.tau2, res.I2, res.QE, res.QEp
+    pi = (res.pi_lb, res.pi_ub) if len(effects) >= 3 else (None, None)
+    weights = [float(w) for w in res.weights]
     sign = favours(measure, est, hib) if (lb > 0 or ub < 0) else 0
     fav = {1: Direction.favours_drug, -1: Direction.favours_control, 0: Direction.no_difference}[sign]
     ns = [e.n for e in effects]

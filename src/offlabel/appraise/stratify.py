@@ -131,11 +131,7 @@ def _pool(label: str, xs: list[Benefit]) -> StratumPool | None:
 
     if not xs:
         return None
-    if len(xs) == 1:
-        se = math.sqrt(xs[0].var)
-        return StratumPool(label, 1, xs[0].value, xs[0].value - 1.96 * se,
-                           xs[0].value + 1.96 * se, [xs[0].study.label])
-    r = rma([b.value for b in xs], [b.var for b in xs], method="DL")
+    r = rma([b.value for b in xs], [b.var for b in xs], method="DL" if len(xs) > 1 else "FE")
     return StratumPool(label, len(xs), r.estimate, r.ci_lb, r.ci_ub, [b.study.label for b in xs])
 
 
@@ -332,12 +328,8 @@ def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
     out = []
     for g, rows in groups.items():
         yi, vi = escalc("PLO", xi=[r[0] for r in rows], ni=[r[1] for r in rows])
-        if len(rows) == 1:
-            est, se = float(yi[0]), math.sqrt(float(vi[0]))
-            lb, ub = est - 1.96 * se, est + 1.96 * se
-        else:
-            r = rma(yi, vi, method="DL")
-            est, lb, ub = r.estimate, r.ci_lb, r.ci_ub
+        r = rma(yi, vi, method="DL" if len(rows) > 1 else "FE")
+        est, lb, ub = r.estimate, r.ci_lb, r.ci_ub
         inv = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
         out.append(ResponseRate(g, len(rows), sum(r[1] for r in rows), inv(est), inv(lb), inv(ub),
                                 [r[2] for r in rows]))
