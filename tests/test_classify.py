@@ -61,12 +61,46 @@ def test_text_only_case_report_recall(text_scores):
     assert text_scores.recall("case_report") >= 0.85, format_report(text_scores)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="short of target: measured 0.893 (25/28) on shared/records; two misses have no abstract",
-)
 def test_text_only_animal_recall(text_scores):
     assert text_scores.recall("animal_study") >= 0.90, format_report(text_scores)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "taxon"),
+    [
+        (
+            "Motility of sperm of Sparisoma cretense (Linnaeus, 1758) after thawing.",
+            "Sparisoma cretense",
+        ),
+        ("Foraging in colonies of Bombus terrestris L. was recorded.", "Bombus terrestris"),
+        ("Larvae of Aedes albopictus (Skuse) were reared at 27 C.", "Aedes albopictus"),
+        # a brand name after a drug at the start of a title is not a taxon
+        ("Botulinum toxin (Dysport) for spasticity of the upper limb.", None),
+        ("Insulin glargine (Lantus) compared with NPH insulin.", None),
+        ("Effects of Botulinum Toxin (Botox) on gait.", None),
+    ],
+)
+def test_taxon_with_authority(sentence, taxon):
+    from offlabel.classify import cues
+
+    found = cues.taxon_with_authority(sentence)
+    assert (found.split(" (")[0].removesuffix(" L.") if found else None) == taxon
+
+
+def test_a_species_with_its_authority_makes_an_animal_study_text_only():
+    rec = Record(
+        source="pubmed",
+        pmid="1",
+        title="Cryopreservation of spermatozoa of Sparisoma cretense (Linnaeus, 1758)",
+        abstract="Spermatozoa were diluted in two cryosolutions and frozen. Motility fell by 40% "
+        "after thawing (P < 0.01). Membrane damage was higher with solution A.",
+    )
+    c = classify(rec, text_only=True)
+    assert c.design is Design.animal, c.evidence
+    assert "Sparisoma cretense" in c.evidence["design"]
+    # the same text with patients in it stays a human study
+    rec.abstract += " Samples from 20 patients were studied alongside."
+    assert classify(rec, text_only=True).design is not Design.animal
 
 
 def test_text_only_never_cites_index_terms(dev):

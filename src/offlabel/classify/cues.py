@@ -202,6 +202,25 @@ HUMAN_WORDS = frozenset(
 HUMAN_PHRASES = ("year old", "years old")  # "45-year-old" reads "45 year old" once tokenised
 ANIMAL_WEAK_WORDS = frozenset(["animal", "animals", "transgenic"])
 ANIMAL_WEAK_PHRASES = ("in vivo", "experimental model")
+# A species written with its taxonomic authority, the zoologists' convention: "spermatozoa of
+# Diplodus puntazzo (Cetti)", "in Rattus norvegicus (Berkenhout, 1769)", "of Apis mellifera L.".
+# Matched on the original case, mid-sentence only (after a lower-case word), so that a
+# capitalised drug name with its brand, "Botulinum toxin (Dysport) in ...", does not count.
+TAXON_AUTHORITY = re.compile(
+    r" \((?:[A-Z][a-z]+(?: (?:&|and) [A-Z][a-z]+)?(?:,? (?:1[789]|20)\d\d)?)\)| L\.(?=[ ,;)])"
+)
+BINOMIAL_BEFORE = re.compile(r"(?:^|[\s(])[a-z][\w-]* ([A-Z][a-z]{2,} [a-z]{3,})$")
+
+
+def taxon_with_authority(text: str) -> str | None:
+    """The first "Genus species" written with its authority in `text` (original case)."""
+    for m in TAXON_AUTHORITY.finditer(text):
+        before = BINOMIAL_BEFORE.search(text, max(0, m.start() - 60), m.start())
+        if before is not None:
+            return f"{before.group(1)}{m.group(0)}"
+    return None
+
+
 # words that say "human disease", not "human subjects" (e.g. 'a model of human disease')
 IN_VITRO = Gated(
     (

@@ -403,6 +403,12 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
     if not animals and len(weak) >= 2 and not humans:
         animals = weak
+    if (
+        not animals
+        and not humans
+        and (taxon := cues.taxon_with_authority(t.title + " " + t.abstract))
+    ):
+        animals = [taxon]
     if animals:
         # A human study mentions animal work in passing; an animal study rarely has patients.
         if not humans or len(animals) >= 3 * len(humans):
