@@ -501,3 +501,22 @@ def test_read_ahead_hands_over_after_many_records():
         want = _outcome(pubmed_xml._iter_streamed(case))
         assert len(want[0]) >= 140
         assert _outcome(iter_pubmed_xml(case)) == want
+
+
+def test_corrupt_gzip_in_the_middle_reads_as_the_streaming_parse():
+    """The quick path inflates with ISA-L (no salvage); a fault hands over to the streaming
+    parse, so the records before the fault and the error are the same either way."""
+    from offlabel.sources.readers import pubmed_xml
+
+    path = need(RECORDS / "sk8erjs69+sr-project/test-files/pubmed_result.xml")
+    data = path.read_bytes()
+    arts = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", data, re.S)
+    head = data[: data.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")]
+    body = head + b"\n".join(arts[i % len(arts)] for i in range(400)) + b"</PubmedArticleSet>"
+    packed = bytearray(gzip.compress(body))
+    for at in (len(packed) // 2, len(packed) - 40):
+        bad = bytearray(packed)
+        bad[at : at + 8] = b"\xff" * 8
+        want = _outcome(pubmed_xml._iter_streamed(bytes(bad)))
+        assert want[1] is not None and want[0], "a fault after some good records"
+        assert _outcome(iter_pubmed_xml(bytes(bad))) == want
