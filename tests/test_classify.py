@@ -348,3 +348,33 @@ def test_text_only_sampling_at_random_from_a_population_is_not_rct():
         "Staff completed a questionnaire on hand hygiene.",
     )
     assert classify(rec, text_only=True).design is not Design.rct
+
+
+def test_human_words_that_describe_animals_do_not_make_a_human_study():
+    rec = Record(
+        source="pubmed",
+        pmid="1",
+        title="Amygdala inhibition changes emotional behaviour in infant rhesus monkeys",
+        abstract="Neuronal activity was silenced in the amygdala of infant monkeys. Freezing "
+        "fell by 30% (P < 0.05) compared with controls.",
+    )
+    c = classify(rec, text_only=True)
+    assert c.design is Design.animal, c.evidence
+    assert c.species == "rhesus macaque"
+    # infants who are patients still count as people
+    rec.title = "Amygdala activity in infants with epilepsy"
+    rec.abstract = "Infants with epilepsy were studied; monkeys had been studied before."
+    assert classify(rec, text_only=True).design is not Design.animal
+
+
+def test_a_veterinary_structured_abstract_names_its_animals():
+    rec = Record(
+        source="pubmed",
+        pmid="2",
+        title="Radiographic cardiac silhouette of healthy ospreys",
+        abstract="OBJECTIVE: To report radiographic measurements. ANIMALS: 54 ospreys without "
+        "clinical signs of disease. PROCEDURES: Radiographs were measured. RESULTS: The ratio "
+        "was 1.2 (SD 0.1).",
+    )
+    c = classify(rec, text_only=True)
+    assert c.design is Design.animal, c.evidence

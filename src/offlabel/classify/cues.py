@@ -173,7 +173,9 @@ ANIMAL_WORDS = frozenset(
     rattus norvegicus danio rerio oryctolagus cuniculus macaca mulatta fascicularis scrofa
     caenorhabditis melanogaster teleost teleosts fishes oncorhynchus mykiss salmo salar sparus
     aurata dicentrarchus labrax oreochromis niloticus cyprinus carpio ictalurus gadus morhua
-    seabream seabass""".split()
+    seabream seabass shark sharks cichlid cichlids ruminant ruminants littermates pups
+    chimpanzee chimpanzees birds songbirds pigeons finches voles lizards insects mosquitoes
+    planarians chinchillas opossums sows gilts boars bulls steers wildlife""".split()
 )
 # Latin binomials whose genus or epithet alone is ambiguous ("musculus" is also a muscle),
 # strain names that tokenise into two words, and two-word common names
@@ -200,7 +202,14 @@ HUMAN_WORDS = frozenset(
     hospitalized hospitalised hospital""".split()
 )
 HUMAN_PHRASES = ("year old", "years old")  # "45-year-old" reads "45 year old" once tokenised
-ANIMAL_WEAK_WORDS = frozenset(["animal", "animals", "transgenic"])
+# each alone could be said of patients too: two are needed, and no human subjects
+ANIMAL_WEAK_WORDS = frozenset(
+    """animal animals transgenic intraperitoneally stereotaxic stereotaxically
+    intracerebroventricular intracerebroventricularly euthanized euthanised sacrificed necropsy
+    gavage livestock husbandry""".split()
+)
+# the section heading of veterinary structured abstracts ("ANIMALS: 54 ospreys ...")
+ANIMALS_HEADING = re.compile(r"(?:^|[.:] )animals?: ")
 ANIMAL_WEAK_PHRASES = ("in vivo", "experimental model")
 # A species written with its taxonomic authority, the zoologists' convention: "spermatozoa of
 # Diplodus puntazzo (Cetti)", "in Rattus norvegicus (Berkenhout, 1769)", "of Apis mellifera L.".

@@ -388,7 +388,10 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     title_animals = _count(t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES, ws)
     if (
         title_animals
-        and not _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES, ws)
+        and not _but_modifiers(
+            t.title_words,
+            _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES, ws),
+        )
         and not cues.CASE_TITLE.search(t.title_low, words=ws)
     ):
         return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
@@ -400,6 +403,10 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
         first_flat = f" {' '.join(opening)} "
         in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES, ws)
         humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
+    if animals and humans:
+        humans = _but_modifiers(t.words, humans)
+    if cues.ANIMALS_HEADING.search(t.abstract_low):  # a veterinary structured abstract
+        animals = ["ANIMALS:", *animals]
     weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
     if not animals and len(weak) >= 2 and not humans:
         animals = weak
@@ -422,6 +429,22 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
         if m:
             return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
     return None
+
+
+def _but_modifiers(words: list[str], humans: list[str]) -> list[str]:
+    """`humans` less the human words that describe animals: "infant rhesus monkeys",
+    "pregnant rats", "newborn piglets" (the word itself or the next but one is an animal)."""
+    animal = cues.ANIMAL_WORDS
+    modifiers = sum(
+        1
+        for i, w in enumerate(words)
+        if w in cues.HUMAN_WORDS
+        and (
+            (i + 1 < len(words) and words[i + 1] in animal)
+            or (i + 2 < len(words) and words[i + 2] in animal)
+        )
+    )
+    return humans[: max(0, len(humans) - modifiers)]
 
 
 def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
