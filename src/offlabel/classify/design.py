@@ -405,7 +405,8 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
         humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
     if animals and humans:
         humans = _but_modifiers(t.words, humans)
-    if cues.ANIMALS_HEADING.search(t.abstract_low):  # a veterinary structured abstract
+    if ("animals" in ws or "animal" in ws) and cues.ANIMALS_HEADING.search(t.abstract_low):
+        # a veterinary structured abstract
         animals = ["ANIMALS:", *animals]
     weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
     if not animals and len(weak) >= 2 and not humans:
