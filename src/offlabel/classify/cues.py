@@ -24,27 +24,46 @@ class Gated:
     Answers like one big alternation (the leftmost match), but Python's re tries every
     alternative at every character; a substring test per gate is far cheaper. A gate must be
     a literal that any match of its pattern contains.
+
+    A rule may also say which whole words any match is made of: `needs`, a tuple of
+    space-separated word lists, each of which must have a word among the text's tokens (the
+    `words` callers pass). Set lookups cost far less than substring scans of an abstract, so
+    on long texts they replace the gates. Each list must hold every token the pattern can
+    match there: a word the pattern bounds on both sides (never a prefix such as `report\w*`).
     """
 
     def __init__(
-        self, *rules: tuple[tuple[str, ...], str | NumberBefore], leftmost: bool = False
+        self,
+        *rules: tuple[tuple[str, ...], str | NumberBefore]
+        | tuple[tuple[str, ...], str | NumberBefore, tuple[str, ...]],
+        leftmost: bool = False,
     ) -> None:
-        self.rules = [
-            (gates, fast(pattern) if isinstance(pattern, str) else pattern)
-            for gates, pattern in rules
-        ]
-        # per rule: can a part always run, and the first words that let the others run
-        self._rules = [(g, rx, bool(rx._free), rx._words) for g, rx in self.rules]
+        self.rules = []
+        # per rule: gates, pattern, can a part always run, the first words that let the
+        # others run, and the word lists it needs
+        self._rules = []
+        for gates, pattern, *needs in rules:
+            rx = fast(pattern) if isinstance(pattern, str) else pattern
+            self.rules.append((gates, rx))
+            sets = tuple(frozenset(words.split()) for words in needs[0]) if needs else ()
+            self._rules.append((gates, rx, bool(rx._free), rx._words, sets))
         # Most callers only ask whether a cue is there (and quote it); they get the first rule
         # that matches. Callers comparing positions ask for the leftmost match.
         self.leftmost = leftmost
 
     def search(self, text: str, *, words: Set[str] | None = None) -> re.Match[str] | None:
         best = None
-        for gates, rx, free, first_words in self._rules:
-            # the cheap test first (Phrases.could_match, inlined): first words of the phrases
-            if words is not None and not free and first_words.isdisjoint(words):
-                continue
+        short = len(text) < _SHORT
+        for gates, rx, free, first_words, needs in self._rules:
+            if words is not None:
+                # the cheap tests first (Phrases.could_match, inlined): first words, needs
+                if not free and first_words.isdisjoint(words):
+                    continue
+                if needs:
+                    if any(map(words.isdisjoint, needs)):
+                        continue
+                    if not short:
+                        gates = ()
             if gates and not any(map(text.__contains__, gates)):
                 continue
             m = rx.search(text, words=words)
@@ -53,6 +72,11 @@ class Gated:
                     return m
                 best = m
         return best
+
+
+# below this length (a title, a sentence) a substring scan per gate is cheap and, since
+# `words` may be the whole record's, the sharper test
+_SHORT = 200
 
 
 class NumberBefore:
@@ -129,30 +153,36 @@ SR_METHODS = Gated(
         r"\b(?:we )?(?:systematically |electronically )?searched (?:the )?(?:\w+ ){0,3}"
         r"(?:medline|pubmed|embase|cochrane|cinahl|psycinfo|web of science|scopus|databases?|"
         r"literature)",
+        ("searched",),
     ),
     (
         ("searched",),
         r"\b(?:medline|pubmed|embase|cinahl|scopus|web of science)\b[^.]{0,80}"
         r"\bwere searched",
+        ("were", "searched"),
     ),
-    (("prisma",), r"\bprisma\b"),
+    (("prisma",), r"\bprisma\b", ("prisma",)),
     (
         ("systematic",),
         r"\b(?:this|a|we (?:conducted|performed|undertook)(?: a)?) systematic (?:literature )?"
         r"review\b|\bsystematic review (?:and meta-?analysis )?(?:of|was)\b",
+        ("systematic", "review"),
     ),
     (
         ("meta",),
         r"\bmeta-?analy[sz]\w* (?:of|was performed|was conducted|were performed)\b[^.]{0,80}"
         r"\b(?:studies|trials|cohorts|articles)\b",
+        ("studies trials cohorts articles",),
     ),
     (
         ("included", "identified", "eligible", "selected"),
         r"\b(?:studies|trials|articles) (?:were|was) (?:included|identified|eligible|selected)\b",
+        ("studies trials articles", "were was", "included identified eligible selected"),
     ),
     (
         ("data sources", "study selection", "data extraction", "data synthesis"),
         r"\bdata sources\b|\bstudy selection\b|\bdata (?:extraction|synthesis)\b",
+        ("data study", "sources selection extraction synthesis"),
     ),
 )
 
@@ -339,30 +369,52 @@ _FEW_WHO = (
     r"(?:patients|children|cases|adults|infants|women|men|siblings|brothers|sisters|members)\b"
 )
 _SMALL_GATES = ("two ", "three ", "four ", "five ", "2 ", "3 ", "4 ", "5 ")
+# the same as whole words, for Gated's `needs`
+_SMALL_WORDS = "two three four five 2 3 4 5"
+_FEW_WHO_WORDS = (
+    "patients children cases adults infants women men siblings brothers sisters members"
+)
+_CASE_VERBS = "was had presented developed underwent received died recovered"
 CASE_TEXT = Gated(
-    (("case report",), r"\bcase reports?\b"),
-    (("case presentation",), r"\bcase presentation\b"),
+    (("case report",), r"\bcase reports?\b", ("case", "report reports")),
+    (("case presentation",), r"\bcase presentation\b", ("case", "presentation")),
     (
         ("report", "describ", "present", "discuss"),
         r"\b(?:we|authors?) (?:here |herein |now |also )?(?:report|describe|present|discuss)\w* "
         r"(?:[\w-]+ ){0,5}(?:case|cases|patient|patients|man|woman|boy|girl|child|infant|neonate|"
         r"newborn|family|\d+-year-old|siblings)\b",
+        (
+            "we author authors",
+            "case cases patient patients man woman boy girl child infant neonate newborn family "
+            "old siblings",
+        ),
     ),
-    (("old",), r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|yr|month|mo|week|wk|day)s?[- ]old\b"),
-    (("case",), r"\b(?:this|our|the present|the first) (?:reported )?case\b|\bcase study\b"),
-    (("our patient",), r"\bour patient\b"),
+    (
+        ("old",),
+        r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|yr|month|mo|week|wk|day)s?[- ]old\b",
+        ("a an", "old"),
+    ),
+    (
+        ("case",),
+        r"\b(?:this|our|the present|the first) (?:reported )?case\b|\bcase study\b",
+        ("case",),
+    ),
+    (("our patient",), r"\bour patient\b", ("our", "patient")),
     (
         ("the patient ",),
         r"\bthe patient (?:was|had|presented|developed|underwent|received|died|recovered)\b",
+        ("the", "patient", _CASE_VERBS),
     ),
     (
         (" he ", " she "),
         r"\b(?:he|she) (?:was|had|presented|developed|underwent|received|died|recovered)\b",
+        ("he she", _CASE_VERBS),
     ),
     (
         ("presented", "reported", "described"),
         r"\b(?:case|patient|man|woman|boy|girl|child|infant) (?:[\w-]+ ){0,6}(?:is|was) "
         r"(?:presented|reported|described)\b",
+        ("is was", "presented reported described", "case patient man woman boy girl child infant"),
     ),
     (
         _SMALL_GATES,
@@ -380,12 +432,14 @@ CASE_TEXT = Gated(
         + _SMALL
         + r" (?:[\w-]+ ){0,3}"
         + _FEW_WHO,
+        (_SMALL_WORDS, _FEW_WHO_WORDS),
     ),
     (
         _SMALL_GATES,
         r"\b(?:in|of) " + _SMALL + r" (?:[\w-]+ ){0,3}(?:patients|children|cases|siblings)\b",
+        ("in of", _SMALL_WORDS, "patients children cases siblings"),
     ),
-    (("patient concerns",), r"\bpatient concerns\b"),
+    (("patient concerns",), r"\bpatient concerns\b", ("patient", "concerns")),
 )
 CASE_SERIES_N = fast(
     r"\b(?:we (?:report|describe|present) |report of |series of |in |of )?(" + _SMALL + r") "
@@ -443,43 +497,67 @@ CROSS_SECTIONAL = Gated(
     leftmost=True,
 )
 COHORT = Gated(
-    (("cohort",), r"\bcohorts?\b"),
-    (("case series",), r"\bcase series\b"),
+    (("cohort",), r"\bcohorts?\b", ("cohort cohorts",)),
+    (("case series",), r"\bcase series\b", ("case", "series")),
     (
         (" of ",),
         r"\b(?:review|analysis|series) of (?:\d+|" + _NUM_WORD + r"|\w+[- ]\w+) "
         r"(?:consecutive )?(?:cases|patients)\b",
+        ("of", "review analysis series", "cases patients"),
     ),
     (
         ("retrospective", "prospective", "longitudinal", "consecutive", "population-based"),
         r"\b(?:retrospective\w*|prospective\w*|longitudinal|consecutive|population-based)\b",
     ),
-    (("follow",), r"\bfollow(?:ed)?[- ]?up\b|\bfollowed (?:for|over|during|until)\b"),
-    (("regist", "database"), r"\bregistry\b|\bregister\b|\bdatabases?\b"),
+    (
+        ("follow",),
+        r"\bfollow(?:ed)?[- ]?up\b|\bfollowed (?:for|over|during|until)\b",
+        ("follow followed followup followedup",),
+    ),
+    (
+        ("regist", "database"),
+        r"\bregistry\b|\bregister\b|\bdatabases?\b",
+        ("registry register database databases",),
+    ),
     (
         ("records", "charts", "notes", "chart review"),
         r"\b(?:medical|hospital|clinical) (?:records|charts|notes)\b|\bchart review\b",
+        ("medical hospital clinical chart", "records charts notes review"),
     ),
-    (("ratio",), r"\b(?:hazard|odds) ratios?\b"),
+    (("ratio",), r"\b(?:hazard|odds) ratios?\b", ("hazard odds", "ratio ratios")),
     leftmost=True,
 )
 # weaker: these also fill narrative reviews, so they need data of the abstract's own
+_STUDIED = (
+    "reviewed studied analyzed analysed examined evaluated investigated assessed compared "
+    "measured identified enrolled included recruited"
+)
 OBSERVATIONAL_WEAK = Gated(
-    (("incidence", "risk factor"), r"\bincidence\b|\brisk factors?\b"),
+    (("incidence", "risk factor"), r"\bincidence\b|\brisk factors?\b", ("incidence risk",)),
     (("associat",), r"\bassociat\w+ (?:with|between)\b"),
     (
         ("we ",),
         r"\bwe (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|assessed|compared|"
         r"measured|identified|enrolled|included|followed|recruited)\b",
+        ("we", _STUDIED + " followed"),
     ),
     (
         ("were ", "was "),
         r"\b(?:were|was) (?:reviewed|studied|analy[sz]ed|examined|evaluated|investigated|"
         r"assessed|compared|measured|identified|enrolled|included|followed|recruited|collected|"
         r"obtained)\b",
+        ("were was", _STUDIED + " followed collected obtained"),
     ),
-    (("year", "month"), r"\b(?:during|over) (?:a|an|the) (?:\w+[- ])?(?:year|month)\b"),
-    (("between 19", "between 20"), r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b"),
+    (
+        ("year", "month"),
+        r"\b(?:during|over) (?:a|an|the) (?:\w+[- ])?(?:year|month)\b",
+        ("during over", "year month"),
+    ),
+    (
+        ("between 19", "between 20"),
+        r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b",
+        ("between", "and"),
+    ),
 )
 # numbers, percentages and tests: the abstract reports data of its own
 _DATA_NOUNS = (
@@ -495,8 +573,8 @@ _DATA_NOUNS = (
 )
 EMPIRICAL = Gated(
     (("%",), NumberBefore(r"\d+(?:\.\d+)?\s?%", ("%",), "percent", bounded=False)),
-    (("p<", "p <", "p=", "p =", "p>", "p >"), r"\bp\s?[<=>]\s?0?\.\d"),
-    (("n=", "n ="), r"\bn\s?=\s?\d"),
+    (("p<", "p <", "p=", "p =", "p>", "p >"), r"\bp\s?[<=>]\s?0?\.\d", ("p",)),
+    (("n=", "n ="), r"\bn\s?=\s?\d", ("n",)),
     (
         _DATA_NOUNS,
         NumberBefore(
@@ -506,7 +584,7 @@ EMPIRICAL = Gated(
             bounded=True,
         ),
     ),
-    ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b"),
+    ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b", ("ci confidence",)),
 )
 
 # --- reviews, guidelines and non-study items ------------------------------------------
@@ -516,15 +594,21 @@ REVIEW = Gated(
         ("overview", "update", "advances", "perspective", "state", "emerging", "literature"),
         r"\b(?:overview|update|advances|perspectives?|state[- ]of[- ]the[- ]art|emerging|"
         r"literature)\b",
+        ("overview update advances perspective perspectives state emerging literature",),
     ),
     (
         ("article", "paper", "chapter", "essay", "commentary"),
         r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary)\b",
+        ("article paper chapter essay commentary",),
     ),
     (
         ("we ",),
         r"\bwe (?:discuss|summari[sz]e|describe the (?:current|recent)|highlight|outline|"
         r"propose|consider|address|examine the (?:evidence|literature|role))\b",
+        (
+            "we",
+            "discuss summarize summarise describe highlight outline propose consider address examine",
+        ),
     ),
     (
         (
@@ -537,14 +621,21 @@ REVIEW = Gated(
             "presented",
         ),
         r"\b(?:is|are) (?:discussed|summari[sz]ed|reviewed|highlighted|outlined|presented)\b",
+        ("is are", "discussed summarized summarised reviewed highlighted outlined presented"),
     ),
     (
         ("current ", "recent "),
         r"\bcurrent (?:knowledge|concepts|understanding|status|evidence|data|literature|"
         r"management|treatment|strategies|approaches|role)\b|\brecent (?:developments|progress|"
         r"advances|findings|insights|studies|data|evidence)\b",
+        (
+            "current recent",
+            "knowledge concepts understanding status evidence data literature management "
+            "treatment strategies approaches role developments progress advances findings "
+            "insights studies",
+        ),
     ),
-    (("the role of",), r"\bthe role of\b"),
+    (("the role of",), r"\bthe role of\b", ("the", "role", "of")),
 )
 REVIEW_STRONG = Gated(
     (
@@ -553,14 +644,17 @@ REVIEW_STRONG = Gated(
         + _NUM_WORD
         + r"))|\bwe (?:briefly )?review\b|\b(?:is|are) (?:briefly )?reviewed\b|"
         r"\breview of the literature\b|\bliterature review\b",
+        ("review reviewed",),
     ),
     (
         ("article", "paper", "chapter", "essay", "commentary", "overview"),
         r"\b(?:this|the present|our) (?:article|paper|chapter|essay|commentary|overview)\b",
+        ("article paper chapter essay commentary overview",),
     ),
     (
         ("we discuss", "we summar", "we highlight", "we outline"),
         r"\bwe (?:discuss|summari[sz]e|highlight|outline)\b",
+        ("we", "discuss summarize summarise highlight outline"),
     ),
 )
 # a review of cases or records is a (retrospective) study, not a narrative review
