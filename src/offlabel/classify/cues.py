@@ -269,7 +269,6 @@ IN_VITRO = Gated(
             "cultur",
             "hela",
             "hek",
-            "transfect",
             "recombinant",
             "purified",
             "crystal",
@@ -278,9 +277,15 @@ IN_VITRO = Gated(
             "computational",
         ),
         r"\b(?:in vitro|cell lines?|cultured|cell cultures?|hela|hek-?293|cells were (?:treated|"
-        r"incubated|exposed|transfected)|transfect\w*|recombinant|purified|crystal structure|"
+        r"incubated|exposed|transfected)|recombinant|purified|crystal structure|"
         r"assays?|in silico|computational model)\b",
+        (
+            "vitro cell cultured hela hek hek293 cells recombinant purified crystal assay assays "
+            "silico computational",
+        ),
     ),
+    (("transfect",), r"\btransfect\w*\b"),
+    leftmost=True,
 )
 
 # --- randomised trials (Cochrane HSSS wording) ------------------------------------------
@@ -490,10 +495,11 @@ CASE_CONTROL = Gated(
 )
 CROSS_SECTIONAL = Gated(
     (
-        ("cross", "survey", "questionnaire", "prevalence", "interview"),
-        r"\bcross[- ]sectional\b|\bsurvey\w*\b|\bquestionnaires?\b|\bprevalence\b|"
-        r"\binterview\w*\b",
+        ("cross", "questionnaire", "prevalence"),
+        r"\bcross[- ]sectional\b|\bquestionnaires?\b|\bprevalence\b",
+        ("cross questionnaire questionnaires prevalence",),
     ),
+    (("survey", "interview"), r"\bsurvey\w*\b|\binterview\w*\b"),
     leftmost=True,
 )
 COHORT = Gated(
@@ -505,9 +511,11 @@ COHORT = Gated(
         r"(?:consecutive )?(?:cases|patients)\b",
         ("of", "review analysis series", "cases patients"),
     ),
+    (("retrospective", "prospective"), r"\b(?:retrospective\w*|prospective\w*)\b"),
     (
-        ("retrospective", "prospective", "longitudinal", "consecutive", "population-based"),
-        r"\b(?:retrospective\w*|prospective\w*|longitudinal|consecutive|population-based)\b",
+        ("longitudinal", "consecutive", "population-based"),
+        r"\b(?:longitudinal|consecutive|population-based)\b",
+        ("longitudinal consecutive population",),
     ),
     (
         ("follow",),
@@ -583,6 +591,7 @@ EMPIRICAL = Gated(
             "space",
             bounded=True,
         ),
+        (" ".join(_DATA_NOUNS),),
     ),
     ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b", ("ci confidence",)),
 )
