@@ -196,3 +196,19 @@ def test_split_sentences_matches_the_look_behind_split(text):
     assert cues.split_sentences(text) == cues.SENTENCE.split(text)
     breaks = [m.span(1) for m in cues.SENTENCE_BREAK.finditer(text)]
     assert breaks == [m.span() for m in cues.SENTENCE.finditer(text)]
+
+
+@settings(max_examples=300)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            list("ab_ 1-.,()") + ["é", "–", "°", "μ", "\xa0", "\u2009", "٣", "½"]
+        )
+    )
+)
+@example("x_–_y 5°c μg/ml")
+def test_tokens_are_exactly_the_word_runs(text):
+    from offlabel.classify.design import _tokens
+
+    assert _tokens(text) == re.findall(r"\w+", text)
+    assert _tokens(text.lower()) == re.findall(r"\w+", text.lower())
