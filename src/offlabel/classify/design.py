@@ -29,9 +29,7 @@ from .direction import finding_direction
 _WORD = re.compile(r"\w+")
 # ASCII text: non-word characters to spaces, then split: the `\w+` tokens, 2-3x faster
 _NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
-_NON_WORD_BYTES = bytes(
-    b if b < 128 and (chr(b).isalnum() or b == 95) else 32 for b in range(256)
-)
+_NON_WORD_BYTES = bytes(b if b < 128 and (chr(b).isalnum() or b == 95) else 32 for b in range(256))
 
 
 def _tokens(text: str) -> list[str]:
@@ -407,39 +405,61 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     ):
         return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
     animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES, ws)
-    # The opening sentence usually motivates the work with patients; subjects come later.
-    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, ws)
-    if humans and t.opening is not None:
-        opening = _tokens(t.opening)
-        first_flat = f" {' '.join(opening)} "
-        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES, ws)
-        humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
-    if animals and humans:
-        humans = _but_modifiers(t.words, humans)
+    counted = bool(animals)
     if ("animals" in ws or "animal" in ws) and cues.ANIMALS_HEADING.search(t.abstract_low):
         # a veterinary structured abstract
         animals = ["ANIMALS:", *animals]
-    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
-    if not animals and len(weak) >= 2 and not humans:
-        animals = weak
-    if (
-        not animals
-        and not humans
-        and (taxon := cues.taxon_with_authority(t.title + " " + t.abstract))
-    ):
-        animals = [taxon]
+    # Human subjects are counted only when an animal or in-vitro cue needs weighing: most
+    # records have neither.
     if animals:
+        humans = _human_subjects(t, animals if counted else [])
         # A human study mentions animal work in passing; an animal study rarely has patients.
         if not humans or len(animals) >= 3 * len(humans):
-            return (
-                Design.animal,
-                f'phrase "{animals[0]}" ({len(animals)} animal terms, {len(humans)} human terms)',
-            )
+            return _animal_terms(animals, humans)
         return None
-    if t.abstract and not humans and "review" not in t.low:
+    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
+    if len(weak) >= 2 and not _human_subjects(t, []):
+        return _animal_terms(weak, [])
+    if (taxon := cues.taxon_with_authority(t.title + " " + t.abstract)) and not _human_subjects(
+        t, []
+    ):
+        return _animal_terms([taxon], [])
+    if t.abstract and "review" not in t.low:
         m = cues.IN_VITRO.search(t.low, words=t.wordset)
-        if m:
+        if m and not _human_subjects(t, []):
             return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
+    return None
+
+
+def _animal_terms(animals: list[str], humans: list[str]) -> tuple[Design, str]:
+    return (
+        Design.animal,
+        f'phrase "{animals[0]}" ({len(animals)} animal terms, {len(humans)} human terms)',
+    )
+
+
+def _human_subjects(t: _Text, animals: list[str]) -> list[str]:
+    """Human-subject words beyond the opening sentence (which usually motivates the work with
+    patients; subjects come later), less those describing animals when `animals` were found."""
+    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, t.wordset)
+    if humans and t.opening is not None:
+        opening = _tokens(t.opening)
+        first_flat = f" {' '.join(opening)} "
+        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES, t.wordset)
+        humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
+    if animals and humans:
+        humans = _but_modifiers(t.words, humans)
+    return humans
+
+
+def _first_human_word(t: _Text) -> str | None:
+    """What `_count(... HUMAN_WORDS ...)[0]` would be: the first human word, else the first
+    human phrase found (without counting them all)."""
+    if not cues.HUMAN_WORDS.isdisjoint(t.wordset):
+        return next(w for w in t.words if w in cues.HUMAN_WORDS)
+    for phrase in cues.HUMAN_PHRASES:
+        if _FIRST_WORD[phrase] in t.wordset and f" {phrase}" in t.flat:
+            return phrase
     return None
 
 
@@ -826,8 +846,8 @@ def _species(c: Classification, t: _Text, record: Record, text_only: bool) -> No
         return
     if not text_only and "humans" in t.mesh:
         c.species, c.evidence["species"] = "human", 'MeSH "Humans"'
-    elif humans := _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, t.wordset):
-        c.species, c.evidence["species"] = "human", f'phrase "{humans[0]}"'
+    elif first := _first_human_word(t):
+        c.species, c.evidence["species"] = "human", f'phrase "{first}"'
 
 
 _NUMBER_WORDS = {
