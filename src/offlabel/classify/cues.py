@@ -307,8 +307,11 @@ RCT = _rx(
     # allocation worded as selection: "two groups of patients selected randomly"
     r"\bgroups? of (?:[\w-]+ ){0,2}(?:selected|chosen) (?:at )?random(?:ly)?\b",
 )
-# every RCT alternative contains one of these
-RCT_GATES = ("random", "blind", "mask", "placebo", "either", "one of", "cross", "parallel")
+# every RCT match holds one of these tokens, or "randomi" ("randomi[sz]ed\w*" is a prefix)
+RCT_WORDS = frozenset(
+    """randomized randomised randomly randomization randomisation random double single triple
+    placebo assigned allocated either cross crossover parallel""".split()
+)
 RCT_NEGATED = _rx(
     r"\bnon-?randomi[sz]\w*",
     r"\bnot (?:been )?randomi[sz]\w*",
@@ -468,24 +471,10 @@ TRIAL = _rx(
     r"\btrial\b",
 )
 
-# every TRIAL alternative contains one of these
-TRIAL_GATES = (
-    "phase",
-    "open",
-    "single",
-    "uncontrolled",
-    "comparative",
-    "dose",
-    "pilot",
-    "trial",
-    "cross",
-    "tolerated",
-    "treated",
-    "given",
-    "administered",
-    "infused",
-    "efficacy",
-    "effectiveness",
+# every TRIAL match holds one of these tokens
+TRIAL_WORDS = frozenset(
+    """phase open single uncontrolled non noncomparative dose pilot trial cross crossover
+    tolerated treated given administered infused efficacy effectiveness""".split()
 )
 
 # --- observational designs -----------------------------------------------------------

@@ -501,7 +501,7 @@ def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
 
 
 def _rct(t: _Text) -> tuple[Design, str] | None:
-    if not cues.RCT.could_match(t.wordset) or not any(map(t.low.__contains__, cues.RCT_GATES)):
+    if cues.RCT_WORDS.isdisjoint(t.wordset) and "randomi" not in t.low:
         return None
     hits = _this_study_hits(t, cues.RCT)
     if not hits:
@@ -563,7 +563,7 @@ _STRONG_CASE = fast(
 
 
 def _trial(t: _Text) -> tuple[Design, str] | None:
-    if not cues.TRIAL.could_match(t.wordset) or not any(map(t.low.__contains__, cues.TRIAL_GATES)):
+    if cues.TRIAL_WORDS.isdisjoint(t.wordset):
         return None
     hits = _this_study_hits(t, cues.TRIAL)
     if not hits:
