@@ -87,12 +87,14 @@ def test_taxon_with_authority(sentence, taxon):
     assert (found.split(" (")[0].removesuffix(" L.") if found else None) == taxon
 
 
+def _record(title: str, abstract: str) -> Record:
+    return Record(source="pubmed", pmid="1", title=title, abstract=abstract)
+
+
 def test_a_species_with_its_authority_makes_an_animal_study_text_only():
-    rec = Record(
-        source="pubmed",
-        pmid="1",
-        title="Cryopreservation of spermatozoa of Sparisoma cretense (Linnaeus, 1758)",
-        abstract="Spermatozoa were diluted in two cryosolutions and frozen. Motility fell by 40% "
+    rec = _record(
+        "Cryopreservation of spermatozoa of Sparisoma cretense (Linnaeus, 1758)",
+        "Spermatozoa were diluted in two cryosolutions and frozen. Motility fell by 40% "
         "after thawing (P < 0.01). Membrane damage was higher with solution A.",
     )
     c = classify(rec, text_only=True)
@@ -351,11 +353,9 @@ def test_text_only_sampling_at_random_from_a_population_is_not_rct():
 
 
 def test_human_words_that_describe_animals_do_not_make_a_human_study():
-    rec = Record(
-        source="pubmed",
-        pmid="1",
-        title="Amygdala inhibition changes emotional behaviour in infant rhesus monkeys",
-        abstract="Neuronal activity was silenced in the amygdala of infant monkeys. Freezing "
+    rec = _record(
+        "Amygdala inhibition changes emotional behaviour in infant rhesus monkeys",
+        "Neuronal activity was silenced in the amygdala of infant monkeys. Freezing "
         "fell by 30% (P < 0.05) compared with controls.",
     )
     c = classify(rec, text_only=True)
@@ -368,11 +368,9 @@ def test_human_words_that_describe_animals_do_not_make_a_human_study():
 
 
 def test_a_veterinary_structured_abstract_names_its_animals():
-    rec = Record(
-        source="pubmed",
-        pmid="2",
-        title="Radiographic cardiac silhouette of healthy ospreys",
-        abstract="OBJECTIVE: To report radiographic measurements. ANIMALS: 54 ospreys without "
+    rec = _record(
+        "Radiographic cardiac silhouette of healthy ospreys",
+        "OBJECTIVE: To report radiographic measurements. ANIMALS: 54 ospreys without "
         "clinical signs of disease. PROCEDURES: Radiographs were measured. RESULTS: The ratio "
         "was 1.2 (SD 0.1).",
     )
