@@ -27,23 +27,29 @@ from ._fastre import Phrases, fast
 from .direction import finding_direction
 
 _WORD = re.compile(r"\w+")
-# ASCII text: non-word characters to spaces, then split: the `\w+` tokens, 2-3x faster
-_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
-_NON_WORD_BYTES = bytes(b if b < 128 and (chr(b).isalnum() or b == 95) else 32 for b in range(256))
+# ASCII bytes that are not word characters become spaces; bytes >= 128 (UTF-8 sequences) stay
+_NON_WORD_BYTES = bytes(b if b >= 128 or chr(b).isalnum() or b == 95 else 32 for b in range(256))
 
 
 def _tokens(text: str) -> list[str]:
     """The `\\w+` tokens of a text, in order."""
     if text.isascii():  # bytes.translate is a plain table lookup: faster than str.translate
         return text.encode().translate(_NON_WORD_BYTES).decode().split()
-    # Unicode: most tokens are still plain words; `\\w` is exactly what str.isalnum() (or "_")
-    # accepts, so only tokens holding some other character (a dash, a degree sign) need re
+    # Unicode: the same table on the UTF-8 bytes (it maps ASCII bytes only, so multi-byte
+    # characters pass through whole), and str.split also splits at Unicode spaces. `\\w` is
+    # exactly what str.isalnum() (or "_") accepts, so only tokens holding some other character
+    # (a dash, a degree sign) need re.
+    tokens = text.encode().translate(_NON_WORD_BYTES).decode().split()
+    ok = list(map(str.isalnum, tokens))
+    if all(ok):
+        return tokens
     out: list[str] = []
-    for token in text.translate(_NON_WORD).split():
-        if token.isalnum():
-            out.append(token)
-        else:
-            out.extend(_WORD.findall(token))
+    start = 0
+    for i in [i for i, good in enumerate(ok) if not good]:
+        out.extend(tokens[start:i])
+        out.extend(_WORD.findall(tokens[i]))
+        start = i + 1
+    out.extend(tokens[start:])
     return out
 
 
