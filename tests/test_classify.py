@@ -307,6 +307,7 @@ def test_parallel_batch_matches_serial_and_keeps_the_error_contract(monkeypatch)
         "In total 120 patients were treated with either drug A (n=60) or drug B (n=60).",
         "This double-masked, parallel-group study enrolled 80 adults with glaucoma.",
         "We conducted a crossover trial in 24 adults with asthma.",
+        "Sixty patients were allocated at random to aspirin or no treatment.",
     ],
 )
 def test_text_only_allocation_wording_is_rct(abstract):
@@ -318,6 +319,7 @@ def test_text_only_allocation_wording_is_rct(abstract):
     "abstract",
     [
         "A randomly selected sample of 400 households was surveyed about water use.",
+        "Households were selected at random from the electoral roll and surveyed.",
         "Trials in which patients received either drug have shown that both lower costs.",
     ],
 )

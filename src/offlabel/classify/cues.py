@@ -304,6 +304,8 @@ RCT = _rx(
     r"\b(?:received|receive|given|treated with) either\b",
     r"\bcross-?over (?:trial|study|design|comparison)\b",
     r"\bparallel[- ]group\b",
+    # allocation "at random" (older trials): "patients were allocated at random to ..."
+    r"\b(?:assigned|allocated|distributed|divided) at random\b",
     # allocation worded as selection: "two groups of patients selected randomly"
     r"\bgroups? of (?:[\w-]+ ){0,2}(?:selected|chosen) (?:at )?random(?:ly)?\b",
 )
