@@ -378,3 +378,40 @@ def test_a_veterinary_structured_abstract_names_its_animals():
     )
     c = classify(rec, text_only=True)
     assert c.design is Design.animal, c.evidence
+
+
+def _first_rule_match(table, text):
+    """What a Gated table must answer: its rules' own patterns, tried in order (the first
+    that matches, or the leftmost match for leftmost tables), with no gates at all."""
+    best = None
+    for _gates, rx in table.rules:
+        m = re.compile(rx.pattern).search(text)
+        if m is not None and (best is None or m.start() < best.start()):
+            if not table.leftmost:
+                return m
+            best = m
+    return best
+
+
+def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
+    """Substring gates and `needs` (whole words every match is made of) are only shortcuts:
+    every cue table must answer as its plain patterns do, on every title, abstract and
+    sentence of the development records."""
+    from offlabel.classify import cues
+    from offlabel.classify.design import _tokens
+
+    tables = {name: v for name, v in vars(cues).items() if isinstance(v, cues.Gated)}
+    assert any(needs for g in tables.values() for *_, needs in g._rules)
+    recs, _ = dev
+    checked = 0
+    for rec in recs:
+        title, abstract = rec.title.lower(), rec.abstract.lower()
+        sentences = [s.lower() for s in cues.split_sentences(rec.abstract)]
+        words = frozenset(_tokens(f"{title} {abstract}"))
+        for text in (title, abstract, f"{title} {abstract}", *sentences):
+            for name, table in tables.items():
+                want = _first_rule_match(table, text)
+                got = table.search(text, words=words)
+                assert (want and want.span()) == (got and got.span()), (name, rec.pmid, text[:80])
+                checked += want is not None
+    assert checked > 500  # the comparison saw many matches, not only misses

@@ -416,7 +416,7 @@ CASE_TEXT = Gated(
         ("the", "patient", _CASE_VERBS),
     ),
     (
-        (" he ", " she "),
+        ("he ",),  # "she " holds it too; a sentence may start with either
         r"\b(?:he|she) (?:was|had|presented|developed|underwent|received|died|recovered)\b",
         ("he she", _CASE_VERBS),
     ),
@@ -584,7 +584,7 @@ EMPIRICAL = Gated(
         ),
         (" ".join(_DATA_NOUNS),),
     ),
-    ((" ci", "(ci", "confidence interval"), r"\b(?:ci|confidence interval)\b", ("ci confidence",)),
+    (("ci", "confidence interval"), r"\b(?:ci|confidence interval)\b", ("ci confidence",)),
 )
 
 # --- reviews, guidelines and non-study items ------------------------------------------

@@ -33,13 +33,13 @@ _NON_WORD_BYTES = bytes(b if b >= 128 or chr(b).isalnum() or b == 95 else 32 for
 
 def _tokens(text: str) -> list[str]:
     """The `\\w+` tokens of a text, in order."""
-    if text.isascii():  # bytes.translate is a plain table lookup: faster than str.translate
-        return text.encode().translate(_NON_WORD_BYTES).decode().split()
-    # Unicode: the same table on the UTF-8 bytes (it maps ASCII bytes only, so multi-byte
-    # characters pass through whole), and str.split also splits at Unicode spaces. `\\w` is
-    # exactly what str.isalnum() (or "_") accepts, so only tokens holding some other character
-    # (a dash, a degree sign) need re.
+    # A byte table (far faster than str.translate) over the UTF-8: it maps ASCII bytes only,
+    # so multi-byte characters pass through whole, and str.split also splits at Unicode
+    # spaces. That is all for ASCII text. Otherwise `\\w` is exactly what str.isalnum() (or
+    # "_") accepts, so only tokens holding some other character (a dash, a degree sign) need re.
     tokens = text.encode().translate(_NON_WORD_BYTES).decode().split()
+    if text.isascii():
+        return tokens
     ok = list(map(str.isalnum, tokens))
     if all(ok):
         return tokens
@@ -125,6 +125,18 @@ class _Text:
     def flat(self) -> str:
         """The tokens joined by single spaces, padded: for multi-word phrases."""
         return f" {' '.join(self.words)} "
+
+    @cached_property
+    def human_subjects(self) -> list[str]:
+        """Human-subject words beyond the opening sentence, which usually motivates the work
+        with patients (subjects come later)."""
+        humans = _count(self.words, cues.HUMAN_WORDS, self.flat, cues.HUMAN_PHRASES, self.wordset)
+        if humans and self.opening is not None:
+            opening = _tokens(self.opening)
+            flat = f" {' '.join(opening)} "
+            in_opening = _count(opening, cues.HUMAN_WORDS, flat, cues.HUMAN_PHRASES, self.wordset)
+            humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
+        return humans
 
     @cached_property
     def title_words(self) -> list[str]:
@@ -418,21 +430,21 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     # Human subjects are counted only when an animal or in-vitro cue needs weighing: most
     # records have neither.
     if animals:
-        humans = _human_subjects(t, animals if counted else [])
+        humans = t.human_subjects
+        if counted and humans:
+            humans = _but_modifiers(t.words, humans)
         # A human study mentions animal work in passing; an animal study rarely has patients.
         if not humans or len(animals) >= 3 * len(humans):
             return _animal_terms(animals, humans)
         return None
     weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
-    if len(weak) >= 2 and not _human_subjects(t, []):
+    if len(weak) >= 2 and not t.human_subjects:
         return _animal_terms(weak, [])
-    if (taxon := cues.taxon_with_authority(t.title + " " + t.abstract)) and not _human_subjects(
-        t, []
-    ):
+    if (taxon := cues.taxon_with_authority(t.title + " " + t.abstract)) and not t.human_subjects:
         return _animal_terms([taxon], [])
     if t.abstract and "review" not in t.low:
         m = cues.IN_VITRO.search(t.low, words=t.wordset)
-        if m and not _human_subjects(t, []):
+        if m and not t.human_subjects:
             return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
     return None
 
@@ -442,20 +454,6 @@ def _animal_terms(animals: list[str], humans: list[str]) -> tuple[Design, str]:
         Design.animal,
         f'phrase "{animals[0]}" ({len(animals)} animal terms, {len(humans)} human terms)',
     )
-
-
-def _human_subjects(t: _Text, animals: list[str]) -> list[str]:
-    """Human-subject words beyond the opening sentence (which usually motivates the work with
-    patients; subjects come later), less those describing animals when `animals` were found."""
-    humans = _count(t.words, cues.HUMAN_WORDS, t.flat, cues.HUMAN_PHRASES, t.wordset)
-    if humans and t.opening is not None:
-        opening = _tokens(t.opening)
-        first_flat = f" {' '.join(opening)} "
-        in_opening = _count(opening, cues.HUMAN_WORDS, first_flat, cues.HUMAN_PHRASES, t.wordset)
-        humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
-    if animals and humans:
-        humans = _but_modifiers(t.words, humans)
-    return humans
 
 
 def _first_human_word(t: _Text) -> str | None:
@@ -471,7 +469,7 @@ def _first_human_word(t: _Text) -> str | None:
 
 def _but_modifiers(words: list[str], humans: list[str]) -> list[str]:
     """`humans` less the human words that describe animals: "infant rhesus monkeys",
-    "pregnant rats", "newborn piglets" (the word itself or the next but one is an animal)."""
+    "pregnant rats", "newborn piglets" (an animal word one or two words on)."""
     animal = cues.ANIMAL_WORDS
     modifiers = sum(
         1
