@@ -414,4 +414,9 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
                 got = table.search(text, words=words)
                 assert (want and want.span()) == (got and got.span()), (name, rec.pmid, text[:80])
                 checked += want is not None
+            # the word tests design.py runs before the RCT and trial phrases
+            if re.compile(cues.RCT.pattern).search(text):
+                assert not cues.RCT_WORDS.isdisjoint(words) or "randomi" in text, rec.pmid
+            if re.compile(cues.TRIAL.pattern).search(text):
+                assert not cues.TRIAL_WORDS.isdisjoint(words), rec.pmid
     assert checked > 500  # the comparison saw many matches, not only misses
