@@ -7,11 +7,12 @@ import gzip
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from offlabel.classify.design import classify
 from offlabel.sources.readers import FORMATS, ReaderError
+from offlabel.sources.readers._common import squash
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -100,3 +101,21 @@ def test_arbitrary_bytes_in_every_reader(blob):
 def test_truncated_gzip(cut):
     data = gzip.compress(load("pubmed_xml"))
     run("pubmed_xml", data[:cut])
+
+
+@example("a  b")
+@example(" a")
+@example("a\u2009b")
+@given(
+    text=st.text(
+        alphabet=st.one_of(
+            st.sampled_from(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2009\u2028\u3000ab"),
+            st.characters(),
+        ),
+        max_size=40,
+    )
+    | st.lists(st.sampled_from(["a", "b", " ", "  ", "\n"]), max_size=12).map("".join)
+)
+def test_squash_shortcut_equals_split_and_join(text):
+    # squash skips the re-join when it judges the text clean; the answer must not change
+    assert squash(text) == " ".join(text.split())

@@ -127,14 +127,6 @@ class Phrases:
         before, first = text[i - 1], text[i]
         return (before.isalnum() or before == "_") != (first.isalnum() or first == "_")
 
-    def _first(
-        self, rx: re.Pattern[str], bounded: bool, text: str, pos: int, endpos: int
-    ) -> re.Match[str] | None:
-        m = rx.search(text, pos, endpos)
-        while m is not None and bounded and not self._ok(text, m):
-            m = rx.search(text, m.start() + 1, endpos)
-        return m
-
     def search(
         self, text: str, pos: int = 0, endpos: int = sys.maxsize, *, words: Set[str] | None = None
     ) -> re.Match[str] | None:
@@ -150,7 +142,14 @@ class Phrases:
             candidates = self._candidates(words)
         for i in candidates:
             rx, bounded, _ = parts[i]
-            m = self._first(rx, bounded, text, pos, endpos)
+            # `_first`, inlined: this loop runs a few dozen times per record
+            m = rx.search(text, pos, endpos)
+            if m is None:
+                continue
+            while bounded and not self._ok(text, m):
+                m = rx.search(text, m.start() + 1, endpos)
+                if m is None:
+                    break
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         return best

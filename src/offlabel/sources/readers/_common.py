@@ -108,8 +108,15 @@ def dig(d: object, *path: str) -> Any:
 
 def squash(text: str | None) -> str:
     """Collapse runs of whitespace: wrapped MEDLINE lines and indented XML read the same."""
+    if not text:
+        return ""
+    # Most text is already clean: printable means no whitespace but the ASCII space (tabs,
+    # newlines and the Unicode separators are all unprintable), so only doubled or outer
+    # spaces could change. Checking that is several times cheaper than re-joining the words.
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
     # split/join beats a regex substitution several-fold on the short strings met here
-    return " ".join(text.split()) if text else ""
+    return " ".join(text.split())
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d|2100)\b")
