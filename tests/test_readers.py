@@ -344,6 +344,16 @@ def test_medline_reader_rejects_non_medline_lines_with_a_line_number():
     assert exc.value.line == 6 and "x.nbib:6" in str(exc.value)
 
 
+def test_medline_reader_names_a_non_numeric_pmid_instead_of_dropping_it():
+    text = "PMID- 1\nTI  - One\n\nPMID- 12a\nTI  - Two\n"
+    got: list[Record] = []
+    with pytest.raises(ReaderError) as exc:
+        got.extend(iter_medline(text, name="x.nbib"))
+    assert [r.pmid for r in got] == ["1"]
+    assert exc.value.line == 4
+    assert "record 2" in str(exc.value) and "field PMID" in str(exc.value)
+
+
 def test_detect_format(tmp_path):
     cases = {
         "a.xml": "<?xml version='1.0'?><PubmedArticleSet></PubmedArticleSet>",

@@ -78,6 +78,13 @@ def iter_medline(source: Source | str, *, name: str | None = None) -> Iterator[R
         if tag == "PMID" and fields:  # a new record without the blank separator
             yield finish()
             fields = []
+        if tag == "PMID" and not m.group(2).strip().isdigit():
+            raise ReaderError(
+                file,
+                f"field PMID: not a number {m.group(2).strip()[:40]!r}",
+                record=_where(count, last_pmid),
+                line=lineno,
+            )
         if not fields:
             start_line = lineno
         fields.append((tag, m.group(2).strip()))
@@ -94,7 +101,7 @@ def _record(fields: list[tuple[str, str]]) -> Record:
     rec = Record(source="medline")
     for tag, value in fields:
         if tag == "PMID":
-            rec.pmid = value if value.isdigit() else None
+            rec.pmid = value
         elif tag == "TI":
             rec.title = squash(value)
         elif tag == "AB":
