@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from offlabel.classify.design import classify
+from offlabel.classify.design import (
+    _DOUBLE,
+    _OPEN,
+    _SINGLE,
+    Classification,
+    _blinding,
+    _Text,
+    classify,
+)
 from offlabel.classify.direction import finding_direction
 from offlabel.classify.evaluate import DERIVED_LABEL, Scores, format_report, read_labels, score
 from offlabel.cli import app
@@ -393,6 +401,10 @@ def _first_rule_match(table, text):
     return best
 
 
+# _blinding's phrases in its order, without its gates
+_BLINDING_PLAIN = ((_DOUBLE, Blinding.double), (_SINGLE, Blinding.single), (_OPEN, Blinding.none))
+
+
 def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
     """Substring gates and `needs` (whole words every match is made of) are only shortcuts:
     every cue table must answer as its plain patterns do, on every title, abstract and
@@ -403,7 +415,7 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
     tables = {name: v for name, v in vars(cues).items() if isinstance(v, cues.Gated)}
     assert any(needs for g in tables.values() for *_, needs in g._rules)
     recs, _ = dev
-    checked = 0
+    checked = blinded = 0
     for rec in recs:
         title, abstract = rec.title.lower(), rec.abstract.lower()
         sentences = [s.lower() for s in cues.split_sentences(rec.abstract)]
@@ -419,4 +431,12 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
                 assert not cues.RCT_WORDS.isdisjoint(words) or "randomi" in text, rec.pmid
             if re.compile(cues.TRIAL.pattern).search(text):
                 assert not cues.TRIAL_WORDS.isdisjoint(words), rec.pmid
+        # and the blinding phrases, which _blinding gates by substrings and words
+        t = _Text.of(Record(source="test", title=rec.title, abstract=rec.abstract))
+        c = Classification(design=Design.other)
+        _blinding(c, t, rec, True)
+        want = next((v for rx, v in _BLINDING_PLAIN if re.search(rx.pattern, t.low)), None)
+        assert (c.blinding if "blinding" in c.evidence else None) == want, rec.pmid
+        blinded += want is not None
     assert checked > 500  # the comparison saw many matches, not only misses
+    assert blinded > 50

@@ -635,6 +635,16 @@ _USUAL_WORDS = (
     "no-intervention",
 )
 _ACTIVE_WORDS = ("versus", "vs", "compared", "head-to-head", "active")
+# the designs whose comparator is read from the text (the others keep "unknown")
+_COMPARED = frozenset(
+    (
+        Design.case_report,
+        Design.case_series,
+        Design.open_label_trial,
+        Design.rct,
+        Design.nonrandomized_controlled_trial,
+    )
+)
 
 
 def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
@@ -674,14 +684,17 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
         if "single-blind method" in mesh:
             c.blinding, c.evidence["blinding"] = Blinding.single, 'MeSH "Single-Blind Method"'
             return
-    low = t.low
+    low, ws = t.low, t.wordset
+    # _DOUBLE needs one of its first words (a set lookup inside search), so it runs ungated.
+    # _SINGLE has parts any word could start, all holding "blind" or "mask"; so does _OPEN's
+    # one such part ("non-blinded"), the others need their first words.
     masked = "blind" in low or "mask" in low
     for gate, pattern, value in (
-        (masked or "dummy" in low, _DOUBLE, Blinding.double),
+        (True, _DOUBLE, Blinding.double),
         (masked, _SINGLE, Blinding.single),
-        (masked or "open" in low, _OPEN, Blinding.none),
+        (masked or not _OPEN._words.isdisjoint(ws), _OPEN, Blinding.none),
     ):
-        if gate and (m := pattern.search(low, words=t.wordset)):
+        if gate and (m := pattern.search(low, words=ws)):
             c.blinding, c.evidence["blinding"] = value, _quote(m)
             return
     if c.design in (
@@ -714,6 +727,8 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
         if "placebos" in t.mesh:
             c.comparator, c.evidence["comparator"] = Comparator.placebo, 'MeSH "Placebos"'
             return
+    if c.design not in _COMPARED:
+        return
     low = t.low
     placebo_words = "placebo" in low or "sham" in low or "dummy" in low
     if c.design in (Design.case_report, Design.case_series, Design.open_label_trial):
