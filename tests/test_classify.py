@@ -337,6 +337,31 @@ def test_text_only_sampling_or_background_is_not_rct(abstract):
 
 
 @pytest.mark.parametrize(
+    ("abstract", "design"),
+    [
+        (
+            "In this paper I describe a patient whose grief took an unusual form. The course "
+            "of the analysis is discussed.",
+            Design.case_report,
+        ),
+        (
+            "I report a 61-year-old woman who developed a rash after starting the drug. "
+            "It resolved when the drug was stopped.",
+            Design.case_report,
+        ),
+        (
+            "In this essay I discuss the history of the asylum and its critics. Its legacy "
+            "is considered.",
+            Design.narrative_review,
+        ),
+    ],
+)
+def test_text_only_single_author_case_wording(abstract, design):
+    rec = Record(source="pubmed", pmid="1", title="Reflections", abstract=abstract)
+    assert classify(rec, text_only=True).design is design
+
+
+@pytest.mark.parametrize(
     ("text", "species"),
     [
         ("Hepatic fibrosis was induced in Rattus norvegicus by carbon tetrachloride.", "rat"),

@@ -390,11 +390,12 @@ CASE_TEXT = Gated(
     (("case presentation",), r"\bcase presentation\b", ("case", "presentation")),
     (
         ("report", "describ", "present", "discuss"),
-        r"\b(?:we|authors?) (?:here |herein |now |also )?(?:report|describe|present|discuss)\w* "
+        # "I describe a patient": single authors write in the first person singular
+        r"\b(?:we|i|authors?) (?:here |herein |now |also )?(?:report|describe|present|discuss)\w* "
         r"(?:[\w-]+ ){0,5}(?:case|cases|patient|patients|man|woman|boy|girl|child|infant|neonate|"
         r"newborn|family|\d+-year-old|siblings)\b",
         (
-            "we author authors",
+            "we i author authors",
             "case cases patient patients man woman boy girl child infant neonate newborn family "
             "old siblings",
         ),

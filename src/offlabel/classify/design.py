@@ -559,7 +559,7 @@ _LARGER_STUDY = fast(
 )
 _STRONG_CASE = fast(
     # "we report" only with one patient or a handful: "we report 120 patients" is a series
-    r"case report|case presentation|we (?:here |herein )?(?:report|describe|present) (?:a|an|"
+    r"case report|case presentation|\b(?:we|i) (?:here |herein )?(?:report|describe|present) (?:a|an|"
     r"the|two|three|four|five|[2-5]) |"
     r"\b(?:a|an) \d+[- ](?:year|yr|month|mo)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b|"
     r"case series of (?:two|three|four|five|six|seven|eight|nine|[2-9]) "
