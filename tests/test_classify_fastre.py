@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from offlabel.classify import cues
-from offlabel.classify._fastre import Phrases, fast
+from offlabel.classify._fastre import Phrases, _first_word, fast
 
 PATTERNS = [
     r"\bcase reports?\b|\bcase presentation\b",
@@ -16,6 +17,7 @@ PATTERNS = [
     r"\b(?:a|an) (?:\d+|\w+(?:-\w+)?)[- ](?:year|month)s?[- ]old\b|\bour patient\b",
     r"\bnon-?randomi[sz]\w*|\bnot (?:been )?randomi[sz]\w*|\brandom (?:sample|effects?)\b",
     r"\b(?:double|single|triple)[- ](?:blind|mask)\w*|\bplacebo\b",
+    r"\bdouble[- ]?blind\w*|\bsingle[ -]arm\b|\bno-?placebo\b",
     r"\bp\s?[<=>]\s?0?\.\d",
 ]
 WORDS = [
@@ -35,6 +37,10 @@ WORDS = [
     "random",
     "sample",
     "double-blind",
+    "doubleblind",
+    "single-arm",
+    "no-placebo",
+    "noplacebo",
     "single",
     "blind",
     "placebo",
@@ -105,6 +111,36 @@ def test_the_cue_tables_agree_with_their_source(text):
             assert (a is None) == (b is None), value.pattern
             if a is not None:
                 assert a.start() == b.start(), value.pattern
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ("double[- ](?:blind|mask)\\w*", "double"),  # a separator follows: a whole word
+        ("single[ -]arm\\b", "single"),
+        ("dose-finding\\b", "dose"),
+        ("double[- ]?blind", None),  # an optional separator: "doubleblind" is one token
+        ("non-?randomi[sz]ed", None),
+        ("case reports?\\b", "case"),
+        ("randomi[sz]ed\\b", None),  # a prefix, not a word
+    ],
+)
+def test_first_word(body, word):
+    assert _first_word(body, bounded=True) == word
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts)
+def test_the_cue_tables_agree_with_their_source_given_the_words(text):
+    # with the text's word set, as the classifier calls them
+    from offlabel.classify import design, direction
+
+    words = frozenset(re.findall(r"\w+", text))
+    for module in (cues, design, direction):
+        for value in vars(module).values():
+            if isinstance(value, Phrases):
+                a, b = re.compile(value.pattern).search(text), value.search(text, words=words)
+                assert (a and a.start()) == (b and b.start()), value.pattern
 
 
 NUMBER_TOKENS = [

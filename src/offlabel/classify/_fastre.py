@@ -183,7 +183,7 @@ def _first_word(body: str, bounded: bool) -> str | None:
     elif rest == "" or rest.startswith("\\b"):
         word = run
     elif rest.startswith(("[- ]", "[ -]", "-")):
-        after = rest[5:] if rest.startswith("[") else rest[1:]
+        after = rest[4:] if rest.startswith("[") else rest[1:]  # "[- ]" is 4 characters
         if after[:1] in ("?", "*", "{"):  # an optional separator: the word may run on
             return None
         word = run
