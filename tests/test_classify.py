@@ -434,10 +434,18 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
     """Substring gates and `needs` (whole words every match is made of) are only shortcuts:
     every cue table must answer as its plain patterns do, on every title, abstract and
     sentence of the development records."""
-    from offlabel.classify import cues
+    from offlabel.classify import cues, design, direction
+    from offlabel.classify._fastre import Phrases
     from offlabel.classify.design import _tokens
 
     tables = {name: v for name, v in vars(cues).items() if isinstance(v, cues.Gated)}
+    # and every plain phrase table, searched with the record's words as the classifier does
+    phrases = {
+        f"{m.__name__}.{name}": v
+        for m in (cues, design, direction)
+        for name, v in vars(m).items()
+        if isinstance(v, Phrases)
+    }
     assert any(needs for g in tables.values() for *_, needs in g._rules)
     recs, _ = dev
     checked = blinded = 0
@@ -451,6 +459,10 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
                 got = table.search(text, words=words)
                 assert (want and want.span()) == (got and got.span()), (name, rec.pmid, text[:80])
                 checked += want is not None
+            for name, table in phrases.items():
+                want = re.search(table.pattern, text)
+                got = table.search(text, words=words)
+                assert (want and want.start()) == (got and got.start()), (name, rec.pmid)
             # the word tests design.py runs before the RCT and trial phrases
             if re.compile(cues.RCT.pattern).search(text):
                 assert not cues.RCT_WORDS.isdisjoint(words) or "randomi" in text, rec.pmid

@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from offlabel.classify import cues
-from offlabel.classify._fastre import Phrases, _first_word, fast
+from offlabel.classify._fastre import Phrases, _first_words, fast
 
 PATTERNS = [
     r"\bcase reports?\b|\bcase presentation\b",
@@ -38,6 +38,16 @@ WORDS = [
     "sample",
     "double-blind",
     "doubleblind",
+    "significantly",
+    "non-inferior",
+    "noninferior",
+    "randomised",
+    "letters",
+    "cross-over",
+    "crossover",
+    "3",
+    "i",
+    "authors",
     "single-arm",
     "no-placebo",
     "noplacebo",
@@ -114,19 +124,29 @@ def test_the_cue_tables_agree_with_their_source(text):
 
 
 @pytest.mark.parametrize(
-    ("body", "word"),
+    ("body", "words"),
     [
-        ("double[- ](?:blind|mask)\\w*", "double"),  # a separator follows: a whole word
-        ("single[ -]arm\\b", "single"),
-        ("dose-finding\\b", "dose"),
-        ("double[- ]?blind", None),  # an optional separator: "doubleblind" is one token
-        ("non-?randomi[sz]ed", None),
-        ("case reports?\\b", "case"),
-        ("randomi[sz]ed\\b", None),  # a prefix, not a word
+        ("double[- ](?:blind|mask)\\w*", {"double"}),  # a separator follows: a whole word
+        ("single[ -]arm\\b", {"single"}),
+        ("dose-finding\\b", {"dose"}),
+        ("case reports?\\b", {"case"}),
+        ("randomi[sz]ed\\b", {"randomised", "randomized"}),
+        ("letters?\\b", {"letter", "letters"}),
+        ("significant(?:ly)? (?:\\w+ ){0,2}better", {"significant", "significantly"}),
+        ("non-?inferior\\b", {"non", "noninferior"}),
+        ("[2-4] (?:cases|patients)\\b", {"2", "3", "4"}),
+        ("(?:we|i|authors?) report", {"we", "i", "author", "authors"}),
+        ("double[- ]?blind", None),  # "doubleblind..." runs on: the word cannot be told
+        ("randomi[sz]ed\\w*", None),  # a prefix, not a word
+        ("meta-?analy[sz]", None),  # ends mid-word
+        ("\\d+ patients", None),
+        ("^re:", None),
+        ("(?:\\w+ ){0,3}trial", None),
     ],
 )
-def test_first_word(body, word):
-    assert _first_word(body, bounded=True) == word
+def test_first_words(body, words):
+    assert _first_words(body, bounded=True) == (frozenset(words) if words else None)
+    assert _first_words(body, bounded=False) is None
 
 
 @settings(max_examples=200, deadline=None)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator, Set
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 _B = "\\b"
-_LITERAL = re.compile(r"[a-z0-9 ]+")
 
 
 def _split(pattern: str) -> list[str]:
@@ -81,21 +83,25 @@ class Phrases:
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.pattern = pattern
-        self.parts: list[tuple[re.Pattern[str], bool, str | None]] = []
+        self.parts: list[tuple[re.Pattern[str], bool, frozenset[str] | None]] = []
         for alt in _split(pattern):
             for sub in _expand(alt):
                 bounded = sub.startswith(_B)
                 body = sub[2:] if bounded else sub
-                self.parts.append((re.compile(body, flags), bounded, _first_word(body, bounded)))
-        # With `words`, only the parts that can match are scanned: those whose first word is a
-        # token of the text, and those whose first word cannot be told.
+                self.parts.append(
+                    (re.compile(body, flags), bounded, _first_words(body, bounded, flags))
+                )
+        # With `words`, only the parts that can match are scanned: those with one of their first
+        # words (a part may have several spellings) among the text's tokens, and those whose
+        # first word cannot be told.
         by_word: dict[str, list[int]] = {}
         free = []
-        for i, (_, _, word) in enumerate(self.parts):
-            if word is None:
+        for i, (_, _, first) in enumerate(self.parts):
+            if first is None:
                 free.append(i)
             else:
-                by_word.setdefault(word, []).append(i)
+                for word in first:
+                    by_word.setdefault(word, []).append(i)
         self._by_word = {w: tuple(ix) for w, ix in by_word.items()}
         self._free = tuple(free)
         self._words = frozenset(by_word)
@@ -108,12 +114,12 @@ class Phrases:
         present = self._words.intersection(words)
         if not present:
             return self._free
-        idx = list(self._free)
+        if len(present) == 1 and not self._free:
+            return self._by_word[next(iter(present))]
+        idx = set(self._free)
         for w in present:
-            idx.extend(self._by_word[w])
-        if len(present) > 1 or self._free:
-            idx.sort()
-        return idx
+            idx.update(self._by_word[w])  # a part with several spellings is listed once
+        return sorted(idx)
 
     def could_match(self, words: Set[str]) -> bool:
         """False when no part can match a text whose tokens are (a subset of) `words`."""
@@ -169,27 +175,103 @@ class Phrases:
         return [m.group(0) for m in self.finditer(text)]
 
 
-def _first_word(body: str, bounded: bool) -> str | None:
-    """The whole first word every match starts with, when the pattern says so: a literal run
-    up to a space, or up to a word boundary / hyphen. None when it cannot be told."""
-    if not bounded:
+def _first_words(body: str, bounded: bool, flags: int = 0) -> frozenset[str] | None:
+    """Every whole first word a match of `body` can start with, when the pattern says so.
+
+    Read from the parsed pattern: literals, small character classes ("[sz]", "[2-5]"),
+    optional pieces ("s?", "(?:ly)?", "-?") and alternatives are enumerated up to the first
+    place the pattern requires a non-word character or a word boundary. None when that cannot
+    be told: an unbounded part, a word that may run on (`\\w*`, a pattern ending mid-word), an
+    anchor, or too many spellings.
+    """
+    if not bounded or flags & re.IGNORECASE:
         return None
-    m = _LITERAL.match(body)
-    if m is None:
+    try:
+        ops = _parser.parse(body, flags)
+    except re.error:
         return None
-    run, rest = m.group(0), body[m.end() :]
-    if " " in run:
-        word = run.split(" ", 1)[0]
-    elif rest == "" or rest.startswith("\\b"):
-        word = run
-    elif rest.startswith(("[- ]", "[ -]", "-")):
-        after = rest[4:] if rest.startswith("[") else rest[1:]  # "[- ]" is 4 characters
-        if after[:1] in ("?", "*", "{"):  # an optional separator: the word may run on
+    done: set[str] = set()
+    open_ = _walk(list(ops), {""}, done)
+    if open_ is None or open_ or not done or "" in done:
+        return None  # a word still open at the end may run on past the match
+    return frozenset(done)
+
+
+_MAX_SPELLINGS = 64
+
+
+def _walk(ops: list[Any], open_: set[str], done: set[str]) -> set[str] | None:
+    """Extend the still-open first words by `ops`; words the pattern ends move to `done`.
+    Returns the words still open afterwards, or None when the pattern cannot be followed."""
+    for op, arg in ops:
+        if not open_:
+            return open_
+        if op is _c.LITERAL:
+            ch = chr(arg)
+            if _is_word(ch):
+                open_ = {w + ch for w in open_}
+            else:
+                done.update(open_)
+                open_ = set()
+        elif op is _c.IN:
+            chars = _class_chars(arg)
+            if chars is None:
+                return None
+            word = [c for c in chars if _is_word(c)]
+            if word and len(word) != len(chars):
+                return None
+            if word:
+                open_ = {w + c for w in open_ for c in word}
+            else:
+                done.update(open_)
+                open_ = set()
+        elif op is _c.AT and arg is _c.AT_BOUNDARY:
+            done.update(w for w in open_ if w)  # after word characters a boundary ends the word
+            open_ = {w for w in open_ if not w}
+        elif op is _c.SUBPATTERN:
+            open_ = _walk(list(arg[-1]), open_, done)
+        elif op is _c.BRANCH:
+            out: set[str] = set()
+            for alt in arg[1]:
+                got = _walk(list(alt), set(open_), done)
+                if got is None:
+                    return None
+                out |= got
+            open_ = out
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
+            lo, hi, sub = arg
+            if hi > 2:
+                return None
+            out = set(open_) if lo == 0 else set()
+            cur: set[str] | None = set(open_)
+            for n in range(1, hi + 1):
+                cur = _walk(list(sub), cur, done)
+                if cur is None:
+                    return None
+                if n >= lo:
+                    out |= cur
+            open_ = out
+        else:
             return None
-        word = run
-    else:
-        return None
-    return word or None
+        if open_ is None or len(open_) + len(done) > _MAX_SPELLINGS:
+            return None
+    return open_
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _class_chars(items: list[Any]) -> list[str] | None:
+    chars: list[str] = []
+    for op, arg in items:
+        if op is _c.LITERAL:
+            chars.append(chr(arg))
+        elif op is _c.RANGE and arg[1] - arg[0] < 10:
+            chars.extend(map(chr, range(arg[0], arg[1] + 1)))
+        else:
+            return None  # a negated class, a category (\\w, \\d), a wide range
+    return chars
 
 
 def fast(pattern: str, flags: int = 0) -> Phrases:
