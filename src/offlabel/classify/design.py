@@ -624,17 +624,6 @@ _ACTIVE = fast(
     r"\b(?:versus|vs\.?|compared (?:with|to))\b[^.]{0,60}\b(?:mg|therapy|treatment|"
     r"group|arm)\b|\bhead-to-head\b|\bactive (?:comparator|control)\b"
 )
-# cheap substring gates: a regex only runs when one of its words is present at all
-_USUAL_WORDS = (
-    "usual",
-    "standard",
-    "wait",
-    "no treatment",
-    "no-treatment",
-    "no intervention",
-    "no-intervention",
-)
-_ACTIVE_WORDS = ("versus", "vs", "compared", "head-to-head", "active")
 # the designs whose comparator is read from the text (the others keep "unknown")
 _COMPARED = frozenset(
     (
@@ -685,16 +674,13 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
             c.blinding, c.evidence["blinding"] = Blinding.single, 'MeSH "Single-Blind Method"'
             return
     low, ws = t.low, t.wordset
-    # _DOUBLE needs one of its first words (a set lookup inside search), so it runs ungated.
-    # _SINGLE has parts any word could start, all holding "blind" or "mask"; so does _OPEN's
-    # one such part ("non-blinded"), the others need their first words.
-    masked = "blind" in low or "mask" in low
-    for gate, pattern, value in (
-        (True, _DOUBLE, Blinding.double),
-        (masked, _SINGLE, Blinding.single),
-        (masked or not _OPEN._words.isdisjoint(ws), _OPEN, Blinding.none),
+    # each phrase table only scans when one of its first words is a token of the text
+    for pattern, value in (
+        (_DOUBLE, Blinding.double),
+        (_SINGLE, Blinding.single),
+        (_OPEN, Blinding.none),
     ):
-        if gate and (m := pattern.search(low, words=ws)):
+        if m := pattern.search(low, words=ws):
             c.blinding, c.evidence["blinding"] = value, _quote(m)
             return
     if c.design in (
@@ -740,8 +726,8 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
         return
     for gate, pattern, value in (
         (placebo_words, _PLACEBO, Comparator.placebo),
-        (any(w in low for w in _USUAL_WORDS), _USUAL, Comparator.usual_care),
-        (any(w in low for w in _ACTIVE_WORDS), _ACTIVE, Comparator.active),
+        (True, _USUAL, Comparator.usual_care),  # these two scan only given their first words
+        (True, _ACTIVE, Comparator.active),
     ):
         if gate and (m := pattern.search(low, words=t.wordset)):
             c.comparator, c.evidence["comparator"] = value, _quote(m)
