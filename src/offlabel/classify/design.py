@@ -411,18 +411,23 @@ def _synthesis(t: _Text) -> tuple[Design, str] | None:
 
 def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     ws = t.wordset
-    title_flat = f" {' '.join(t.title_words)} "
-    title_animals = _count(t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES, ws)
-    if (
-        title_animals
-        and not _but_modifiers(
-            t.title_words,
-            _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES, ws),
+    animals: list[str] = []
+    # Most records name no animal at all: then neither the title nor the text has one to count.
+    if not _ANIMAL_CUES.isdisjoint(ws):
+        title_flat = f" {' '.join(t.title_words)} "
+        title_animals = _count(
+            t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES, ws
         )
-        and not cues.CASE_TITLE.search(t.title_low, words=ws)
-    ):
-        return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
-    animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES, ws)
+        if (
+            title_animals
+            and not _but_modifiers(
+                t.title_words,
+                _count(t.title_words, cues.HUMAN_WORDS, title_flat, cues.HUMAN_PHRASES, ws),
+            )
+            and not cues.CASE_TITLE.search(t.title_low, words=ws)
+        ):
+            return Design.animal, f'title phrase "{title_animals[0]}" (no human subjects in title)'
+        animals = _count(t.words, cues.ANIMAL_WORDS, t.flat, cues.ANIMAL_PHRASES, ws)
     counted = bool(animals)
     if ("animals" in ws or "animal" in ws) and cues.ANIMALS_HEADING.search(t.abstract_low):
         # a veterinary structured abstract
@@ -437,7 +442,11 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
         if not humans or len(animals) >= 3 * len(humans):
             return _animal_terms(animals, humans)
         return None
-    weak = _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
+    weak = (
+        []
+        if _WEAK_CUES.isdisjoint(ws)
+        else _count(t.words, cues.ANIMAL_WEAK_WORDS, t.flat, cues.ANIMAL_WEAK_PHRASES, ws)
+    )
     if len(weak) >= 2 and not t.human_subjects:
         return _animal_terms(weak, [])
     if (taxon := cues.taxon_with_authority(t.title + " " + t.abstract)) and not t.human_subjects:
@@ -447,6 +456,11 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
         if m and not t.human_subjects:
             return Design.in_vitro, f"{_quote(m)} and no human or animal subjects"
     return None
+
+
+# the words any animal-term count needs one of: the vocabulary and each phrase's first word
+_ANIMAL_CUES = cues.ANIMAL_WORDS | {p.split(" ", 1)[0] for p in cues.ANIMAL_PHRASES}
+_WEAK_CUES = cues.ANIMAL_WEAK_WORDS | {p.split(" ", 1)[0] for p in cues.ANIMAL_WEAK_PHRASES}
 
 
 def _animal_terms(animals: list[str], humans: list[str]) -> tuple[Design, str]:
