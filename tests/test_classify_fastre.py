@@ -136,6 +136,8 @@ def test_the_cue_tables_agree_with_their_source(text):
         ("non-?inferior\\b", {"non", "noninferior"}),
         ("[2-4] (?:cases|patients)\\b", {"2", "3", "4"}),
         ("(?:we|i|authors?) report", {"we", "i", "author", "authors"}),
+        ("n\\s?=\\s?\\d+", {"n"}),
+        ("p\\s?[<=>]\\s?0?\\.\\d", {"p"}),
         ("double[- ]?blind", None),  # "doubleblind..." runs on: the word cannot be told
         ("randomi[sz]ed\\w*", None),  # a prefix, not a word
         ("meta-?analy[sz]", None),  # ends mid-word

@@ -269,6 +269,8 @@ def _class_chars(items: list[Any]) -> list[str] | None:
             chars.append(chr(arg))
         elif op is _c.RANGE and arg[1] - arg[0] < 10:
             chars.extend(map(chr, range(arg[0], arg[1] + 1)))
+        elif op is _c.CATEGORY and arg in (_c.CATEGORY_SPACE, _c.CATEGORY_UNI_SPACE):
+            chars.append(" ")  # \s: whitespace, never a word character
         else:
             return None  # a negated class, a category (\\w, \\d), a wide range
     return chars
