@@ -270,3 +270,13 @@ def test_tokens_are_exactly_the_word_runs(text):
 
     assert _tokens(text) == re.findall(r"\w+", text)
     assert _tokens(text.lower()) == re.findall(r"\w+", text.lower())
+
+
+def test_candidates_follow_the_word_set_they_are_asked_about():
+    # the last answer is reused only for the very same word set
+    table = fast(r"\bfoo bar\b|\bbar\b|\bbaz\b")
+    first, second = frozenset({"foo", "bar"}), frozenset({"baz"})
+    for _ in range(2):
+        assert table.search("foo bar baz", words=first).group() == "foo bar"
+        assert table.search("foo bar baz", words=second).group() == "baz"
+        assert table.search("foo bar baz", words=frozenset({"bar"})).group() == "bar"

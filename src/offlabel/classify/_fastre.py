@@ -107,10 +107,22 @@ class Phrases:
         self._words = frozenset(by_word)
         self._all = tuple(range(len(self.parts)))
 
-    def _candidates(self, words: Set[str] | None) -> tuple[int, ...] | list[int]:
+    def _candidates(self, words: Set[str] | None) -> tuple[int, ...]:
         """Indices of the parts that can match, in pattern order."""
         if words is None:
             return self._all
+        # A record's word set is asked about again for each of its sentences: the last
+        # answer is kept with the set it was for (one tuple, so threads never see a mix).
+        last = self._last
+        if last[0] is words:
+            return last[1]
+        found = self._find_candidates(words)
+        self._last = (words, found)
+        return found
+
+    _last: tuple[Set[str] | None, tuple[int, ...]] = (None, ())
+
+    def _find_candidates(self, words: Set[str]) -> tuple[int, ...]:
         present = self._words.intersection(words)
         if not present:
             return self._free
@@ -119,7 +131,7 @@ class Phrases:
         idx = set(self._free)
         for w in present:
             idx.update(self._by_word[w])  # a part with several spellings is listed once
-        return sorted(idx)
+        return tuple(sorted(idx))  # shared by later calls: immutable
 
     def could_match(self, words: Set[str]) -> bool:
         """False when no part can match a text whose tokens are (a subset of) `words`."""
@@ -141,7 +153,7 @@ class Phrases:
         best = None
         parts = self.parts
         if words is None:
-            candidates: tuple[int, ...] | list[int] = self._all
+            candidates: tuple[int, ...] = self._all
         elif self._words.isdisjoint(words):  # the common case: only the free parts can run
             candidates = self._free
         else:
