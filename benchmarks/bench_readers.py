@@ -120,9 +120,10 @@ def main() -> None:
     ap.add_argument(
         "--repeat",
         type=int,
-        default=2,
+        default=3,
         help="rounds: runs are interleaved and the fastest of each kind is kept, so a busy "
-        "machine penalises both sides alike",
+        "machine penalises both sides alike (on a shared 2-core machine single runs of either "
+        "side vary by about 10%%)",
     )
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
