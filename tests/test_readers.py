@@ -335,23 +335,21 @@ def test_truncated_json_salvages_complete_studies():
     assert "cut.json" in str(exc.value) and exc.value.line
 
 
-def test_medline_reader_rejects_non_medline_lines_with_a_line_number():
-    text = "PMID- 1\nTI  - One\n\nPMID- 2\nTI  - Two\nthis is not medline\n"
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("PMID- 1\nTI  - One\n\nPMID- 2\nTI  - Two\nthis is not medline\n", 6, "not a MEDLINE"),
+        # a non-numeric PMID is named, not dropped (the record would be keyed by its title)
+        ("PMID- 1\nTI  - One\n\nPMID- 12a\nTI  - Two\n", 4, "field PMID: not a number"),
+    ],
+)
+def test_medline_reader_errors_name_file_line_and_record(text, line, says):
     got: list[Record] = []
     with pytest.raises(ReaderError) as exc:
         got.extend(iter_medline(text, name="x.nbib"))
     assert [r.pmid for r in got] == ["1"]
-    assert exc.value.line == 6 and "x.nbib:6" in str(exc.value)
-
-
-def test_medline_reader_names_a_non_numeric_pmid_instead_of_dropping_it():
-    text = "PMID- 1\nTI  - One\n\nPMID- 12a\nTI  - Two\n"
-    got: list[Record] = []
-    with pytest.raises(ReaderError) as exc:
-        got.extend(iter_medline(text, name="x.nbib"))
-    assert [r.pmid for r in got] == ["1"]
-    assert exc.value.line == 4
-    assert "record 2" in str(exc.value) and "field PMID" in str(exc.value)
+    assert exc.value.line == line and f"x.nbib:{line}" in str(exc.value)
+    assert says in str(exc.value)
 
 
 def test_detect_format(tmp_path):
