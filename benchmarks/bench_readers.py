@@ -120,7 +120,7 @@ def main() -> None:
     ap.add_argument(
         "--repeat",
         type=int,
-        default=3,
+        default=5,
         help="rounds: runs are interleaved and the fastest of each kind is kept, so a busy "
         "machine penalises both sides alike (on a shared 2-core machine single runs of either "
         "side vary by about 10%%)",

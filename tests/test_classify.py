@@ -10,8 +10,11 @@ from typer.testing import CliRunner
 
 from offlabel.classify.design import (
     _DOUBLE,
+    _NUM_BEFORE,
+    _NUMBER_TOKENS,
     _OPEN,
     _SINGLE,
+    _WHO_RX,
     Classification,
     _blinding,
     _Text,
@@ -448,7 +451,7 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
     }
     assert any(needs for g in tables.values() for *_, needs in g._rules)
     recs, _ = dev
-    checked = blinded = 0
+    checked = blinded = counts = 0
     for rec in recs:
         title, abstract = rec.title.lower(), rec.abstract.lower()
         sentences = [s.lower() for s in cues.split_sentences(rec.abstract)]
@@ -475,5 +478,15 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
         want = next((v for rx, v in _BLINDING_PLAIN if re.search(rx.pattern, t.low)), None)
         assert (c.blinding if "blinding" in c.evidence else None) == want, rec.pmid
         blinded += want is not None
+        # _sample_size runs the count regex only when a window holds a number token
+        low = t.low
+        for m in _WHO_RX.finditer(low):
+            window = max(0, m.start() - 50)
+            if _NUM_BEFORE.search(low, window, m.start()):
+                tokens = re.findall(r"\w+", low[window : m.start()])
+                assert not _NUMBER_TOKENS.isdisjoint(tokens) or any(
+                    w[0].isdigit() for w in tokens
+                ), (rec.pmid, low[window : m.start()])
+                counts += 1
     assert checked > 500  # the comparison saw many matches, not only misses
-    assert blinded > 50
+    assert blinded > 50 and counts > 100

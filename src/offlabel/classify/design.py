@@ -914,6 +914,8 @@ _ENROLLED_AFTER = re.compile(
 )
 _ENROLLED_BEFORE = fast(r"\b(?:total of|randomi[sz]ed|enrolled|included|recruited|studied) ")
 _N_EQUALS = fast(r"\bn\s?=\s?(\d[\d,]*)")
+# the words a count can end with (all of _NUM's words but "and")
+_NUMBER_TOKENS = frozenset(re.findall(r"[a-z]{3,}", _NUM)) - {"and"}
 
 
 def _to_int(token: str) -> int | None:
@@ -958,6 +960,11 @@ def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -
     best: tuple[int, int, str] | None = None  # (strength, count, phrase)
     for m in _WHO_RX.finditer(low, words=t.wordset):
         window = max(0, m.start() - 50)
+        # the count is a token of the window: digits or a number word (the regex, tried at
+        # every character of the window, is the dearer test)
+        tokens = _WORD.findall(low, window, m.start())
+        if _NUMBER_TOKENS.isdisjoint(tokens) and not any(w[0].isdigit() for w in tokens):
+            continue
         num = _NUM_BEFORE.search(low, window, m.start())
         if num is None:
             continue
