@@ -143,6 +143,7 @@ def test_the_cue_tables_agree_with_their_source(text):
         ("meta-?analy[sz]", None),  # ends mid-word
         ("\\d+ patients", None),
         ("^re:", None),
+        ("(?i:case) report", None),  # other spellings match too
         ("(?:\\w+ ){0,3}trial", None),
     ],
 )

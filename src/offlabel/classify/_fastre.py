@@ -241,6 +241,8 @@ def _walk(ops: list[Any], open_: set[str], done: set[str]) -> set[str] | None:
             done.update(w for w in open_ if w)  # after word characters a boundary ends the word
             open_ = {w for w in open_ if not w}
         elif op is _c.SUBPATTERN:
+            if arg[1] & re.IGNORECASE:  # (?i:...): other spellings match too
+                return None
             open_ = _walk(list(arg[-1]), open_, done)
         elif op is _c.BRANCH:
             out: set[str] = set()
@@ -284,7 +286,7 @@ def _class_chars(items: list[Any]) -> list[str] | None:
         elif op is _c.CATEGORY and arg in (_c.CATEGORY_SPACE, _c.CATEGORY_UNI_SPACE):
             chars.append(" ")  # \s: whitespace, never a word character
         else:
-            return None  # a negated class, a category (\\w, \\d), a wide range
+            return None  # a negated class, a category (\w, \d), a wide range
     return chars
 
 

@@ -575,8 +575,9 @@ _LARGER_STUDY = fast(
 )
 _STRONG_CASE = fast(
     # "we report" only with one patient or a handful: "we report 120 patients" is a series
-    r"case report|case presentation|\b(?:we|i) (?:here |herein )?(?:report|describe|present) (?:a|an|"
-    r"the|two|three|four|five|[2-5]) |"
+    r"case report|case presentation|"
+    r"\b(?:we|i) (?:here |herein )?(?:report|describe|present) (?:a|an|the|two|three|four|five|"
+    r"[2-5]) |"
     r"\b(?:a|an) \d+[- ](?:year|yr|month|mo)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b|"
     r"case series of (?:two|three|four|five|six|seven|eight|nine|[2-9]) "
 )
