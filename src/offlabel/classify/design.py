@@ -459,7 +459,7 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
 
 
 # the words any animal-term count needs one of: the vocabulary and each phrase's first word
-_ANIMAL_CUES = cues.ANIMAL_WORDS | {p.split(" ", 1)[0] for p in cues.ANIMAL_PHRASES}
+_ANIMAL_CUES = cues.ANIMAL_WORDS | {_FIRST_WORD[p] for p in cues.ANIMAL_PHRASES}
 # For the weak phrases, a rarer word than the first: "in" is in every abstract. (A text whose
 # only "in vivo" runs on into a longer word, "in vivoX", is then not counted.)
 _WEAK_CUES = cues.ANIMAL_WEAK_WORDS | {max(p.split(), key=len) for p in cues.ANIMAL_WEAK_PHRASES}
