@@ -503,12 +503,26 @@ def test_read_ahead_hands_over_after_many_records():
     arts = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", data, re.S)
     head = data[: data.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")]
     many = [arts[i % len(arts)] for i in range(150)]  # past two read-ahead batches
-    for fault in (b"<PubmedArticle><Foo></PubmedArticle>", b"<!-- hand over -->"):
-        case = head + b"\n".join(many[:140]) + fault + b"\n".join(many[140:])
-        case += b"</PubmedArticleSet>"
-        want = _outcome(pubmed_xml._iter_streamed(case))
-        assert len(want[0]) >= 140
-        assert _outcome(iter_pubmed_xml(case)) == want
+    # faults first, inside and last in a run of articles parsed together, and past 128
+    for at in (0, 3, pubmed_xml._RUN - 1, pubmed_xml._RUN, 2 * pubmed_xml._RUN + 5, 140):
+        for fault in (b"<PubmedArticle><Foo></PubmedArticle>", b"<!-- hand over -->"):
+            case = head + b"\n".join(many[:at]) + fault + b"\n".join(many[at:])
+            case += b"</PubmedArticleSet>"
+            want = _outcome(pubmed_xml._iter_streamed(case))
+            assert len(want[0]) >= at
+            assert _outcome(iter_pubmed_xml(case)) == want
+    # book articles and deletions inside a run are read by the quick path itself
+    book = (
+        b'<PubmedBookArticle><BookDocument><PMID Version="1">555</PMID>'
+        b"<ArticleTitle>A chapter</ArticleTitle><Book><BookTitle>T</BookTitle></Book>"
+        b"</BookDocument></PubmedBookArticle>"
+    )
+    delete = b'<DeleteCitation><PMID Version="1">123</PMID></DeleteCitation>'
+    mixed = many[:5] + [book] + many[5:9] + [delete] + many[9:40]
+    case = head + b"\n".join(mixed) + b"</PubmedArticleSet>"
+    quick = list(pubmed_xml._iter_sliced(case))
+    assert quick == list(pubmed_xml._iter_streamed(case))
+    assert len(quick) == len(mixed) - 1 and quick[5].title == "A chapter"
 
 
 def test_corrupt_gzip_in_the_middle_reads_as_the_streaming_parse():

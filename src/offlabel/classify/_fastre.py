@@ -17,6 +17,8 @@ from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 _B = "\\b"
+# answers kept per Phrases for the first-word combinations met (a few hundred in practice)
+_MERGED_MAX = 4096
 
 
 def _split(pattern: str) -> list[str]:
@@ -106,6 +108,7 @@ class Phrases:
         self._free = tuple(free)
         self._words = frozenset(by_word)
         self._all = tuple(range(len(self.parts)))
+        self._merged: dict[frozenset[str], tuple[int, ...]] = {}
 
     def _candidates(self, words: Set[str] | None) -> tuple[int, ...]:
         """Indices of the parts that can match, in pattern order."""
@@ -128,10 +131,17 @@ class Phrases:
             return self._free
         if len(present) == 1 and not self._free:
             return self._by_word[next(iter(present))]
-        idx = set(self._free)
-        for w in present:
-            idx.update(self._by_word[w])  # a part with several spellings is listed once
-        return tuple(sorted(idx))  # shared by later calls: immutable
+        # The same few first words turn up record after record: their answer is kept.
+        found = self._merged.get(present)
+        if found is None:
+            idx = set(self._free)
+            for w in present:
+                idx.update(self._by_word[w])  # a part with several spellings is listed once
+            found = tuple(sorted(idx))  # shared by later calls: immutable
+            if len(self._merged) >= _MERGED_MAX:
+                self._merged = {}
+            self._merged[present] = found
+        return found
 
     def could_match(self, words: Set[str]) -> bool:
         """False when no part can match a text whose tokens are (a subset of) `words`."""

@@ -17,8 +17,9 @@ Every decided field gets an entry in `Classification.evidence`, e.g.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from offlabel.model import Blinding, Classification, Comparator, Design, Record
 
@@ -84,6 +85,24 @@ _FIRST_WORD = {
 }
 
 
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):  # noqa: N801 - used as a decorator, like cached_property
+    """functools.cached_property without its lock (Python 3.11 takes an RLock on every first
+    access, a measurable cost at four or five properties per record). A _Text belongs to
+    one classify() call, so no other thread ever sees it."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> _T:
+        # a non-data descriptor: once stored, the instance attribute is found first
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
 @dataclass
 class _Text:
     title: str
@@ -102,31 +121,31 @@ class _Text:
         t.low = f"{t.title_low} {t.abstract_low}"
         return t
 
-    @cached_property
+    @_once
     def empirical(self) -> re.Match[str] | None:
         """The abstract's first sign of data of its own (asked for by two rules)."""
         return cues.EMPIRICAL.search(self.abstract_low, words=self.wordset)
 
-    @cached_property
+    @_once
     def mesh(self) -> frozenset[str]:
         """The record's MeSH descriptors, lower-cased (metadata mode only)."""
         return frozenset([m.lower() for m in self.mesh_terms])
 
-    @cached_property
+    @_once
     def words(self) -> list[str]:
         """The `\\w+` tokens of title + abstract, in order (what `\\b` separates)."""
         return _tokens(self.low)
 
-    @cached_property
+    @_once
     def wordset(self) -> frozenset[str]:
         return frozenset(self.words)
 
-    @cached_property
+    @_once
     def flat(self) -> str:
         """The tokens joined by single spaces, padded: for multi-word phrases."""
         return f" {' '.join(self.words)} "
 
-    @cached_property
+    @_once
     def human_subjects(self) -> list[str]:
         """Human-subject words beyond the opening sentence, which usually motivates the work
         with patients (subjects come later)."""
@@ -138,11 +157,11 @@ class _Text:
             humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
         return humans
 
-    @cached_property
+    @_once
     def title_words(self) -> list[str]:
         return _tokens(self.title_low)
 
-    @cached_property
+    @_once
     def opening(self) -> str | None:
         """The lower-cased first sentence when the abstract has three or more, else None."""
         if not self.abstract:
@@ -153,7 +172,7 @@ class _Text:
             return None
         return self.abstract[: first.start(1)].lower()
 
-    @cached_property
+    @_once
     def sentences(self) -> list[str]:
         """Lower-cased abstract sentences (split lazily: metadata mode rarely needs them)."""
         return [s.lower() for s in cues.split_sentences(self.abstract)] if self.abstract else []
