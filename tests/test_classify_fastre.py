@@ -19,6 +19,8 @@ PATTERNS = [
     r"\b(?:double|single|triple)[- ](?:blind|mask)\w*|\bplacebo\b",
     r"\bdouble[- ]?blind\w*|\bsingle[ -]arm\b|\bno-?placebo\b",
     r"\bp\s?[<=>]\s?0?\.\d",
+    r"\b(?:we (?:report|describe) |report of |in |of )?(two|[2-5]) (?:\w+ )?(?:cases|patients)\b",
+    r"\b(?:in|of)?(?:two|the) (?:cases|patients)\b|\b(?:a|an)??(?:case)\b",
 ]
 WORDS = [
     "we",
@@ -281,3 +283,17 @@ def test_candidates_follow_the_word_set_they_are_asked_about():
         assert table.search("foo bar baz", words=first).group() == "foo bar"
         assert table.search("foo bar baz", words=second).group() == "baz"
         assert table.search("foo bar baz", words=frozenset({"bar"})).group() == "bar"
+
+
+TAXON_TOKENS = ["(", ")", " (", " L.", "L.", " L", " ", ",", ";", ".", "Cetti", "Linnaeus", "and"]
+TAXON_TOKENS += [" & ", " and ", ", 1758", " 2001", "x", "Ab", "(Ab)"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(TAXON_TOKENS), max_size=30).map("".join))
+@example(text="of Apis mellifera L. and Rattus rattus (Linnaeus, 1758) L.; (Ab) x L.")
+@example(text=" L.")
+@example(text="(Cetti) at the start, then a (Skuse & Ab, 2001) L.)")
+def test_taxon_authorities_match_the_joint_pattern(text):
+    want = [(m.start(), m.group(0)) for m in cues.TAXON_AUTHORITY.finditer(text)]
+    assert cues.taxon_authorities(text) == want

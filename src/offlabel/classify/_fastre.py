@@ -73,10 +73,15 @@ def _expand(alt: str) -> list[str]:
     if alt.startswith(_B + "(?:"):
         end = _close(alt, 2)
         rest = alt[end + 1 :]
-        if rest[:1] not in ("?", "*", "+", "{"):
-            inner = _split(alt[5:end])
-            if all(len(a) > 0 for a in inner):
+        inner = _split(alt[5:end])
+        if all(len(a) > 0 for a in inner):
+            if rest[:1] not in ("?", "*", "+", "{"):
                 return [x for a in inner for x in _expand(_B + a + rest)]
+            if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
+                # a greedy optional lead: each alternative first, then none (re's order; at
+                # one start the earlier part wins, so matches stay the same)
+                rest = rest[1:]
+                return [x for a in [*inner, ""] for x in _expand(_B + a + rest)]
     return [alt]
 
 

@@ -245,18 +245,40 @@ ANIMAL_WEAK_PHRASES = ("in vivo", "experimental model")
 # Diplodus puntazzo (Cetti)", "in Rattus norvegicus (Berkenhout, 1769)", "of Apis mellifera L.".
 # Matched on the original case, mid-sentence only (after a lower-case word), so that a
 # capitalised drug name with its brand, "Botulinum toxin (Dysport) in ...", does not count.
-TAXON_AUTHORITY = re.compile(
-    r" \((?:[A-Z][a-z]+(?: (?:&|and) [A-Z][a-z]+)?(?:,? (?:1[789]|20)\d\d)?)\)| L\.(?=[ ,;)])"
-)
+_TAXON_PARENS = r"\((?:[A-Z][a-z]+(?: (?:&|and) [A-Z][a-z]+)?(?:,? (?:1[789]|20)\d\d)?)\)"
+TAXON_AUTHORITY = re.compile(rf" {_TAXON_PARENS}| L\.(?=[ ,;)])")
+_TAXON_PARENS_RX = re.compile(_TAXON_PARENS)
 BINOMIAL_BEFORE = re.compile(r"(?:^|[\s(])[a-z][\w-]* ([A-Z][a-z]{2,} [a-z]{3,})$")
+
+
+def taxon_authorities(text: str) -> list[tuple[int, str]]:
+    """(start, text) of each `TAXON_AUTHORITY` match in order, found quicker: that pattern
+    starts with a space, so re tries it at every space; "(" and " L." are rare, and a scan
+    for them is fast. The matches of the two alternatives cannot overlap."""
+    found = [
+        (m.start() - 1, f" {m.group(0)}")
+        for m in _TAXON_PARENS_RX.finditer(text)
+        if m.start() and text[m.start() - 1] == " "
+    ]
+    i = text.find(" L.")
+    if i >= 0:
+        while i >= 0:
+            if text[i + 3 : i + 4] in _AFTER_L:
+                found.append((i, " L."))
+            i = text.find(" L.", i + 1)
+        found.sort()
+    return found
+
+
+_AFTER_L = (" ", ",", ";", ")")  # never "": the pattern needs a character after "L."
 
 
 def taxon_with_authority(text: str) -> str | None:
     """The first "Genus species" written with its authority in `text` (original case)."""
-    for m in TAXON_AUTHORITY.finditer(text):
-        before = BINOMIAL_BEFORE.search(text, max(0, m.start() - 60), m.start())
+    for start, found in taxon_authorities(text):
+        before = BINOMIAL_BEFORE.search(text, max(0, start - 60), start)
         if before is not None:
-            return f"{before.group(1)}{m.group(0)}"
+            return f"{before.group(1)}{found}"
     return None
 
 
