@@ -672,11 +672,10 @@ _COMPARED = frozenset(
 )
 
 
-def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
-    if c.design is Design.rct:
-        c.randomised = True
-        c.evidence["randomised"] = c.evidence["design"]
-    elif c.design in (
+# (Sets of members, built once: in Python 3.11 each `Design.x` is a lookup costing about
+# 100 ns, and a tuple of them is rebuilt at every test.)
+_NOT_RANDOMISED = frozenset(
+    (
         Design.nonrandomized_controlled_trial,
         Design.open_label_trial,
         Design.cohort,
@@ -684,7 +683,43 @@ def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) ->
         Design.cross_sectional,
         Design.case_report,
         Design.case_series,
-    ):
+    )
+)
+_UNBLINDED = frozenset(
+    (
+        Design.case_report,
+        Design.case_series,
+        Design.cohort,
+        Design.cross_sectional,
+        Design.case_control,
+    )
+)
+_SINGLE_ARM = frozenset((Design.case_report, Design.case_series, Design.open_label_trial))
+_TRIALS = frozenset((Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial))
+_NOT_COUNTED = frozenset(
+    (
+        Design.systematic_review,
+        Design.meta_analysis,
+        Design.narrative_review,
+        Design.guideline,
+        Design.other,
+    )
+)
+_ARM_COMPARATORS = (
+    ("PLACEBO_COMPARATOR", Comparator.placebo),
+    ("SHAM_COMPARATOR", Comparator.placebo),
+    ("ACTIVE_COMPARATOR", Comparator.active),
+    ("NO_INTERVENTION", Comparator.usual_care),
+)
+_OTHER_COMPARATORS = ((_USUAL, Comparator.usual_care), (_ACTIVE, Comparator.active))
+_BLINDING_PHRASES = ((_DOUBLE, Blinding.double), (_SINGLE, Blinding.single), (_OPEN, Blinding.none))
+
+
+def _randomised(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
+    if c.design is Design.rct:
+        c.randomised = True
+        c.evidence["randomised"] = c.evidence["design"]
+    elif c.design in _NOT_RANDOMISED:
         negated = cues.RCT_NEGATED.search(t.low, words=t.wordset) if "random" in t.low else None
         if negated or c.design is not Design.open_label_trial:
             c.randomised = False
@@ -711,21 +746,11 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
             return
     low, ws = t.low, t.wordset
     # each phrase table only scans when one of its first words is a token of the text
-    for pattern, value in (
-        (_DOUBLE, Blinding.double),
-        (_SINGLE, Blinding.single),
-        (_OPEN, Blinding.none),
-    ):
+    for pattern, value in _BLINDING_PHRASES:
         if m := pattern.search(low, words=ws):
             c.blinding, c.evidence["blinding"] = value, _quote(m)
             return
-    if c.design in (
-        Design.case_report,
-        Design.case_series,
-        Design.cohort,
-        Design.cross_sectional,
-        Design.case_control,
-    ):
+    if c.design in _UNBLINDED:
         c.blinding = Blinding.none
         c.evidence["blinding"] = f"design {c.design.value} (observational: no blinding)"
 
@@ -737,12 +762,7 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
             for a in record.extra.get("arms") or []
             if isinstance(a, dict)
         }
-        for arm, value in (
-            ("PLACEBO_COMPARATOR", Comparator.placebo),
-            ("SHAM_COMPARATOR", Comparator.placebo),
-            ("ACTIVE_COMPARATOR", Comparator.active),
-            ("NO_INTERVENTION", Comparator.usual_care),
-        ):
+        for arm, value in _ARM_COMPARATORS:
             if arm in types:
                 c.comparator, c.evidence["comparator"] = value, f"registry arm type {arm}"
                 return
@@ -753,19 +773,18 @@ def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) ->
         return
     low = t.low
     placebo_words = "placebo" in low or "sham" in low or "dummy" in low
-    if c.design in (Design.case_report, Design.case_series, Design.open_label_trial):
+    if c.design in _SINGLE_ARM:
         if not placebo_words:
             c.comparator = Comparator.none
             c.evidence["comparator"] = f"design {c.design.value} (single arm)"
             return
-    if c.design not in (Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial):
+    if c.design not in _TRIALS:
         return
-    for gate, pattern, value in (
-        (placebo_words, _PLACEBO, Comparator.placebo),
-        (True, _USUAL, Comparator.usual_care),  # these two scan only given their first words
-        (True, _ACTIVE, Comparator.active),
-    ):
-        if gate and (m := pattern.search(low, words=t.wordset)):
+    if placebo_words and (m := _PLACEBO.search(low, words=t.wordset)):
+        c.comparator, c.evidence["comparator"] = Comparator.placebo, _quote(m)
+        return
+    for pattern, value in _OTHER_COMPARATORS:  # these scan only given their first words
+        if m := pattern.search(low, words=t.wordset):
             c.comparator, c.evidence["comparator"] = value, _quote(m)
             return
 
@@ -964,17 +983,7 @@ def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -
     if c.design is Design.case_report:
         c.n, c.evidence["n"] = 1, "case report"
         return
-    if (
-        c.design
-        in (
-            Design.systematic_review,
-            Design.meta_analysis,
-            Design.narrative_review,
-            Design.guideline,
-            Design.other,
-        )
-        or not t.abstract
-    ):
+    if c.design in _NOT_COUNTED or not t.abstract:
         return
     low = t.abstract_low
     best: tuple[int, int, str] | None = None  # (strength, count, phrase)

@@ -509,24 +509,23 @@ def _mesh(heading_list: Any, rec: Record) -> None:
 
 def _author(au: Any) -> str:
     # the first LastName / Initials / ForeName / CollectiveName child, as findtext() would give
-    first: dict[str, Any] = {}
+    last = initials = fore = collective = None
     for sub in au:
         tag = sub.tag
-        if tag in _AUTHOR_PARTS and tag not in first:
-            first[tag] = sub
-    last = _leaf(first.get("LastName"))
+        if tag == "LastName":
+            if last is None:
+                last = sub.text or ""
+        elif tag == "Initials":
+            if initials is None:
+                initials = sub.text or ""
+        elif tag == "ForeName":
+            if fore is None:
+                fore = sub.text or ""
+        elif tag == "CollectiveName" and collective is None:
+            collective = sub
     if last:
-        initials = _leaf(first.get("Initials")) or _leaf(first.get("ForeName"))
-        return f"{last.strip()} {initials.strip()}".strip()
-    collective = first.get("CollectiveName")
+        return f"{last.strip()} {(initials or fore or '').strip()}".strip()
     return _text(collective) if collective is not None else ""
-
-
-_AUTHOR_PARTS = frozenset(("LastName", "Initials", "ForeName", "CollectiveName"))
-
-
-def _leaf(elem: Any) -> str:
-    return (elem.text or "") if elem is not None else ""
 
 
 def _book_article(art: Any) -> Record:
