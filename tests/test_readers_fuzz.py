@@ -119,3 +119,17 @@ def test_truncated_gzip(cut):
 def test_squash_shortcut_equals_split_and_join(text):
     # squash skips the re-join when it judges the text clean; the answer must not change
     assert squash(text) == " ".join(text.split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="0123456789 x-\u0661\u00b2", max_size=12))
+@example(text="1799")
+@example(text="2100")
+@example(text="2101")
+@example(text="\u0662\u0660\u0661\u0669")
+@example(text="19\u00b20")
+def test_parse_year_shortcut_reads_as_the_pattern(text):
+    from offlabel.sources.readers._common import _YEAR, parse_year
+
+    m = _YEAR.search(text)
+    assert parse_year(text) == (int(m.group(1)) if m else None)

@@ -123,6 +123,9 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d|2100)\b")
 
 
 def parse_year(text: str | None) -> int | None:
+    if text and len(text) == 4 and text.isascii() and text.isdigit():  # "2019", without a scan
+        year = int(text)
+        return year if 1800 <= year <= 2100 else None
     m = _YEAR.search(text or "")
     return int(m.group(1)) if m else None
 
