@@ -59,17 +59,18 @@ def finding_direction(
     best: tuple[Direction, str] | None = None
     for sentence in sentences:
         low = sentence.lower()
-        # `words` (tokens of the whole abstract) lets absent phrases be skipped unscanned
-        null = _NULL.search(low, words=words)
-        harm = _HARM.search(low, words=words)
-        benefit = _BENEFIT.search(low, words=words)
-        if harm and not null:
+        # `words` (tokens of the whole abstract) lets absent phrases be skipped unscanned; and
+        # each table is only searched when its answer can still matter:
+        # a null result outranks harm, and benefit counts before it only with a "but".
+        if null := _NULL.search(low, words=words):
+            benefit = _BENEFIT.search(low, words=words) if "but" in low else None
+            if benefit and benefit.start() < null.start():
+                found = Direction.mixed
+            else:
+                found = Direction.no_difference
+        elif _HARM.search(low, words=words):
             found = Direction.favours_control
-        elif null and benefit and benefit.start() < null.start() and "but" in low:
-            found = Direction.mixed
-        elif null:
-            found = Direction.no_difference
-        elif benefit:
+        elif _BENEFIT.search(low, words=words):
             found = Direction.favours_drug
         else:
             continue
