@@ -490,3 +490,24 @@ def test_gates_and_word_needs_never_skip_a_match_on_real_abstracts(dev):
                 counts += 1
     assert checked > 500  # the comparison saw many matches, not only misses
     assert blinded > 50 and counts > 100
+
+
+def test_text_fields_are_computed_once_per_record():
+    from offlabel.classify.design import _once, _Text
+
+    t = _Text.of(_record("Mice given baclofen", "Twelve mice were treated. Ten survived."))
+    first = t.words
+    assert first == [
+        "mice",
+        "given",
+        "baclofen",
+        "twelve",
+        "mice",
+        "were",
+        "treated",
+        "ten",
+        "survived",
+    ]
+    assert t.words is first and t.__dict__["words"] is first  # stored, not recomputed
+    assert t.wordset == frozenset(first)
+    assert isinstance(_Text.__dict__["words"], _once) and _Text.words is _Text.__dict__["words"]

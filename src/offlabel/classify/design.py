@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from offlabel.model import Blinding, Classification, Comparator, Design, Record
 
@@ -97,7 +97,13 @@ class _once(Generic[_T]):  # noqa: N801 - used as a decorator, like cached_prope
         self.func = func
         self.name = func.__name__
 
-    def __get__(self, obj: Any, owner: type | None = None) -> _T:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _once[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:  # looked up on the class (help(), inspect)
+            return self
         # a non-data descriptor: once stored, the instance attribute is found first
         value = obj.__dict__[self.name] = self.func(obj)
         return value
