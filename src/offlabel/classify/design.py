@@ -524,13 +524,13 @@ def _but_modifiers(words: list[str], humans: list[str]) -> list[str]:
     return humans[: max(0, len(humans) - modifiers)]
 
 
-def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
-    """Matches in the title or in abstract sentences about this study (not background)."""
+def _this_study_hit(t: _Text, pattern: Phrases) -> re.Match[str] | None:
+    """The first match in the title or in an abstract sentence about this study (not
+    background)."""
     if (
         pattern.search(t.low, words=t.wordset) is None
     ):  # one pass over everything before sentence by sentence
-        return []
-    hits = []
+        return None
     for text, check_context in ((t.title_low, False), *((s, True) for s in t.sentences)):
         for m in pattern.finditer(text, words=t.wordset):
             if cues.RCT_NEGATED.search(text, max(0, m.start() - 12), m.end() + 12, words=t.wordset):
@@ -540,18 +540,18 @@ def _this_study_hits(t: _Text, pattern: Phrases) -> list[re.Match[str]]:
                 and cues.NOT_THIS_STUDY.search(text, words=t.wordset)
                 and not cues.THIS_STUDY.search(text, words=t.wordset)
             ):
-                continue
-            hits.append(m)
-    return hits
+                break  # the sentence is about other work: its later matches are too
+            return m
+    return None
 
 
 def _rct(t: _Text) -> tuple[Design, str] | None:
     if cues.RCT_WORDS.isdisjoint(t.wordset) and "randomi" not in t.low:
         return None
-    hits = _this_study_hits(t, cues.RCT)
-    if not hits:
+    hit = _this_study_hit(t, cues.RCT)
+    if hit is None:
         return None
-    return Design.rct, _quote(hits[0])
+    return Design.rct, _quote(hit)
 
 
 def _nrct(t: _Text) -> tuple[Design, str] | None:
@@ -559,10 +559,10 @@ def _nrct(t: _Text) -> tuple[Design, str] | None:
         map(t.low.__contains__, ("random", "quasi", "control"))
     ):
         return None
-    hits = _this_study_hits(t, cues.NRCT)
-    if not hits:
+    hit = _this_study_hit(t, cues.NRCT)
+    if hit is None:
         return None
-    return Design.nonrandomized_controlled_trial, _quote(hits[0])
+    return Design.nonrandomized_controlled_trial, _quote(hit)
 
 
 def _case(t: _Text) -> tuple[Design, str] | None:
@@ -611,10 +611,10 @@ _STRONG_CASE = fast(
 def _trial(t: _Text) -> tuple[Design, str] | None:
     if cues.TRIAL_WORDS.isdisjoint(t.wordset):
         return None
-    hits = _this_study_hits(t, cues.TRIAL)
-    if not hits:
+    hit = _this_study_hit(t, cues.TRIAL)
+    if hit is None:
         return None
-    return Design.open_label_trial, f"{_quote(hits[0])} (trial, no randomisation stated)"
+    return Design.open_label_trial, f"{_quote(hit)} (trial, no randomisation stated)"
 
 
 def _observational(t: _Text) -> tuple[Design, str] | None:
