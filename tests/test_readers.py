@@ -484,6 +484,15 @@ def test_sliced_path_reads_and_fails_exactly_as_the_streaming_parse():
         + arts[0]
         + arts[1].replace(b"<PMID", b"<PMIDX", 1).replace(b"</PMID>", b"</PMIDX>", 1)
         + b"</PubmedArticleSet>",
+        head + arts[0] + b"\nsome text\n" + arts[1] + b"</PubmedArticleSet>",
+        head + arts[0] + b"<?pi data?>" + arts[1] + b"</PubmedArticleSet>",
+        head + arts[0] + b"<Other/>" + arts[1] + b"</PubmedArticleSet>",
+        # an end tag inside a comment in the last article: the run must not end there
+        head
+        + arts[0]
+        + arts[1].replace(b"</Article>", b"<!-- </PubmedArticle> --></Article>")
+        + b"</PubmedArticleSet>",
+        head + body + b"</PubmedArticleSet><PubmedArticleSet>" + arts[0] + b"</PubmedArticleSet>",
     ]
     # the quick path itself reads the first two (no hand-over)
     for case in cases[:2]:
@@ -503,8 +512,8 @@ def test_read_ahead_hands_over_after_many_records():
     arts = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", data, re.S)
     head = data[: data.index(b"<PubmedArticleSet>") + len(b"<PubmedArticleSet>")]
     many = [arts[i % len(arts)] for i in range(150)]  # past two read-ahead batches
-    # faults first, inside and last in a run of articles parsed together, and past 128
-    for at in (0, 3, pubmed_xml._RUN - 1, pubmed_xml._RUN, 2 * pubmed_xml._RUN + 5, 140):
+    # faults first, inside and last in a run of articles parsed together, and late
+    for at in (0, 3, 15, 16, 37, 140):
         for fault in (b"<PubmedArticle><Foo></PubmedArticle>", b"<!-- hand over -->"):
             case = head + b"\n".join(many[:at]) + fault + b"\n".join(many[at:])
             case += b"</PubmedArticleSet>"
