@@ -54,6 +54,12 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+def _padded(words: list[str]) -> str:
+    """Tokens joined by single spaces, with a space at each end: `_count` finds a phrase as
+    f" {phrase}" in it, so a phrase only matches from the start of a token."""
+    return f" {' '.join(words)} "
+
+
 def _count(
     words: list[str],
     vocab: frozenset[str],
@@ -149,7 +155,7 @@ class _Text:
     @_once
     def flat(self) -> str:
         """The tokens joined by single spaces, padded: for multi-word phrases."""
-        return f" {' '.join(self.words)} "
+        return _padded(self.words)
 
     @_once
     def human_subjects(self) -> list[str]:
@@ -158,8 +164,9 @@ class _Text:
         humans = _count(self.words, cues.HUMAN_WORDS, self.flat, cues.HUMAN_PHRASES, self.wordset)
         if humans and self.opening is not None:
             opening = _tokens(self.opening)
-            flat = f" {' '.join(opening)} "
-            in_opening = _count(opening, cues.HUMAN_WORDS, flat, cues.HUMAN_PHRASES, self.wordset)
+            in_opening = _count(
+                opening, cues.HUMAN_WORDS, _padded(opening), cues.HUMAN_PHRASES, self.wordset
+            )
             humans = humans[len(in_opening) :] if len(in_opening) < len(humans) else []
         return humans
 
@@ -439,7 +446,7 @@ def _animal_or_lab(t: _Text) -> tuple[Design, str] | None:
     animals: list[str] = []
     # Most records name no animal at all: then neither the title nor the text has one to count.
     if not _ANIMAL_CUES.isdisjoint(ws):
-        title_flat = f" {' '.join(t.title_words)} "
+        title_flat = _padded(t.title_words)
         title_animals = _count(
             t.title_words, cues.ANIMAL_WORDS, title_flat, cues.ANIMAL_PHRASES, ws
         )
@@ -666,18 +673,6 @@ _ACTIVE = fast(
     r"\b(?:versus|vs\.?|compared (?:with|to))\b[^.]{0,60}\b(?:mg|therapy|treatment|"
     r"group|arm)\b|\bhead-to-head\b|\bactive (?:comparator|control)\b"
 )
-# the designs whose comparator is read from the text (the others keep "unknown")
-_COMPARED = frozenset(
-    (
-        Design.case_report,
-        Design.case_series,
-        Design.open_label_trial,
-        Design.rct,
-        Design.nonrandomized_controlled_trial,
-    )
-)
-
-
 # (Sets of members, built once: in Python 3.11 each `Design.x` is a lookup costing about
 # 100 ns, and a tuple of them is rebuilt at every test.)
 _NOT_RANDOMISED = frozenset(
@@ -702,6 +697,8 @@ _UNBLINDED = frozenset(
 )
 _SINGLE_ARM = frozenset((Design.case_report, Design.case_series, Design.open_label_trial))
 _TRIALS = frozenset((Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial))
+# the designs whose comparator is read from the text (the others keep "unknown")
+_COMPARED = _SINGLE_ARM | _TRIALS
 _NOT_COUNTED = frozenset(
     (
         Design.systematic_review,
