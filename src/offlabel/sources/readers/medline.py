@@ -74,20 +74,20 @@ def iter_medline(source: Source | str, *, name: str | None = None) -> Iterator[R
                 record=_where(count, last_pmid),
                 line=lineno,
             )
-        tag = m.group(1)
+        tag, value = m.group(1), m.group(2).strip()
         if tag == "PMID" and fields:  # a new record without the blank separator
             yield finish()
             fields = []
-        if tag == "PMID" and not m.group(2).strip().isdigit():
+        if tag == "PMID" and not value.isdigit():
             raise ReaderError(
                 file,
-                f"field PMID: not a number {m.group(2).strip()[:40]!r}",
+                f"field PMID: not a number {value[:40]!r}",
                 record=_where(count, last_pmid),
                 line=lineno,
             )
         if not fields:
             start_line = lineno
-        fields.append((tag, m.group(2).strip()))
+        fields.append((tag, value))
     if fields:
         yield finish()
 
