@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from offlabel.errors import EvidenceError
 from offlabel.model import DrugProfile, EvidenceFile, Study
 
 BUNDLED_PACKAGE = "offlabel.data.evidence"
@@ -22,12 +23,6 @@ BUNDLED_PACKAGE = "offlabel.data.evidence"
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class EvidenceError(Exception):
-    """Raised by load_evidence when any file has problems; .problems holds one line each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass

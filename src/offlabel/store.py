@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from offlabel.errors import StoreError
 from offlabel.model import Blinding, Classification, Comparator, Design, Direction, Record
 
 SCHEMA_VERSION = 1
@@ -87,10 +88,6 @@ CREATE TABLE IF NOT EXISTS runs (
     counts JSON, errors JSON, designs JSON, verdict TEXT
 );
 """
-
-
-class StoreError(Exception):
-    """A store that cannot be opened or read. str() is one line."""
 
 
 def default_path() -> Path:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offlabel.errors import NotCovered
 from offlabel.model import Condition, DrugProfile, Study
-
-
-class NotCovered(LookupError):
-    """The drug or the condition is not in the evidence base (or not recognised)."""
 
 
 @dataclass

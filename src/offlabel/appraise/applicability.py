@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from offlabel.errors import ProfileError
 from offlabel.model import Design, Direction, Study
 
 # profile key -> study covariates that describe the same people (first = closest).
@@ -40,10 +41,6 @@ SUBGROUP_WORDS: dict[str, tuple[str, ...]] = {
 }
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
-
-
-class ProfileError(ValueError):
-    pass
 
 
 @dataclass

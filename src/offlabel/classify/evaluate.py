@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from offlabel.errors import LabelsError
 from offlabel.model import Classification, Design, Record
 
 DERIVED_LABEL: dict[Design, str] = {
@@ -57,10 +58,6 @@ LABEL_ORDER = [
     "narrative_review",
     "non_primary_other",
 ]
-
-
-class LabelsError(ValueError):
-    pass
 
 
 def read_labels(path: str | Path) -> dict[str, str]:

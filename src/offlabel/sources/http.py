@@ -30,6 +30,7 @@ import httpx
 import tenacity
 
 from offlabel import __version__ as _version
+from offlabel.errors import MalformedResponse, SourceError
 
 T = TypeVar("T")
 
@@ -48,18 +49,6 @@ DEFAULT_ENDPOINTS = {
 }
 
 
-class SourceError(Exception):
-    """A source could not be read. str() is one line naming the source, the URL and the reason."""
-
-    def __init__(self, source: str, message: str, url: str | None = None) -> None:
-        self.source = source
-        self.url = url
-        where = f" ({url})" if url else ""
-        super().__init__(f"{source}: {message}{where}")
-
-
-class MalformedResponse(Exception):
-    """A body that arrived but cannot be used (truncated, not JSON/XML, wrong shape)."""
 
 
 class _Transient(Exception):

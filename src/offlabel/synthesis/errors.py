@@ -1,11 +1,7 @@
-"""The one exception type of offlabel.synthesis."""
+"""The exceptions of offlabel.synthesis (defined in offlabel.errors, the one tree)."""
 
 from __future__ import annotations
 
+from offlabel.errors import ConvergenceError, SynthesisError
 
-class SynthesisError(ValueError):
-    """Bad input or a fit that cannot be computed; the message is one line naming the study."""
-
-
-class ConvergenceError(SynthesisError):
-    """An iterative tau^2 estimator (REML, ML, EB, PM) did not converge."""
+__all__ = ["ConvergenceError", "SynthesisError"]

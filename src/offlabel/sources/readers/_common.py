@@ -15,29 +15,14 @@ import io
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from offlabel.errors import ReaderError
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 
 
-@dataclass
-class ReaderError(Exception):
-    """A malformed or truncated input. `str()` is one line suitable for a terminal."""
-
-    file: str
-    message: str
-    record: str | None = None  # e.g. "record 12 (after PMID 12345)"
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-        if self.record:
-            where += f": {self.record}"
-        return f"{where}: {self.message}"
 
 
 def source_name(source: object, name: str | None = None) -> str:
