@@ -84,11 +84,12 @@ def test_identification_and_api_key_parameters(fake: FakeServer, monkeypatch) ->
         "secret-key",
         "y",
     )
-    # The key never appears in an error message.
+    # Neither the key nor the e-mail address appears in an error message.
     fake.inject("eutils", "500", "500", "500", "500")
     with pytest.raises(SourceError) as err:
         eutils.esearch(eutils.eutils_service(retry=FAST, cache=False), "other")
     assert "secret-key" not in str(err.value) and "api_key=***" in str(err.value)
+    assert "someone" not in str(err.value) and "email=***" in str(err.value)
 
 
 def test_efetch_in_batches_yields_every_recorded_article(fake: FakeServer) -> None:
@@ -314,17 +315,7 @@ def _one_call(service: str, *, cache: bool) -> object:
     return [r.pmid for r in eutils.efetch(svc, ["1234567", "22351513"], _parse)]
 
 
-def test_connection_refused_is_a_clear_error(monkeypatch, tmp_path) -> None:
-    require_fixtures()
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("OFFLABEL_CACHE_DIR", str(tmp_path))
-    svc = make_service("ctgov", rate=100, base=f"http://127.0.0.1:{port}", retry=FAST)
-    with pytest.raises(SourceError, match="ctgov: ConnectError.*gave up after 4 attempts"):
-        next(ctgov.search_studies(svc, condition="x"))
+# A refused connection or an unresolvable name is not retried: tests/test_sources_unreachable.py.
 
 
 # --- rate limits -------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Serves /eutils, /ctgov, /europepmc and /openfda on 127.0.0.1 from the files in
 ../shared/fixtures (read in place, never copied), logs every request with its arrival time,
-and injects faults on demand (429 + Retry-After, 500, slow answers, truncated bodies,
-malformed JSON/XML). Other test modules import FakeServer from here; the tests at the bottom
-check the server itself serves what the fixtures say.
+and injects faults on demand (429 + Retry-After, 500, slow answers, truncated bodies, a
+connection reset mid-response, malformed JSON/XML). Other test modules import FakeServer from
+here; the tests at the bottom check the server itself serves what the fixtures say.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -221,6 +222,14 @@ class FakeServer:
                 h.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            return status
+        if kind == "reset":
+            # Headers and half the body, then a TCP reset (linger 0): a connection dropped
+            # mid-response, which the client must treat as transient.
+            self._send(h, status, ctype, body[: len(body) // 2], length=len(body))
+            h.close_connection = True
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
             return status
         if kind == "badgzip":  # claims gzip, is not: the client's decoder fails
             self._send(

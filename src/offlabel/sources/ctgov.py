@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from offlabel.sources.http import MalformedResponse, Service, make_service, parse_json
+from offlabel.errors import MalformedResponse
+from offlabel.sources.http import Service, make_service, parse_json
 from offlabel.sources.readers._common import dig
 
 # No published ceiling; robots.txt asks crawlers for one request a second.

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from offlabel.sources.http import MalformedResponse, Service, make_service, parse_json
+from offlabel.errors import MalformedResponse
+from offlabel.sources.http import Service, make_service, parse_json
 
 # No published per-second limit; public clients default to about one request a second.
 RATE = 2.0

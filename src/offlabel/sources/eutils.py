@@ -7,13 +7,14 @@ without an API key and 10/s with one. Both come from NCBI_API_KEY / NCBI_EMAIL u
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
-from offlabel.sources.http import MalformedResponse, Service, SourceError, make_service, parse_xml
+from offlabel.errors import MalformedResponse, SourceError
+from offlabel.sources.http import Service, make_service, parse_xml
 
 T = TypeVar("T")
 
@@ -41,7 +42,7 @@ def eutils_service(
     api_key: str | None = None,
     email: str | None = None,
     safety: float = 0.9,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> Service:
     """A Service for E-utilities with tool/email/api_key set and the matching rate limit.
 
@@ -57,7 +58,7 @@ def eutils_service(
     if api_key:
         params["api_key"] = api_key
     rate = (RATE_WITH_KEY if api_key else RATE_WITHOUT_KEY) * safety
-    return make_service("eutils", rate=rate, params=params, **kwargs)  # type: ignore[arg-type]
+    return make_service("eutils", rate=rate, params=params, **kwargs)
 
 
 def parse_esearch(root: Any) -> SearchResult:
@@ -172,7 +173,7 @@ def fetch_batches(
     search: SearchResult,
     parse: Callable[[bytes], T],
     *,
-    skip: set[str] = frozenset(),  # type: ignore[assignment]
+    skip: Container[str] = frozenset(),
     batch: int | None = None,
     limit: int | None = None,
 ) -> Iterator[tuple[list[str], T]]:

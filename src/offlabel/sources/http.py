@@ -2,21 +2,28 @@
 
 Layering, outermost first::
 
-    Service.get  -- tenacity retries (429/5xx/timeouts/truncated or malformed bodies)
+    Service.get  -- tenacity retries (429/5xx/timeouts/truncated or malformed bodies);
+                    a refused connection or a name that does not resolve fails at once
       hishel CacheTransport  -- a cache hit never reaches the rate limiter or the network
         _RateLimitedTransport  -- spaces requests to the service's budget
           httpx.HTTPTransport (or _OfflineTransport with --offline)
 
 Responses are validated by the caller's ``parse`` inside the retry loop, so a body that is cut
 short or does not parse is retried (and evicted from the cache) instead of reaching the store.
+
+Nothing here prints: failures are raised as one-line ``SourceError``s (their URL shortened and
+without keys or e-mail addresses) and retries are logged at DEBUG on ``offlabel.sources.http``.
 """
 
 from __future__ import annotations
 
 import email.utils
+import errno
 import hashlib
+import logging
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import tenacity
@@ -32,7 +39,31 @@ import tenacity
 from offlabel import __version__ as _version
 from offlabel.errors import MalformedResponse, SourceError
 
+__all__ = [
+    "DEFAULT_ENDPOINTS",
+    "ENDPOINT_ENV",
+    "FETCHED_HEADER",
+    "CachedSource",
+    "MalformedResponse",
+    "RateLimiter",
+    "RetryPolicy",
+    "Service",
+    "SourceError",
+    "base_url",
+    "cache_dir",
+    "cache_path",
+    "cache_report",
+    "fetched_at",
+    "is_public_endpoint",
+    "make_service",
+    "parse_json",
+    "parse_retry_after",
+    "parse_xml",
+    "shown_url",
+]
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Environment variables that point a source at a mirror, proxy or test server.
 ENDPOINT_ENV = {
@@ -47,8 +78,6 @@ DEFAULT_ENDPOINTS = {
     "europepmc": "https://www.ebi.ac.uk/europepmc/webservices/rest",
     "openfda": "https://api.fda.gov",
 }
-
-
 
 
 class _Transient(Exception):
@@ -107,7 +136,7 @@ class RetryPolicy:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, _Transient) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), self.max_retry_after)
-        step = self.backoff * 2 ** (retry_state.attempt_number - 1)
+        step = self.backoff * 2.0 ** (retry_state.attempt_number - 1)
         # Full jitter on the upper half keeps parallel clients from retrying in lockstep.
         return min(self.max_backoff, step) * random.uniform(0.5, 1.0)
 
@@ -253,7 +282,7 @@ class Service:
         request = self.client.build_request("GET", self.url(path), params=merged)
         url = str(request.url)
         key = hashlib.sha256(f"GET {url}".encode()).hexdigest()
-        shown = _redact(url)
+        shown = shown_url(url)
         if self.refresh:
             self._evict(key)
         elif not self.offline:
@@ -268,9 +297,17 @@ class Service:
                 raise SourceError(self.name, "offline and not in the cache", shown) from None
             except httpx.TimeoutException as exc:
                 raise _Transient(f"timed out ({type(exc).__name__})") from exc
+            except httpx.ConnectError as exc:
+                # Nobody listening, or no such host (no network at all looks like this too):
+                # another try in a second finds the same, and five of them per source turned
+                # an offline collect into 45 s of waiting.
+                reason = unreachable_reason(exc)
+                if reason is not None:
+                    raise SourceError(self.name, f"unreachable ({reason})", shown) from None
+                raise _Transient(f"{type(exc).__name__}: {exc}".strip()) from exc
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                # Connection refused/reset, a body cut short (RemoteProtocolError) or a
-                # corrupt gzip stream: all worth another try.
+                # A connection reset mid-response, a body cut short (RemoteProtocolError) or
+                # a corrupt gzip stream: all worth another try.
                 raise _Transient(f"{type(exc).__name__}: {exc}".strip()) from exc
             if not _from_cache(response):
                 self.requests_sent += 1
@@ -287,10 +324,24 @@ class Service:
                 self._evict(key)
                 raise _Transient(f"malformed response: {exc}") from exc
 
+        def note_retry(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.debug(
+                "%s: %s; attempt %d of %d, next in %.2f s (%s)",
+                self.name,
+                getattr(exc, "reason", exc),
+                state.attempt_number,
+                self.retry.attempts,
+                wait,
+                shown,
+            )
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.retry.attempts)),
             wait=self.retry.wait,
             retry=tenacity.retry_if_exception_type(_Transient),
+            before_sleep=note_retry,
             reraise=True,
         )
         try:
@@ -321,16 +372,73 @@ def _from_cache(response: httpx.Response) -> bool:
     return bool(status and status.get("from_cache"))
 
 
-def _redact(url: str) -> str:
-    """Keep API keys out of error messages and logs."""
+# Query parameters whose values are never shown: keys and the user's e-mail address.
+_SECRET_PARAMS = frozenset({"api_key", "apikey", "email"})
+# How much of a query string an error message keeps: enough to recognise the request, short
+# enough that the message stays one line (a PubMed term alone can run to 800 characters).
+SHOWN_QUERY_CHARS = 80
+
+
+def shown_url(url: str) -> str:
+    """A request URL fit for a one-line message: no secrets, the query cut to 80 characters.
+
+    Keys, e-mail addresses and any user:password in the host part are masked before the cut,
+    so a secret can never survive as a prefix.
+    """
     parts = urlsplit(url)
-    if not parts.query:
-        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    if parts.netloc != netloc:
+        netloc = f"***@{netloc}"
     query = "&".join(
-        f"{k}=***" if k.lower() in ("api_key", "apikey") else f"{k}={v}" if sep else k
-        for k, sep, v in (item.partition("=") for item in parts.query.split("&"))
+        f"{k}=***" if k.lower() in _SECRET_PARAMS else f"{k}={v}" if sep else k
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
     )
-    return parts._replace(query=query).geturl()
+    if len(query) > SHOWN_QUERY_CHARS:
+        query = query[:SHOWN_QUERY_CHARS] + "..."
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def unreachable_reason(exc: BaseException) -> str | None:
+    """Why a host cannot be reached at all, or None when the failure may pass on its own.
+
+    httpx keeps the socket error as the cause (httpx.ConnectError <- httpcore.ConnectError <-
+    ConnectionRefusedError / socket.gaierror); transports that drop the cause (mocks, some
+    proxies) still say it in words, so the message is the fallback.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "name not resolved"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, OSError) and cause.errno in _NO_ROUTE:
+            return _NO_ROUTE[cause.errno]
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    for words, reason in _UNREACHABLE_WORDS:
+        if any(w in text for w in words):
+            return reason
+    return None
+
+
+_NO_ROUTE = {errno.ENETUNREACH: "network unreachable", errno.EHOSTUNREACH: "no route to host"}
+_UNREACHABLE_WORDS = (
+    (("connection refused", "errno 111]", "errno 61]", "winerror 10061"), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "name resolution",
+            "getaddrinfo failed",
+            "no address associated",
+        ),
+        "name not resolved",
+    ),
+    (("network is unreachable",), "network unreachable"),
+    (("no route to host",), "no route to host"),
+)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -417,7 +525,7 @@ def parse_json(response: httpx.Response) -> Any:
 
 def parse_xml(response: httpx.Response) -> Any:
     """The XML root element (lxml), or MalformedResponse."""
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
@@ -449,7 +557,7 @@ def cache_report(path: Path | None = None, ttl: float | None = None) -> list[Cac
     if not path.exists():
         return []
     try:
-        import msgpack  # hishel's own serialisation
+        import msgpack  # type: ignore[import-untyped, unused-ignore]  # hishel's own format
     except ImportError:  # pragma: no cover - installed with hishel
         msgpack = None
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from offlabel.sources.http import MalformedResponse, Service, make_service, parse_json
+from offlabel.errors import MalformedResponse
+from offlabel.sources.http import Service, make_service, parse_json
 
 # 240 requests/minute with or without a key.
 RATE = 4.0
