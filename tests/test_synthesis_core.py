@@ -63,9 +63,8 @@ def test_from_ci_log_scale():
 @pytest.mark.parametrize(
     ("yi", "vi", "kw", "fragment"),
     [
-        ([0.1, 0.2], [0.1, 0.0], {}, "study 2"),
-        ([0.1, 0.2], [0.1, -1.0], {"slab": ["A", "B"]}, "'B'"),
         ([0.1, float("nan")], [0.1, 0.1], {}, "study 2"),
+        ([0.1, 0.2], [float("inf"), 0.1], {"slab": ["A", "B"]}, "'A'"),
         ([0.1, 0.2, 0.3], [0.1, 0.1], {}, "3 values"),
         ([0.1], [0.1], {"method": "REML"}, "at least 2"),
     ],

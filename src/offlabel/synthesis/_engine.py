@@ -11,11 +11,12 @@ written out as sums of powers of the weights, so no k x k matrix is ever formed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from ._dist import special
 from ._zeroin import zeroin
 from .errors import ConvergenceError, SynthesisError
 
@@ -262,6 +263,11 @@ def estimate_tau2(y, v, seg: Segments, method: str, control: Control = Control()
             trPPV = seg.sum(v * ww) - 2 * seg.sum(v * ww * w) / s1 + s2 * seg.sum(v * ww) / s1**2
             se = np.sqrt(t0**2 / km1**2 * (2 * trPVPV + 4 * tau2 * trPPV + 2 * tau2**2 * trPP))
         elif method in ("REML", "ML", "EB"):
+            if v.size and not v.min() > 0:
+                # a zero sampling variance makes the likelihood unbounded as tau2 -> 0: the
+                # estimate is wherever metafor's own Fisher scoring stops, and metafor skips
+                # its ll(0) check then (allvipos); see _checks
+                control = dataclasses.replace(control, safeguard=False, ll0check=False)
             return _fisher(y, v, seg, method, control, k, km1, single)
         elif method == "PM":
             return _paule_mandel(y, v, seg, control, k, km1, single)
@@ -677,12 +683,13 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
                         np.where(mu == 0, 0.0, np.copysign(np.inf, mu)))
         dfs = np.where(tdist, k - 1, np.nan)
         # scipy.special directly: the distribution objects cost more than the arithmetic here
-        pz = 2 * special.ndtr(-np.abs(zval))
-        crit_z = -special.ndtri(alpha / 2)
+        sc = special()
+        pz = 2 * sc.ndtr(-np.abs(zval))
+        crit_z = -sc.ndtri(alpha / 2)
         if test in ("knha", "t"):
             dft = np.where(tdist, k - 1, 1)
-            pt_ = 2 * special.stdtr(dft, -np.abs(zval))
-            crit_t = -special.stdtrit(dft, alpha / 2)
+            pt_ = 2 * sc.stdtr(dft, -np.abs(zval))
+            crit_t = -sc.stdtrit(dft, alpha / 2)
             pval = np.where(tdist, pt_, pz)
             crit = np.where(tdist, crit_t, crit_z)
         else:
@@ -693,8 +700,12 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         # heterogeneity always uses the fixed-effect weights 1/vi
         _, QE, trP0, _ = _fe_sums(y, v, seg)
         QE = np.maximum(0.0, QE)
+        # metafor's allvipos: no Q test, I^2 or H^2 where a vi is not positive
+        nonpos = (seg.sum(np.where(v > 0, 0.0, 1.0)) > 0) if v.size and not v.min() > 0 else None
+        if nonpos is not None:
+            QE = np.where(nonpos, np.nan, QE)
         df = np.where(single, 1, k - 1)
-        QEp = np.where(single, 1.0, special.chdtrc(df, QE)) if qep else None
+        QEp = np.where(single, 1.0, sc.chdtrc(df, QE)) if qep else None
         vt = (k - 1) / trP0
         if method in ("FE", "EE"):
             # max(0, 100 (QE - df)/QE), written so a tiny QE cannot overflow (0/0 for
@@ -705,6 +716,8 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
         else:
             I2 = 100 * tau2 / (vt + tau2)
             H2 = tau2 / vt + 1
+        if nonpos is not None:
+            I2, H2, vt = (np.where(nonpos, np.nan, x) for x in (I2, H2, vt))
         QE = np.where(single, 0.0, QE)
         I2 = np.where(single, 0.0, I2)
         H2 = np.where(single, 1.0, H2)
@@ -729,7 +742,12 @@ def fit_stats(y, v, tau2: float, method: str) -> dict[str, float]:
         n_eff = k - 1
     else:
         ll = -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * rss
-        dev = -2 * (ll - (-0.5 * np.log(2 * np.pi * v)).sum()) if k > 1 else 0.0
+        if k <= 1:
+            dev = 0.0
+        elif v.min() > 0:
+            dev = -2 * (ll - (-0.5 * np.log(2 * np.pi * v)).sum())
+        else:  # metafor: no saturated-model term when a vi is not positive
+            dev = -2 * ll
         n_eff = k
     m = max(n_eff, parms + 2)
     with np.errstate(divide="ignore"):  # k = 1 under REML: log(0), as R gives -Inf

@@ -13,8 +13,8 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
+from . import _dist
 from . import _engine as eng
 from .errors import SynthesisError
 
@@ -53,7 +53,7 @@ class BatchResult:
     def QEp(self) -> np.ndarray:
         """p-value of the Q test (computed on first access: the chi-square tail is the
         costliest function of a batch)."""
-        return np.where(self.k <= 1, 1.0, special.chdtrc(np.maximum(self.k - 1, 1), self.QE))
+        return np.where(self.k <= 1, 1.0, _dist.special().chdtrc(np.maximum(self.k - 1, 1), self.QE))
 
     def weights(self) -> np.ndarray:
         """Each input row's weight in its pooled estimate, percent (computed on request: it is

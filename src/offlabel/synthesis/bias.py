@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from . import _engine as eng
 from .errors import SynthesisError
 from .metareg import _metareg
-from .rma import RMAResult, _fit
+from .rma import RMAResult, _fit, rma
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,6 @@ def _as_fit(x, vi, method: str, test: str) -> RMAResult:
         return x
     if vi is None:
         raise SynthesisError("pass a fitted model (rma(...)) or yi and vi")
-    from .rma import rma
-
     return rma(x, vi, method=method, test=test)
 
 
@@ -74,8 +72,8 @@ def regtest(x, vi=None, model: str = "rma", predictor: str = "sei", method: str 
     sigma2 = np.sum(w * (y - X @ b) ** 2) / df
     se = np.sqrt(np.diag(sigma2 * A))
     t = b / se
-    crit = stats.t.isf(eng.level_alpha(res.level) / 2, df)
-    return RegTest("lm", predictor, float(t[1]), float(2 * stats.t.sf(abs(t[1]), df)), df,
+    crit = _dist.t_isf(eng.level_alpha(res.level) / 2, df)
+    return RegTest("lm", predictor, float(t[1]), float(2 * _dist.t_sf(abs(t[1]), df)), df,
                    float(b[0]), float(b[0] - crit * se[0]), float(b[0] + crit * se[0]),
                    ("Xintrcpt", f"X{predictor}"), b)
 
@@ -119,6 +117,8 @@ def ranktest(x, vi=None, exact: bool = True) -> RankTest:
     theta = np.sum(w * y) / w.sum()
     vstar = v - 1 / w.sum()
     ystar = (y - theta) / np.sqrt(vstar)
+    from scipy import stats  # half a second to import: only the rank test pays it
+
     tau = float(stats.kendalltau(ystar, v).statistic)
     ties = len(np.unique(ystar)) < n or len(np.unique(v)) < n
     if exact and not ties and n <= 400:
@@ -140,7 +140,7 @@ def ranktest(x, vi=None, exact: bool = True) -> RankTest:
     v2 = np.sum(xt * (xt - 1) * (xt - 2)) * np.sum(yt * (yt - 1) * (yt - 2))
     var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
     z = S / np.sqrt(var_s)
-    return RankTest(tau, float(2 * min(stats.norm.cdf(z), stats.norm.sf(z))), False)
+    return RankTest(tau, float(2 * min(_dist.norm_cdf(z), _dist.norm_sf(z))), False)
 
 
 @dataclass(frozen=True)
@@ -188,9 +188,10 @@ def trimfill(res: RMAResult, side: str | None = None, estimator: str = "L0",
         it += 1
         if it > maxiter:
             raise SynthesisError("trimfill: the trim-and-fill iterations did not converge")
-        beta = _fit(y[: k - k0], v[: k - k0], res.method, "z", 95, None, ctl).estimate
+        beta = _fit(y[: k - k0], v[: k - k0], res.method, "z", 95, None, ctl, warn=False).estimate
         yc = y - beta
-        r = stats.rankdata(np.abs(yc), method="ordinal")
+        r = np.empty(k, dtype=float)  # ordinal ranks 1..k, ties in data order
+        r[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
         rs = np.sign(yc) * r
         if estimator == "R0":
             neg = rs[rs < 0]
@@ -213,7 +214,7 @@ def trimfill(res: RMAResult, side: str | None = None, estimator: str = "L0",
             fill = -fill
         fill_yi, fill_vi = fill, v[k - k0:]
         fit = _fit(np.concatenate([yi, fill_yi]), np.concatenate([vi, fill_vi]), res.method,
-                   "z", 95, None, ctl)
+                   "z", 95, None, ctl, warn=False)
     else:
         fill_yi, fill_vi = np.empty(0), np.empty(0)
         fit = res

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from .errors import SynthesisError
 from .rma import RMAResult, _fit
 
@@ -40,7 +40,7 @@ def _labels(res: RMAResult) -> tuple[str, ...]:
 def _refit(y, v, res: RMAResult) -> RMAResult | None:
     """A refit, or None when it cannot be computed (metafor reports NA for that row)."""
     try:
-        return _fit(y, v, res.method, res.test, res.level, None, res.control)
+        return _fit(y, v, res.method, res.test, res.level, None, res.control, warn=False)
     except SynthesisError:
         return None
 
@@ -140,7 +140,7 @@ def _influence_stats(res, y, v, hat, vb, tau2_del, QE_del, beta_del, vb_del_fit,
     resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0  # as metafor
     rstudent = resid / np.sqrt(v * s2w + vb_del_fit + tau2_del * s2w)
     infl = ~np.isnan(dffits) & ((np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
-                                 | (stats.chi2.cdf(cook, p) > 0.5) | (hat > 3 * p / k)
+                                 | (_dist.chi2_cdf(cook, p) > 0.5) | (hat > 3 * p / k)
                                  | (np.abs(dfbs) > 1))
     return Influence(_labels(res), rstudent, dffits, cook, cov_r, tau2_del, QE_del, hat,
                      100 * hat, dfbs, infl)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import special, stats
 
+from . import _dist
 from .errors import SynthesisError
 
 ArrayLike = float | Sequence[float] | np.ndarray
@@ -231,8 +231,9 @@ def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
             vi = s1**2 / (n1 * m1**2) + s2**2 / (n2 * m2**2)
         else:  # SMD, Hedges' g
             m = n1 + n2 - 2
+            sc = _dist.special()
             sdp = np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / m)
-            j = np.exp(special.gammaln(m / 2) - 0.5 * np.log(m / 2) - special.gammaln((m - 1) / 2))
+            j = np.exp(sc.gammaln(m / 2) - 0.5 * np.log(m / 2) - sc.gammaln((m - 1) / 2))
             yi = j * (m1 - m2) / sdp
             vi = 1 / n1 + 1 / n2 + yi**2 / (2 * (n1 + n2))
     return _finish_estimable(yi, vi, miss, k, nan_policy,
@@ -371,6 +372,6 @@ def from_ci(
     if m in RATIO_MEASURES:
         _check(lb <= 0, f"{m} confidence bounds must be > 0", slab)
         est, lb, ub = np.log(est), np.log(lb), np.log(ub)
-    z = stats.norm.ppf(1 - (1 - lvl) / 2)
+    z = _dist.norm_ppf(1 - (1 - lvl) / 2)
     se = (ub - lb) / (2 * z)
     return est.astype(float), se**2

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from . import _engine as eng
+from ._checks import (
+    all_positive,
+    check_method,
+    check_yi_vi,
+    refuse_estimator,
+    refuse_infinite_weight,
+    warn_no_q,
+)
+from ._factor import dummies
 from ._zeroin import zeroin
 from .errors import ConvergenceError, SynthesisError
-from .rma import _check_method, check_yi_vi
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,29 @@ class MetaRegResult:
         return predict_mods(self, newmods)
 
 
-def _design(mods, k: int, intercept: bool, names: Sequence[str] | None):
+def _columns(mods: Mapping[str, Any], k: int, intercept: bool) -> tuple[np.ndarray, list[str]]:
+    """A dict of moderator columns as a matrix. A column of strings is a factor, as in R's
+    ``mods = ~ x`` with a character ``x``: one indicator per level after the first (levels in
+    R's order, so the reference level and the names match metafor's), named ``x<level>``."""
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    for key, c in mods.items():
+        vals = list(c) if not isinstance(c, np.ndarray) else c.tolist()
+        if any(isinstance(x, str) for x in vals):
+            for name, col in dummies(str(key), vals, drop_first=intercept or bool(cols)):
+                names.append(name)
+                cols.append(col)
+            continue
+        names.append(str(key))
+        cols.append(np.asarray(c, dtype=float))
+    M = np.column_stack(cols) if cols else np.empty((k, 0))
+    return M, names
+
+
+def _design(mods: Any, k: int, intercept: bool,
+            names: Sequence[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
     if isinstance(mods, Mapping):
-        cols = [np.asarray(c, dtype=float) for c in mods.values()]
-        names = list(mods.keys())
-        M = np.column_stack(cols) if cols else np.empty((k, 0))
+        M, names = _columns(mods, k, intercept)
     else:
         M = np.asarray(mods, dtype=float)
         if M.ndim == 1:
@@ -119,6 +146,7 @@ def _tau2(y, v, X, method: str, control: eng.Control):
         while change > control.threshold:
             it += 1
             old = tau2
+            refuse_infinite_weight(v, tau2)  # metafor stops here too (a vi = 0 at tau2 = 0)
             w = 1 / (v + tau2)
             P, _ = _P(w, X)
             if method == "ML":
@@ -140,12 +168,13 @@ def _tau2(y, v, X, method: str, control: eng.Control):
             if it > control.maxiter:
                 raise ConvergenceError(f"{method} Fisher scoring did not converge in {control.maxiter}"
                                        " iterations; raise control.maxiter")
-        if method in ("ML", "REML") and control.ll0check:
+        if method in ("ML", "REML") and control.ll0check and all_positive(v):
             ll0 = _ll(y, v, X, 0.0, method)
             ll1 = _ll(y, v, X, tau2, method)
             tol = control.tol if control.tol is not None else np.finfo(float).eps ** 0.25
             if ll0 - ll1 > tol and tau2 > control.threshold:
                 tau2 = 0.0
+        refuse_infinite_weight(v, tau2)
         w = 1 / (v + tau2)
         P, _ = _P(w, X)
         if method == "ML":
@@ -209,24 +238,32 @@ def _ll(y, v, X, tau2, method):
             - 0.5 * np.linalg.slogdet(A)[1] - 0.5 * rss)
 
 
-def metareg(yi, vi, mods, method: str = "REML", test: str = "z", level: float = 95,
-            slab=None, intercept: bool = True, control: eng.Control | None = None,
+def metareg(yi: Any, vi: Any, mods: Any, method: str = "REML", test: str = "z",
+            level: float = 95, slab: Sequence[str] | None = None, intercept: bool = True,
+            control: eng.Control | None = None,
             names: Sequence[str] | None = None) -> MetaRegResult:
-    """Mixed-effects meta-regression of ``yi`` on ``mods`` (k x m array or dict of columns)."""
+    """Mixed-effects meta-regression of ``yi`` on ``mods``: a k x m array, or a dict of
+    columns (a column of strings is a factor: indicators for every level but R's first)."""
     y, v = check_yi_vi(yi, vi, slab)
     X, coef_names = _design(mods, len(y), intercept, names)
     return _metareg(y, v, X, coef_names, method, test, level, control or eng.Control(), intercept)
 
 
-def _metareg(y, v, X, coef_names, method, test, level, control, intercept=True, r2=True):
+def _metareg(y: np.ndarray, v: np.ndarray, X: np.ndarray, coef_names: Sequence[str], method: str,
+             test: str, level: float, control: eng.Control, intercept: bool = True,
+             r2: bool = True, warn: bool = True) -> MetaRegResult:
     k, p = X.shape
-    method, test = _check_method(method, test, k)
+    method, test = check_method(method, test, k)
     need = p if method in ("FE", "EE") else p + 1
     if need > k:
         raise SynthesisError(f"{p} coefficients{'' if method in ('FE', 'EE') else ' and tau^2'}"
                              f" cannot be estimated from k = {k} studies")
     alpha = eng.level_alpha(level)
+    allpos = all_positive(v)
+    if not allpos:
+        refuse_estimator(v, method)
     tau2, se_tau2, _ = _tau2(y, v, X, method, control)
+    refuse_infinite_weight(v, tau2)
     w = 1 / (v + tau2)
     A = np.linalg.inv(X.T @ (w[:, None] * X))
     beta = A @ (X.T @ (w * y))
@@ -247,19 +284,25 @@ def _metareg(y, v, X, coef_names, method, test, level, control, intercept=True, 
     if test in ("knha", "t"):
         QM /= m
         QMdf = (m, k - p)
-        QMp = float(stats.f.sf(QM, m, k - p)) if k - p > 0 else float("nan")
-        pval = 2 * stats.t.sf(np.abs(zval), k - p)
-        crit = stats.t.isf(alpha / 2, k - p)
+        QMp = float(_dist.f_sf(QM, m, k - p)) if k - p > 0 else float("nan")
+        pval = 2 * _dist.t_sf(np.abs(zval), k - p)
+        crit = _dist.t_isf(alpha / 2, k - p)
     else:
         QMdf = (m, None)
-        QMp = float(stats.chi2.sf(QM, m))
-        pval = 2 * stats.norm.sf(np.abs(zval))
-        crit = stats.norm.isf(alpha / 2)
+        QMp = float(_dist.chi2_sf(QM, m))
+        pval = 2 * _dist.norm_sf(np.abs(zval))
+        crit = _dist.norm_isf(alpha / 2)
     ymc = y - y.mean()
-    if k > p:
+    nan = float("nan")
+    if not allpos:
+        # metafor's allvipos: no QE test, I^2 or H^2 (it warns and leaves them NA)
+        QE, QEp, I2, H2 = nan, nan, nan, nan
+        if warn:
+            warn_no_q(int_only=p == 1 and intercept)
+    elif k > p:
         P0, _ = _P(1 / v, X)
         QE = max(0.0, float(ymc @ P0 @ ymc))
-        QEp = float(stats.chi2.sf(QE, k - p))
+        QEp = float(_dist.chi2_sf(QE, k - p))
         vt = (k - p) / np.trace(P0)
         if method in ("FE", "EE"):
             I2 = max(0.0, 100 * (QE - (k - p)) / QE) if QE > 0 else 0.0
@@ -274,8 +317,13 @@ def _metareg(y, v, X, coef_names, method, test, level, control, intercept=True, 
         if method in ("FE", "EE"):
             R2 = _r2_fe(y, 1 / v, X)
         else:
-            t0, _, _ = _tau2(y, v, np.ones((k, 1)), method, control)
-            R2 = 0.0 if t0 == 0 else max(0.0, 100 * (t0 - tau2) / t0)
+            # metafor refits the intercept-only model and reports NA when that fit fails
+            try:
+                t0, _, _ = _tau2(y, v, np.ones((k, 1)), method, control)
+                refuse_infinite_weight(v, t0)
+                R2 = 0.0 if t0 == 0 else max(0.0, 100 * (t0 - tau2) / t0)
+            except SynthesisError:
+                R2 = None
     return MetaRegResult(
         coef_names=tuple(coef_names), estimate=beta, se=se, zval=zval, pval=pval,
         ci_lb=beta - crit * se, ci_ub=beta + crit * se, vb=vb, tau2=float(tau2),
@@ -313,7 +361,7 @@ def predict_mods(res: MetaRegResult, newmods=None) -> dict[str, np.ndarray]:
         if has_int:
             Xn = np.column_stack([np.ones(len(Xn)), Xn])
     alpha = eng.level_alpha(res.level)
-    crit = stats.t.isf(alpha / 2, res.dfs) if res.dfs is not None else stats.norm.isf(alpha / 2)
+    crit = _dist.t_isf(alpha / 2, res.dfs) if res.dfs is not None else _dist.norm_isf(alpha / 2)
     pred = Xn @ res.estimate
     se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, res.vb, Xn))
     sp = np.sqrt(se**2 + res.tau2)

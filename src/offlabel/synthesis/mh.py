@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from . import _engine as eng
 from .errors import SynthesisError
 from .escalc import _check, escalc
@@ -94,14 +94,14 @@ def _het(yi, vi, est):
     kyi = len(y)
     if kyi > 1:
         QE = max(0.0, float(np.sum((y - est) ** 2 / v)))
-        return QE, float(stats.chi2.sf(QE, kyi - 1)), max(0.0, 100 * (QE - (kyi - 1)) / QE) if QE > 0 else 0.0, QE / (kyi - 1), kyi
+        return QE, float(_dist.chi2_sf(QE, kyi - 1)), max(0.0, 100 * (QE - (kyi - 1)) / QE) if QE > 0 else 0.0, QE / (kyi - 1), kyi
     return 0.0, 1.0, 0.0, 1.0, kyi
 
 
 def _wald(est, se, level):
     z = est / se
-    crit = stats.norm.isf(eng.level_alpha(level) / 2)
-    return z, float(2 * stats.norm.sf(abs(z))), est - crit * se, est + crit * se
+    crit = _dist.norm_isf(eng.level_alpha(level) / 2)
+    return z, float(2 * _dist.norm_sf(abs(z))), est - crit * se, est + crit * se
 
 
 def _mh_result(measure: str, est: float, se: float, level: float, yi: np.ndarray,
@@ -194,7 +194,7 @@ def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> M
         else:
             MH = float((abs(np.sum(x1 - xt * (t1 / T))) - (0.5 if correct else 0.0)) ** 2
                        / np.sum(xt * (t1 / T) * (t2 / T)))
-            extra.update(MH=MH, MHp=float(stats.chi2.sf(MH, 1)))
+            extra.update(MH=MH, MHp=float(_dist.chi2_sf(MH, 1)))
     else:
         den = np.sum((t1 / T) * t2)
         est = float(np.sum((x1 * t2 - x2 * t1) / T) / den)
@@ -211,7 +211,7 @@ def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
         dev = (abs(np.sum(a - (n1 / N) * xt)) - (0.5 if correct else 0.0)) ** 2
         CO = float(dev / np.sum((n1 / N) * (n2 / N) * (xt * (yt / N))))
         MH = float(dev / np.sum((n1 / N) * (n2 / N) * (xt * (yt / (N - 1)))))
-        out.update(CO=CO, COp=float(stats.chi2.sf(CO, 1)), MH=MH, MHp=float(stats.chi2.sf(MH, 1)))
+        out.update(CO=CO, COp=float(_dist.chi2_sf(CO, 1)), MH=MH, MHp=float(_dist.chi2_sf(MH, 1)))
     # Breslow-Day: expected a-cell under the common OR psi, from the quadratic in metafor
     if psi == 1:
         N11 = (n1 / N) * xt
@@ -229,8 +229,8 @@ def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
     BD = max(0.0, float(np.sum((a[pos] - N11) ** 2 / var)))
     TA = max(0.0, BD - float(np.sum(a[pos] - N11) ** 2 / np.sum(var)))
     out.update(BD=BD, TA=TA,
-               BDp=float(stats.chi2.sf(BD, kpos - 1)) if kpos > 1 else None,
-               TAp=float(stats.chi2.sf(TA, kpos - 1)) if kpos > 1 else None)
+               BDp=float(_dist.chi2_sf(BD, kpos - 1)) if kpos > 1 else None,
+               TAp=float(_dist.chi2_sf(TA, kpos - 1)) if kpos > 1 else None)
     return out
 
 
@@ -258,7 +258,7 @@ def rma_peto(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, level: floa
     pos = V > 0
     QE = max(0.0, float(np.sum((a - E)[pos] ** 2 / V[pos]) - np.sum(a - E) ** 2 / V[pos].sum()))
     if int(pos.sum()) > 1:
-        QEp = float(stats.chi2.sf(QE, kyi - 1))
+        QEp = float(_dist.chi2_sf(QE, kyi - 1))
         I2 = max(0.0, 100 * (QE - (kyi - 1)) / QE) if QE > 0 else 0.0
         H2 = QE / (kyi - 1)
     else:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from .escalc import RATIO_MEASURES
 
 MEASURE_NAMES = {
@@ -85,7 +85,7 @@ def forest_plot(
     ratio = m in RATIO_MEASURES
     tr = np.exp if ratio else (lambda x: x)
     pct = level if level > 1 else 100 * level
-    crit = stats.norm.isf((1 - pct / 100) / 2)
+    crit = _dist.norm_isf((1 - pct / 100) / 2)
     se = np.sqrt(v)
     lo, hi = y - crit * se, y + crit * se
     w = np.asarray(getattr(res, "weights", None) if getattr(res, "weights", None) is not None
@@ -251,7 +251,7 @@ def funnel_plot(
     m = measure.upper()
     ratio = m in RATIO_MEASURES
     pct = level if level > 1 else 100 * level
-    crit = stats.norm.isf((1 - pct / 100) / 2)
+    crit = _dist.norm_isf((1 - pct / 100) / 2)
     est = float(res.estimate)
     fig, ax = plt.subplots(figsize=(6.2, 5.0))
     fill_y = np.asarray(getattr(trimfill, "fill_yi", []), dtype=float) if trimfill is not None else np.empty(0)

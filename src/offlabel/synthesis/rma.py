@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, overload
 
 import numpy as np
-from scipy import optimize, stats
 
+from . import _dist
 from . import _engine as eng
+from ._checks import all_positive, check_yi_vi, refuse_estimator, refuse_infinite_weight, warn_no_q
+from ._checks import check_method as _check_method
 from ._zeroin import zeroin
 from .errors import SynthesisError
+from .metareg import MetaRegResult, metareg
+
+__all__ = ["Interval", "Prediction", "RMAResult", "TauCI", "check_yi_vi", "confint", "fit_stats",
+           "predict", "rma"]
 
 Method = Literal["FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB"]
 Test = Literal["z", "knha", "t"]
@@ -94,55 +100,29 @@ class TauCI:
     ub_sign: str
 
 
-def check_yi_vi(yi, vi, slab: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Validated float arrays; bad input raises naming the first offending study."""
-    y = np.atleast_1d(np.asarray(yi, dtype=float))
-    v = np.atleast_1d(np.asarray(vi, dtype=float))
-    if y.ndim != 1 or v.ndim != 1:
-        raise SynthesisError(f"yi and vi must be one-dimensional, got shapes {y.shape} and {v.shape}")
-    if len(y) != len(v):
-        raise SynthesisError(f"yi has {len(y)} values but vi has {len(v)}")
-    if slab is not None and len(slab) != len(y):
-        raise SynthesisError(f"slab has {len(slab)} labels for {len(y)} studies")
-
-    def name(i: int) -> str:
-        return f"study {i + 1} ({slab[i]!r})" if slab is not None else f"study {i + 1}"
-
-    for arr, what in ((y, "yi"), (v, "vi")):
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            i = int(bad[0])
-            raise SynthesisError(f"{name(i)}: {what} is {arr[i]} (missing or not finite)")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        i = int(bad[0])
-        raise SynthesisError(f"{name(i)}: sampling variance vi must be > 0, got {v[i]:g}")
-    return y, v
+@overload
+def rma(yi: Any, vi: Any, method: Method | str = ..., test: Test | str = ..., level: float = ...,
+        slab: Sequence[str] | None = ..., mods: None = ..., intercept: bool = ...,
+        control: eng.Control | None = ...) -> RMAResult: ...
 
 
-def _check_method(method: str, test: str, k: int) -> tuple[str, str]:
-    m, t = eng.method_and_test(method, test)
-    if k < 1:
-        raise SynthesisError("no studies to pool (k = 0)")
-    if m not in ("FE", "EE") and k < 2:
-        raise SynthesisError(f"method {m} needs at least 2 studies to estimate tau^2, got k = {k};"
-                             " use method='FE'")
-    if t in ("knha", "t") and k < 2:
-        raise SynthesisError(f"test='{t}' needs at least 2 studies")
-    return m, t
+@overload
+def rma(yi: Any, vi: Any, method: Method | str = ..., test: Test | str = ..., level: float = ...,
+        slab: Sequence[str] | None = ..., *, mods: Any, intercept: bool = ...,
+        control: eng.Control | None = ...) -> MetaRegResult: ...
 
 
 def rma(
-    yi,
-    vi,
-    method: Method = "REML",
-    test: Test = "z",
+    yi: Any,
+    vi: Any,
+    method: Method | str = "REML",
+    test: Test | str = "z",
     level: float = 95,
     slab: Sequence[str] | None = None,
-    mods=None,
+    mods: Any = None,
     intercept: bool = True,
     control: eng.Control | None = None,
-):
+) -> RMAResult | MetaRegResult:
     """Meta-analysis of ``yi`` with sampling variances ``vi``, like ``metafor::rma()``.
 
     ``method``: FE/EE (fixed/equal effects) or a tau^2 estimator DL, REML, ML, PM, HE, HS, SJ,
@@ -150,10 +130,13 @@ def rma(
     rescaling). ``level`` 95 or 0.95. With ``mods``
     (a k x m array of moderators, or a dict name -> column) this is a meta-regression and returns
     :class:`offlabel.synthesis.metareg.MetaRegResult`.
+
+    Sampling variances <= 0 are accepted as metafor accepts them, with its warnings
+    (:class:`~offlabel.synthesis.errors.SynthesisWarning`): negative ones become 0, QE, QEp,
+    I2 and H2 are NaN, and the estimators that need 1/vi (DL, HS, PM), or a model that would
+    give a study infinite weight (FE, tau^2 = 0), raise SynthesisError.
     """
     if mods is not None:
-        from .metareg import metareg
-
         return metareg(yi, vi, mods, method=method, test=test, level=level, slab=slab,
                        intercept=intercept, control=control)
     y, v = check_yi_vi(yi, vi, slab)
@@ -161,13 +144,25 @@ def rma(
     return _fit(y, v, m, t, level, slab, control or eng.Control())
 
 
-def _fit(y, v, method, test, level, slab=None, control=eng.Control()) -> RMAResult:
-    """Fit without input validation (internal: leave1out, cumul, trimfill, k = 1 allowed)."""
+def _fit(y: np.ndarray, v: np.ndarray, method: str, test: str, level: float,
+         slab: Sequence[str] | None = None, control: eng.Control = eng.Control(),
+         warn: bool = True) -> RMAResult:
+    """Fit without input validation (internal: leave1out, cumul, trimfill, k = 1 allowed).
+
+    ``warn=False``: no SynthesisWarning (refits inside diagnostics, as metafor suppresses its
+    warnings there); errors are raised all the same."""
     seg = eng.Segments(None, len(y))
     k = np.array([float(len(y))])
     if len(y) == 1:
         test = "z"  # as metafor
+    allpos = all_positive(v)
+    if not allpos:
+        refuse_estimator(v, method, slab)
     fit = eng.estimate_tau2(y, v, seg, method, control, k)
+    if not allpos:
+        refuse_infinite_weight(v, float(fit.tau2[0]), slab)
+        if warn:
+            warn_no_q(int_only=True)
     s = eng.summarise(y, v, seg, method, test, level, fit, k)
     fe = method in ("FE", "EE")
     se_tau2 = None if fe or not np.isfinite(s.se_tau2[0]) else float(s.se_tau2[0])
@@ -207,13 +202,16 @@ def confint(res: RMAResult, level: float | None = None, tau2_max: float | None =
         raise SynthesisError("confint: no tau^2 in a fixed-effect model")
     if res.k < 2:
         raise SynthesisError("confint: needs k >= 2")
+    if not all_positive(res.vi):
+        raise SynthesisError("confint: cannot compute a CI for tau^2 when there are non-positive"
+                             " sampling variances in the data")
     alpha = eng.level_alpha(level if level is not None else res.level)
     y, v, k = res.yi, res.vi, res.k
     tmin = min(0.0, res.tau2)
     tmax = tau2_max if tau2_max is not None else (
         res.control.tau2_max if res.control.tau2_max is not None else max(100.0, 10 * res.tau2))
-    crit_u = stats.chi2.isf(alpha / 2, k - 1)  # large quantile -> lower bound
-    crit_l = stats.chi2.ppf(alpha / 2, k - 1)  # small quantile -> upper bound
+    crit_u = _dist.chi2_isf(alpha / 2, k - 1)  # large quantile -> lower bound
+    crit_l = _dist.chi2_ppf(alpha / 2, k - 1)  # small quantile -> upper bound
     seg = eng.Segments(None, len(y))
 
     def q(t: float) -> float:
@@ -224,6 +222,8 @@ def confint(res: RMAResult, level: float | None = None, tau2_max: float | None =
     def root(target: float) -> float:
         if tol is not None:  # reproduce uniroot(tol=...) as metafor calls it
             return zeroin(lambda t: q(t) - target, tmin, tmax, tol, 1000)
+        from scipy import optimize  # 0.2 s to import; only Q-profile CIs need it
+
         return optimize.brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
                                rtol=4 * np.finfo(float).eps, maxiter=1000)
 

@@ -1,17 +1,23 @@
-"""Subgroup analysis: separate pools per subgroup and the test for subgroup differences."""
+"""Subgroup analysis: separate pools per subgroup and the test for subgroup differences.
+
+Subgroups are taken in R's factor order (``levels(factor(groups))``, see ``_factor``), so the
+first one is metafor's reference level in the common-tau^2 model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from . import _dist
 from . import _engine as eng
+from ._checks import check_yi_vi
+from ._factor import r_levels
 from .errors import SynthesisError
 from .metareg import MetaRegResult, metareg
-from .rma import RMAResult, check_yi_vi, rma
+from .rma import RMAResult, rma
 
 
 @dataclass(frozen=True)
@@ -29,13 +35,14 @@ class SubgroupResult:
     common_tau2: MetaRegResult | None
 
 
-def subgroup(yi, vi, groups: Sequence, method: str = "REML", test: str = "z", level: float = 95,
-             slab: Sequence[str] | None = None, control: eng.Control | None = None) -> SubgroupResult:
+def subgroup(yi: Any, vi: Any, groups: Sequence[Any], method: str = "REML", test: str = "z",
+             level: float = 95, slab: Sequence[str] | None = None,
+             control: eng.Control | None = None) -> SubgroupResult:
     y, v = check_yi_vi(yi, vi, slab)
     g = np.asarray([str(x) for x in groups])
     if len(g) != len(y):
         raise SynthesisError(f"groups has {len(g)} labels for {len(y)} studies")
-    levels = tuple(sorted(set(g.tolist())))
+    levels = tuple(r_levels(g.tolist()))  # R's factor() order: the first is the reference
     if len(levels) < 2:
         raise SynthesisError(f"subgroup analysis needs at least 2 groups, got {len(levels)}")
     fits: dict[str, RMAResult] = {}
@@ -59,4 +66,4 @@ def subgroup(yi, vi, groups: Sequence, method: str = "REML", test: str = "z", le
         except SynthesisError:
             common = None
     df = len(levels) - 1
-    return SubgroupResult(levels, fits, fe.QE, df, float(stats.chi2.sf(fe.QE, df)), common)
+    return SubgroupResult(levels, fits, fe.QE, df, float(_dist.chi2_sf(fe.QE, df)), common)
