@@ -1,4 +1,7 @@
-"""The conformance runner over metafor's reference figures: bundled copy and shared/ when present."""
+"""The conformance runner over metafor's reference figures: bundled copy and shared/ when present.
+
+The runner is a validation script outside the installed package (validation/metafor/); its
+folder goes on sys.path so that it imports as it runs."""
 
 from __future__ import annotations
 
@@ -9,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from offlabel.synthesis.conformance import run_dir, run_file
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER = ROOT / "validation" / "metafor"
+sys.path.insert(0, str(RUNNER))
+
+from conformance import run_dir, run_file  # noqa: E402
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "metafor"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "metafor"
@@ -47,7 +54,7 @@ def test_cli_reports_mismatch_and_exit_code(tmp_path):
                  "results": {"x": 1}})
     fx["analyses"] = keep
     (tmp_path / "x.json").write_text(json.dumps(fx))
-    proc = subprocess.run([sys.executable, "-m", "offlabel.synthesis.conformance", str(tmp_path)],
+    proc = subprocess.run([sys.executable, str(RUNNER / "conformance.py"), str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 1
     out = proc.stdout.splitlines()

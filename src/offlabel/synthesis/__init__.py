@@ -17,8 +17,8 @@ Exactness: with the default :class:`Control` every iterative estimate is solved 
 precision (REML/ML by safeguarded Newton steps, PM/EB by a bracketed root finder). With
 ``control=METAFOR_DEFAULT`` the iterations are metafor's own (Fisher scoring stopped at a
 1e-5 change, ``uniroot`` with its default tolerance), which reproduces metafor's printed
-numbers digit for digit. ``python -m offlabel.synthesis.conformance DIR`` checks all of it
-against metafor reference files.
+numbers digit for digit. ``python validation/metafor/conformance.py DIR`` (a script of the
+repository, not part of this package) checks all of it against metafor reference files.
 """
 
 from ._engine import METAFOR_DEFAULT, Control

@@ -2,7 +2,8 @@
 
 Each reference analysis records the exact R call that produced it (``rma(yi, vi,
 data=es_RR, method='REML', subset=(alloc=='random'))``). Rather than guessing the analysis
-from its id, the conformance runner parses and evaluates that call with offlabel's functions,
+from its id, the conformance runner (conformance.py, beside this file) parses and evaluates
+that call with offlabel's functions,
 so a reference set with other datasets, moderators or subsets runs without new code. It knows
 the subset of R those files use: calls with named arguments, strings, numbers, logicals,
 ``c()``, ``list()``, formulas, ``$``, ``[``, comparisons and arithmetic, ``local``,

@@ -1,12 +1,19 @@
 """Conformance runner: every analysis of metafor reference files, recomputed with offlabel.
 
-    python -m offlabel.synthesis.conformance DIR
+    python validation/metafor/conformance.py DIR
 
-reads every ``*.json`` in DIR (the layout of ``shared/reference/metafor``: see its README),
-evaluates each analysis's recorded R ``call`` with offlabel's functions (``_rlite`` parses the
+reads every ``*.json`` in DIR (the layout of ``tests/data/metafor``: see its README),
+evaluates each analysis's recorded R ``call`` with offlabel's functions (``rlite`` parses the
 R), compares every field of ``results`` and prints one line per mismatch,
 ``file: id: field: expected X got Y``, then ``N passed, M failed`` (one analysis = one unit).
 Exit status 1 when anything failed. An analysis type or field we cannot compute is a failure.
+Where metafor failed (``error``) we must fail too, with the same meaning for the errors about
+sampling variances; metafor's warnings about non-positive sampling variances must come out as
+our ``SynthesisWarning`` and only there.
+
+This is a validation script, not part of the installed package: it lives beside the reference
+data's generators, reads offlabel.synthesis's internals (the fit functions without input
+checks) and is run by tests/test_synthesis_conformance.py, which puts this folder on sys.path.
 
 Tolerances (the reference README's): closed-form results rtol 1e-10; ``tight`` twins rtol
 1e-8; default-control entries of iterative methods (REML/ML/PM/EB fits, Q-profile CIs) pass
@@ -21,15 +28,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from . import _engine as eng
-from ._rlite import (
+from rlite import (
     Assign,
     BinOp,
     Block,
@@ -45,13 +51,17 @@ from ._rlite import (
     Unary,
     parse,
 )
-from .bias import ranktest, regtest, trimfill
-from .diagnostics import cumul, influence, leave1out
-from .errors import SynthesisError
-from .escalc import escalc
-from .metareg import MetaRegResult, _metareg, predict_mods
-from .mh import rma_mh, rma_peto
-from .rma import RMAResult, _check_method, _fit, confint
+
+from offlabel.synthesis import _engine as eng
+from offlabel.synthesis._checks import check_method, constrain_vi
+from offlabel.synthesis._factor import dummies
+from offlabel.synthesis.bias import ranktest, regtest, trimfill
+from offlabel.synthesis.diagnostics import cumul, influence, leave1out
+from offlabel.synthesis.errors import SynthesisError, SynthesisWarning
+from offlabel.synthesis.escalc import escalc
+from offlabel.synthesis.metareg import MetaRegResult, _metareg, predict_mods
+from offlabel.synthesis.mh import rma_mh, rma_peto
+from offlabel.synthesis.rma import RMAResult, _fit, confint
 
 EPS4 = float(np.finfo(float).eps) ** 0.25
 
@@ -480,17 +490,9 @@ def _formula_design(f: Formula, data: Frame) -> tuple[np.ndarray, list[str], boo
 
 
 def _dummies(name: str, x, drop_first: bool) -> list[tuple[str, np.ndarray]]:
-    x = np.asarray(x, dtype=object)
-    levels = sorted({v for v in x if v is not None and not (isinstance(v, float) and np.isnan(v))},
-                    key=lambda v: (isinstance(v, str), v))
-    if drop_first:
-        levels = levels[1:]
-    out = []
-    for lev in levels:
-        col = np.array([np.nan if v is None else float(v == lev) for v in x])
-        lab = f"{lev:g}" if isinstance(lev, float) else str(lev)
-        out.append((f"{name}{lab}", col))
-    return out
+    """factor(x) columns: levels in R's order (numbers numerically, strings in R's collation,
+    see offlabel.synthesis._factor), named as model.matrix names them."""
+    return dummies(name, list(np.atleast_1d(np.asarray(x, dtype=object))), drop_first)
 
 
 RMA_FORMALS = ["yi", "vi", "sei", "weights", "ai", "bi", "ci", "di", "n1i", "n2i", "x1i", "x2i",
@@ -567,13 +569,12 @@ def b_rma(ip, args, env, scope):
     keep &= np.isfinite(y) & np.isfinite(v)
     rows = np.flatnonzero(keep)
     y, v = y[rows], v[rows]
-    if len(y) and np.any(v <= 0):
-        raise SynthesisError("non-positive sampling variances are not supported")
+    v = constrain_vi(v)  # metafor: after removing NAs, warn about vi <= 0, set vi < 0 to 0
     if X is None:
         if len(y) < 1:
             raise SynthesisError("no studies left (k = 0)")
         # names checked; k = 1 is fitted with tau2 = 0 as metafor does
-        method, test = _check_method(method, test, 2)
+        method, test = check_method(method, test, 2)
         res = _fit(y, v, method, test, level, None, ctl)
     else:
         res = _metareg(y, v, X[rows], tuple(names), method, test, level, ctl, intercept)
@@ -987,6 +988,38 @@ def compare(expected, got, path: str, tol: Tolerance, out: list[tuple[str, Any, 
 
 
 # --- running a file ------------------------------------------------------------------------
+# metafor's warnings that we give too (as SynthesisWarning): the start of metafor's message
+# -> the start of ours. Any other metafor warning is not checked.
+WARNINGS = {
+    "There are outcomes with non-positive sampling variances": "There are outcomes with "
+                                                              "non-positive sampling variances",
+    "Negative sampling variances constrained to zero": "Negative sampling variances "
+                                                       "constrained to zero",
+    "Cannot compute Q-test, I^2, or H^2": "Cannot compute Q-test, I^2, or H^2",
+    "Cannot compute QE-test, I^2, or H^2": "Cannot compute QE-test, I^2, or H^2",
+}
+# metafor's errors whose meaning ours must carry (lower case fragment of our message)
+ERRORS = {
+    "non-positive sampling variances": "non-positive sampling variances",
+    "Division by zero when computing the inverse variance weights":
+        "division by zero when computing the inverse variance weights",
+}
+
+
+def _check_warnings(expected: list[str], got: list[str], out: list[tuple[str, Any, Any]]) -> None:
+    want = sorted(ours for theirs, ours in WARNINGS.items()
+                  if any(w.startswith(theirs) for w in expected))
+    have = sorted(ours for ours in WARNINGS.values() if any(w.startswith(ours) for w in got))
+    if want != have:
+        out.append(("warnings", want, have))
+
+
+def _check_error(expected: str | None, got: str, out: list[tuple[str, Any, Any]]) -> None:
+    for theirs, ours in ERRORS.items():
+        if expected and theirs in expected and ours not in got.lower():
+            out.append(("error", expected, got))
+
+
 def run_file(path: Path, echo: Callable[[str], None] = print) -> tuple[int, int]:
     fx = json.loads(path.read_text())
     data = Frame({k: _column(v) for k, v in fx.get("data", {}).items()})
@@ -997,17 +1030,23 @@ def run_file(path: Path, echo: Callable[[str], None] = print) -> tuple[int, int]
         aid = a.get("id", "?")
         kind = a.get("type")
         mism: list[tuple[str, Any, Any]] = []
-        try:
-            value = ip.eval(parse(a["call"]), env)
-            if "results" not in a:  # metafor failed on this call; so should we
-                mism.append(("error", a.get("error"), "a result"))
-            else:
-                got = extract(kind, value)
-                compare(a["results"], got, "", tolerance_for(a, _condition(value)), mism)
-        except (SynthesisError, RError, ArithmeticError, ValueError, KeyError, IndexError,
-                TypeError, np.linalg.LinAlgError) as e:
-            if "results" in a:
-                mism.append(("<analysis>", "a result", f"{type(e).__name__}: {e}"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SynthesisWarning)
+            try:
+                value = ip.eval(parse(a["call"]), env)
+                if "results" not in a:  # metafor failed on this call; so should we
+                    mism.append(("error", a.get("error"), "a result"))
+                else:
+                    got = extract(kind, value)
+                    compare(a["results"], got, "", tolerance_for(a, _condition(value)), mism)
+            except (SynthesisError, RError, ArithmeticError, ValueError, KeyError, IndexError,
+                    TypeError, np.linalg.LinAlgError) as e:
+                if "results" in a:
+                    mism.append(("<analysis>", "a result", f"{type(e).__name__}: {e}"))
+                else:
+                    _check_error(a.get("error"), str(e), mism)
+        ours = [str(w.message) for w in caught if issubclass(w.category, SynthesisWarning)]
+        _check_warnings(list(a.get("warnings", [])), ours, mism)
         if mism:
             failed += 1
             for fld, exp, got in mism:
@@ -1036,7 +1075,7 @@ def run_dir(directory: Path, echo: Callable[[str], None] = print) -> tuple[int, 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m offlabel.synthesis.conformance DIR", file=sys.stderr)
+        print("usage: python validation/metafor/conformance.py DIR", file=sys.stderr)
         return 2
     d = Path(args[0])
     if not d.is_dir():
