@@ -7,11 +7,24 @@ in docs/evidence-schema.md is exactly these classes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "CERTAINTY_ORDER", "CONTROLLED", "DESIGN_FACTS", "EFFICACY_KINDS", "EVIDENCE_LEVEL", "LEVEL_ORDER",
+    "PRECLINICAL", "PRIMARY_CLINICAL", "RANDOMISED", "RATIO_MEASURES", "SURROGATE_KINDS",
+    "SYNTHESES", "WEAKER_DESIGNS",
+    "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
+    "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
+    "DrugProfile", "Effect", "EvidenceFile", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
+    "Question", "Record", "ReportedEffect", "RobTool", "SingleArmEffect", "Source", "Study",
+    "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance",
+]
 
 
 class Design(StrEnum):
@@ -36,29 +49,12 @@ class Design(StrEnum):
     other = "other"
 
 
-# Evidence levels used to stratify agreement. Syntheses are kept apart: they summarise
-# primary studies that are already counted, so they never vote.
-EVIDENCE_LEVEL: dict[Design, str] = {
-    Design.rct: "randomised controlled trials",
-    Design.nonrandomized_controlled_trial: "non-randomised controlled trials",
-    Design.open_label_trial: "open-label / single-arm trials",
-    Design.cohort: "observational studies",
-    Design.case_control: "observational studies",
-    Design.cross_sectional: "observational studies",
-    Design.case_series: "case reports and series",
-    Design.case_report: "case reports and series",
-    Design.human_laboratory: "human laboratory studies",
-    Design.animal: "animal and in-vitro studies",
-    Design.in_vitro: "animal and in-vitro studies",
-    Design.systematic_review: "systematic reviews and meta-analyses",
-    Design.meta_analysis: "systematic reviews and meta-analyses",
-    Design.narrative_review: "narrative reviews and guidelines",
-    Design.guideline: "narrative reviews and guidelines",
-    Design.regulatory: "regulatory documents",
-    Design.other: "other",
-}
+RobTool = Literal["RoB 2", "ROBINS-I (signals)"]
+DesignRole = Literal["primary", "preclinical", "synthesis", "not_a_study", "regulatory"]
 
-LEVEL_ORDER = [
+# Evidence levels, in the order reports list them. Syntheses come first but are kept apart:
+# they summarise primary studies that are already counted, so they never vote.
+LEVEL_ORDER: tuple[str, ...] = (
     "systematic reviews and meta-analyses",
     "randomised controlled trials",
     "non-randomised controlled trials",
@@ -70,20 +66,122 @@ LEVEL_ORDER = [
     "narrative reviews and guidelines",
     "regulatory documents",
     "other",
-]
+)
 
-PRIMARY_CLINICAL = {
-    Design.rct,
-    Design.nonrandomized_controlled_trial,
-    Design.open_label_trial,
-    Design.cohort,
-    Design.case_control,
-    Design.cross_sectional,
-    Design.case_series,
-    Design.case_report,
-}
-SYNTHESES = {Design.systematic_review, Design.meta_analysis}
-PRECLINICAL = {Design.animal, Design.in_vitro, Design.human_laboratory}
+
+@dataclass(frozen=True)
+class DesignFacts:
+    """What a study design means to every stage: one row per Design in DESIGN_FACTS.
+
+    A stage asks the row (is it randomised? controlled? which risk-of-bias tool?) instead of
+    listing designs, so a new design label is decided here once and cannot fall through a
+    stage's list unnoticed.
+    """
+
+    # The evidence level it is counted under (one of LEVEL_ORDER).
+    level: str
+    # primary: a clinical study of patients; preclinical: animal, cell or human-laboratory
+    # work; synthesis: a review that pools primary studies; not_a_study: narrative reviews,
+    # guidelines, comments; regulatory: a regulator's document (facts about approval).
+    role: DesignRole
+    # True: randomised by definition; False: never randomised; None: either, or not applicable.
+    randomised: bool | None
+    # A concurrent control arm whose contrast can be pooled as an effect size.
+    controlled: bool
+    # Every participant gets the drug: no comparison group.
+    single_arm: bool
+    # Nobody assigns the treatment: patients are observed as treated (cohort, case studies).
+    observational: bool
+    # A primary clinical design that is not randomised: the verdict contrasts these "weaker
+    # designs" with blinded randomised trials.
+    weaker: bool
+    # Enrols a defined population and follows it on treatment, so its inclusion and exclusion
+    # criteria say to whom its result applies (patient-profile applicability).
+    enrols_population: bool
+    # The risk-of-bias tool its judgements follow.
+    rob_tool: RobTool
+    # The label of the classifier's evaluation set (NLM indexing rules, shared/records/README.md)
+    # this design is scored against.
+    evaluation_label: str
+
+    @property
+    def rank(self) -> int:
+        """Position of the evidence level in LEVEL_ORDER (0 is listed first)."""
+        return LEVEL_ORDER.index(self.level)
+
+    @property
+    def is_study(self) -> bool:
+        """A study of patients, animals or cells, whose sample size means something."""
+        return self.role in ("primary", "preclinical")
+
+
+def _facts(level: str, role: DesignRole, evaluation_label: str, *, randomised: bool | None = None,
+           controlled: bool = False, single_arm: bool = False, observational: bool = False,
+           weaker: bool = False, enrols_population: bool = False,
+           rob_tool: RobTool = "ROBINS-I (signals)") -> DesignFacts:
+    return DesignFacts(level, role, randomised, controlled, single_arm, observational, weaker,
+                       enrols_population, rob_tool, evaluation_label)
+
+
+_OBSERVATIONAL = "observational studies"
+_CASES = "case reports and series"
+_PRECLINICAL = "animal and in-vitro studies"
+_SYNTHESIS = "systematic reviews and meta-analyses"
+_NARRATIVE = "narrative reviews and guidelines"
+
+DESIGN_FACTS: Mapping[Design, DesignFacts] = MappingProxyType({
+    Design.rct: _facts(
+        "randomised controlled trials", "primary", "rct", randomised=True, controlled=True,
+        enrols_population=True, rob_tool="RoB 2"),
+    Design.nonrandomized_controlled_trial: _facts(
+        "non-randomised controlled trials", "primary", "non_randomised_controlled_trial",
+        randomised=False, controlled=True, weaker=True, enrols_population=True),
+    Design.open_label_trial: _facts(
+        "open-label / single-arm trials", "primary", "clinical_trial_unspecified",
+        randomised=False, single_arm=True, weaker=True, enrols_population=True),
+    Design.cohort: _facts(
+        _OBSERVATIONAL, "primary", "observational", randomised=False, observational=True,
+        weaker=True, enrols_population=True),
+    Design.case_control: _facts(
+        _OBSERVATIONAL, "primary", "observational", randomised=False, observational=True,
+        weaker=True),
+    Design.cross_sectional: _facts(
+        _OBSERVATIONAL, "primary", "observational", randomised=False, observational=True,
+        weaker=True),
+    # NLM tags small series Case Reports, so both score against case_report.
+    Design.case_series: _facts(
+        _CASES, "primary", "case_report", randomised=False, single_arm=True, observational=True,
+        weaker=True),
+    Design.case_report: _facts(
+        _CASES, "primary", "case_report", randomised=False, single_arm=True, observational=True,
+        weaker=True),
+    Design.human_laboratory: _facts(
+        "human laboratory studies", "preclinical", "clinical_trial_unspecified"),
+    Design.animal: _facts(_PRECLINICAL, "preclinical", "animal_study"),
+    Design.in_vitro: _facts(_PRECLINICAL, "preclinical", "animal_study"),
+    Design.systematic_review: _facts(_SYNTHESIS, "synthesis", "systematic_review_meta_analysis"),
+    Design.meta_analysis: _facts(_SYNTHESIS, "synthesis", "systematic_review_meta_analysis"),
+    Design.narrative_review: _facts(_NARRATIVE, "not_a_study", "narrative_review"),
+    Design.guideline: _facts(_NARRATIVE, "not_a_study", "non_primary_other"),
+    Design.regulatory: _facts("regulatory documents", "regulatory", "non_primary_other"),
+    Design.other: _facts("other", "not_a_study", "non_primary_other"),
+})
+
+
+def designs_where(test: Callable[[DesignFacts], bool]) -> frozenset[Design]:
+    """The designs whose facts pass `test`, e.g. designs_where(lambda f: f.controlled)."""
+    return frozenset(d for d, f in DESIGN_FACTS.items() if test(f))
+
+
+# The names stages used before the table; derived from it, never restated.
+EVIDENCE_LEVEL: Mapping[Design, str] = MappingProxyType(
+    {d: f.level for d, f in DESIGN_FACTS.items()})
+PRIMARY_CLINICAL = designs_where(lambda f: f.role == "primary")
+SYNTHESES = designs_where(lambda f: f.role == "synthesis")
+PRECLINICAL = designs_where(lambda f: f.role == "preclinical")
+RANDOMISED = designs_where(lambda f: f.randomised is True)
+CONTROLLED = designs_where(lambda f: f.controlled)
+WEAKER_DESIGNS = designs_where(lambda f: f.weaker)
 
 
 class Blinding(StrEnum):
@@ -121,6 +219,32 @@ class OutcomeKind(StrEnum):
     adverse_events = "adverse_events"
     spasticity_score = "spasticity_score"
     other = "other"
+
+
+# Outcomes that decide whether a drug works for a use disorder or spasticity, the most
+# important to patients first: GRADE rates certainty per outcome, and a verdict's certainty
+# follows the most important (critical) outcome, not the best one. Comparisons of drugs pick
+# their common outcome in the same order.
+EFFICACY_KINDS: tuple[OutcomeKind, ...] = (
+    OutcomeKind.relapse,
+    OutcomeKind.abstinence,
+    OutcomeKind.heavy_drinking,
+    OutcomeKind.consumption,
+    OutcomeKind.positive_urine_tests,
+    OutcomeKind.withdrawal,
+    OutcomeKind.spasticity_score,
+)
+# Reported, but surrogate or process outcomes: they stand in for the outcomes above.
+SURROGATE_KINDS: frozenset[OutcomeKind] = frozenset({OutcomeKind.craving, OutcomeKind.retention})
+
+
+def importance(kind: str) -> int:
+    """Rank of an outcome kind in EFFICACY_KINDS (0 most important); others rank last."""
+    return next((i for i, k in enumerate(EFFICACY_KINDS) if k == kind), len(EFFICACY_KINDS))
+
+
+# Effect measures reported and pooled on the log scale, with no effect at 1.
+RATIO_MEASURES: frozenset[str] = frozenset({"RR", "OR", "HR"})
 
 
 class Tristate(StrEnum):
@@ -249,7 +373,7 @@ class ReportedEffect(BaseModel):
             raise ValueError(
                 f"estimate {self.estimate} lies outside its CI [{self.ci_lb}, {self.ci_ub}]"
             )
-        if self.measure in ("OR", "RR", "HR") and self.ci_lb <= 0:
+        if self.measure in RATIO_MEASURES and self.ci_lb <= 0:
             raise ValueError(f"{self.measure} CI bounds must be > 0, got {self.ci_lb}")
         return self
 
@@ -358,8 +482,8 @@ class Study(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Study:
-        if self.design is Design.rct and self.randomised is False:
-            raise ValueError("design rct but randomised: false")
+        if DESIGN_FACTS[self.design].randomised is True and self.randomised is False:
+            raise ValueError(f"design {self.design.value} but randomised: false")
         return self
 
     @property
@@ -487,6 +611,8 @@ VerdictLabel = Literal[
 ]
 OutcomeVerdictLabel = Literal["benefit", "no_clear_effect", "harm", "insufficient"]
 Certainty = Literal["high", "moderate", "low", "very_low"]
+# GRADE's four levels, lowest first: a level's index is its rank.
+CERTAINTY_ORDER: tuple[Certainty, ...] = ("very_low", "low", "moderate", "high")
 
 
 @dataclass

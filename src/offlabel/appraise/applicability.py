@@ -4,11 +4,14 @@ and which moderators point which way. Notes about the evidence, never advice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from offlabel.appraise.results import Comparison, Note
 from offlabel.errors import ProfileError
-from offlabel.model import Design, Direction, Study
+from offlabel.model import Direction, Study, designs_where
+
+__all__ = ["PROFILE_KEYS", "SUBGROUP_WORDS", "Note", "ProfileError", "applicability",
+           "parse_profile"]
 
 # profile key -> study covariates that describe the same people (first = closest).
 PROFILE_KEYS: dict[str, tuple[str, ...]] = {
@@ -43,11 +46,8 @@ YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 
 
-@dataclass
-class Note:
-    key: str
-    text: str
-    studies: list[str]
+# Studies whose enrolment criteria say to whom their result applies.
+_ENROLLING = designs_where(lambda f: f.enrols_population)
 
 
 def parse_profile(items: list[str]) -> dict[str, object]:
@@ -57,8 +57,8 @@ def parse_profile(items: list[str]) -> dict[str, object]:
     raw: dict[str, object] = {}
     for item in items:
         if "=" in item:
-            k, v = item.split("=", 1)
-            raw[k.strip()] = v.strip()
+            name, text = item.split("=", 1)
+            raw[name.strip()] = text.strip()
             continue
         path = Path(item)
         try:
@@ -98,13 +98,13 @@ def _names(xs: list[Study]) -> str:
 
 
 def applicability(profile: dict[str, object], studies: list[Study],
-                  comparisons: list | None = None) -> list[Note]:  # noqa: UP006
-    trials = [s for s in studies if s.design in (Design.rct, Design.nonrandomized_controlled_trial,
-                                                  Design.open_label_trial, Design.cohort)]
+                  comparisons: list[Comparison] | None = None) -> list[Note]:
+    trials = [s for s in studies if s.design in _ENROLLING]
     notes: list[Note] = []
     for key, value in profile.items():
         if key == "max_tolerated_dose_mg":
-            notes.extend(_dose_notes(float(value), trials, studies))  # type: ignore[arg-type]
+            if isinstance(value, int | float):  # parse_profile made it a number
+                notes.extend(_dose_notes(float(value), trials, studies))
             continue
         covs = PROFILE_KEYS[key]
         enrolled = [s for s in trials if any(s.covariates.get(c) and s.covariates[c].value in ("all", "some") for c in covs)]
@@ -163,8 +163,8 @@ def _subgroup_notes(key: str, studies: list[Study]) -> list[Note]:
 
 def _dose_notes(dose: float, trials: list[Study], studies: list[Study]) -> list[Note]:
     dosed = [s for s in trials if s.max_dose_mg_per_day]
-    within = [s for s in dosed if s.max_dose_mg_per_day <= dose]  # type: ignore[operator]
-    above = [s for s in dosed if s.max_dose_mg_per_day > dose]  # type: ignore[operator]
+    within = [s for s in dosed if (s.max_dose_mg_per_day or 0) <= dose]
+    above = [s for s in dosed if (s.max_dose_mg_per_day or 0) > dose]
     parts = [f"Profile: tolerates at most {dose:g} mg/day."]
     if within:
         parts.append(f"{len(within)} trial(s) used doses within that limit ({_dirs(within)}): {_names(within)}.")

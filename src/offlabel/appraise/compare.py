@@ -1,77 +1,75 @@
-"""Alternatives side by side: the same appraisal for each drug, on a common outcome."""
+"""Alternatives side by side: the same appraisal for each drug, on a common outcome.
+
+The result is typed (results.Alternatives); report/compare.py turns it into the documented
+JSON and the tables.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
-from offlabel.appraise import NotCovered, answer
+from offlabel.appraise import answer
+from offlabel.appraise.results import (
+    Alternatives,
+    ComparedDrug,
+    ComparedEffect,
+    ConditionAppraisal,
+)
+from offlabel.errors import NotCovered
+from offlabel.model import EFFICACY_KINDS
 
-# Preferred common outcomes, most patient-important first.
-COMMON_ORDER = ("relapse", "abstinence", "heavy_drinking", "consumption", "positive_urine_tests",
-                "withdrawal", "spasticity_score")
+if TYPE_CHECKING:
+    from offlabel.evidence import EvidenceBase
+
+__all__ = ["compare_drugs", "comparable_effects"]
 
 
-def _effects(ca) -> list[dict[str, Any]]:  # noqa: ANN001
+def comparable_effects(ca: ConditionAppraisal) -> list[ComparedEffect]:
     """Efficacy effects a drug can be compared on: the latest review's pools, then ours."""
     out = []
     rev = ca.latest_review
     for pp in ca.published_pools:
-        if rev is not None and pp.study.id == rev.id and pp.kind in COMMON_ORDER:
-            out.append({"kind": pp.kind, "outcome": pp.outcome, "measure": pp.measure,
-                        "estimate": pp.estimate, "ci_lb": pp.ci_lb, "ci_ub": pp.ci_ub,
-                        "k": pp.k, "certainty": pp.certainty, "favours": pp.favours.value,
-                        "origin": f"{pp.study.label} (published pooled estimate)",
-                        "source": pp.source_label})
+        if rev is not None and pp.study.id == rev.id and pp.kind in EFFICACY_KINDS:
+            out.append(ComparedEffect(pp.kind, pp.outcome, pp.measure, pp.estimate, pp.ci_lb,
+                                      pp.ci_ub, pp.k, pp.certainty, pp.favours, pp.study.label,
+                                      pp.source_label))
     for o in ca.outcomes:
-        if o.pooled is None or o.key.kind.value not in COMMON_ORDER or o.key.comparator == "active":
+        if o.pooled is None or o.key.kind not in EFFICACY_KINDS or o.key.comparator == "active":
             continue
         p = o.pooled
-        out.append({"kind": o.key.kind.value, "outcome": o.outcome, "measure": p.measure,
-                    "estimate": round(p.estimate, 4), "ci_lb": round(p.ci_lb, 4),
-                    "ci_ub": round(p.ci_ub, 4), "k": p.k, "certainty": o.certainty,
-                    "favours": p.favours.value, "origin": "offlabel pool of trials",
-                    "source": ", ".join(p.labels)})
+        out.append(ComparedEffect(o.key.kind.value, o.outcome, p.measure, p.estimate, p.ci_lb,
+                                  p.ci_ub, p.k, o.certainty, p.favours, None,
+                                  ", ".join(p.labels)))
     return out
 
 
-def compare_drugs(base, condition: str, drugs: list[str]) -> dict[str, Any]:  # noqa: ANN001
-    from offlabel.appraise.core import DISCLAIMER
-    from offlabel.report.data import condition_dict
+def compare_drugs(base: EvidenceBase, condition: str, drugs: list[str]) -> Alternatives:
+    """Each drug appraised for CONDITION; NotCovered when the condition is not recognised (a
+    drug the evidence does not cover is a row saying so)."""
     from offlabel.vocabulary import resolve_condition
 
     cond = resolve_condition(condition)
     if cond is None:
         raise NotCovered(f"condition '{condition}' is not recognised")
-    rows: list[dict[str, Any]] = []
+    rows: list[ComparedDrug] = []
     for name in drugs:
         try:
             ans = answer(base, name, condition)
         except NotCovered as exc:
-            rows.append({"drug": name, "verdict": None, "certainty": None, "covered": False,
-                         "note": str(exc), "outcomes": [], "approval": {}})
+            rows.append(ComparedDrug(name, None, str(exc)))
             continue
         ca = ans.conditions[0]
-        cd = condition_dict(ca)
-        approval = {a.region: {"status": a.status, "year": a.year, "indication": a.indication,
-                               "source": a.sources[0].label()} for a in ca.approvals}
-        rows.append({
-            "drug": ans.drug.name, "drug_id": ans.drug.id, "covered": True,
-            "verdict": ca.verdict.label, "evidence_verdict": ca.verdict.evidence,
-            "certainty": ca.verdict.certainty, "summary": ca.verdict.summary,
-            "approval": approval, "latest_review": cd["latest_review"],
-            "studies_by_level": {lv: sum(c.values()) for lv, c in ca.direction_counts.items()},
-            "outcomes": _effects(ca),
-        })
-    kinds = Counter(k for r in rows for k in {e["kind"] for e in r["outcomes"]})
+        rows.append(ComparedDrug(name, ca, effects=comparable_effects(ca)))
+    kinds = Counter(k for r in rows for k in {e.kind for e in r.effects})
     common = None
     if kinds:
+        # The outcome most drugs report; among ties, the most important to patients.
         best = max(kinds.values())
-        common = next(k for k in COMMON_ORDER if kinds.get(k) == best)
+        common = next(k.value for k in EFFICACY_KINDS if kinds.get(k.value) == best)
     for r in rows:
-        pick = [e for e in r["outcomes"] if e["kind"] == common]
+        pick = [e for e in r.effects if e.kind == common]
         # Prefer a published pooled estimate (more studies) over our own re-pool.
-        pick.sort(key=lambda e: ("published" not in e["origin"], -(e["k"] or 0)))
-        r["common_outcome_effect"] = pick[0] if pick else None
-    return {"condition": cond.name, "condition_id": cond.id, "common_outcome": common,
-            "disclaimer": DISCLAIMER, "drugs": rows}
+        pick.sort(key=lambda e: (not e.published, -(e.k or 0)))
+        r.common_effect = pick[0] if pick else None
+    return Alternatives(cond, common, rows)

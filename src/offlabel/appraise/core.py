@@ -9,109 +9,68 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from offlabel.appraise.effects import (
-    RATIO_MEASURES,
-    GroupKey,
-    StudyEffect,
     back_transform,
     favours,
     study_effect,
 )
-from offlabel.appraise.grade import Grade, PoolInput, grade
-from offlabel.appraise.rob import RiskOfBias, assess
+from offlabel.appraise.grade import PoolInput, grade
+from offlabel.appraise.results import (
+    AbsoluteEffect,
+    ConditionAppraisal,
+    Grade,
+    GroupKey,
+    OutcomeAppraisal,
+    Pooled,
+    PublishedPool,
+    RiskOfBias,
+    StudyEffect,
+    StudyView,
+)
+from offlabel.appraise.rob import assess
 from offlabel.model import (
+    CERTAINTY_ORDER,
+    CONTROLLED,
+    DESIGN_FACTS,
+    EFFICACY_KINDS,
     EVIDENCE_LEVEL,
     LEVEL_ORDER,
     PRECLINICAL,
     PRIMARY_CLINICAL,
+    RANDOMISED,
+    RATIO_MEASURES,
+    SURROGATE_KINDS,
     SYNTHESES,
+    WEAKER_DESIGNS,
     Approval,
     BinaryEffect,
     Blinding,
+    Certainty,
     Comparator,
     Condition,
     Design,
     Direction,
     DrugProfile,
-    OutcomeKind,
+    Outcome,
+    OutcomeVerdictLabel,
+    ReportedEffect,
     Study,
     Verdict,
+    VerdictLabel,
+    importance,
 )
 
-# Outcomes that decide whether a drug works for a use disorder / spasticity. Craving and
-# retention are reported but are surrogate or process outcomes.
-EFFICACY_KINDS = {
-    OutcomeKind.relapse,
-    OutcomeKind.abstinence,
-    OutcomeKind.heavy_drinking,
-    OutcomeKind.consumption,
-    OutcomeKind.positive_urine_tests,
-    OutcomeKind.withdrawal,
-    OutcomeKind.spasticity_score,
-}
-SURROGATE_KINDS = {OutcomeKind.craving, OutcomeKind.retention}
-WEAKER_LEVELS = {
-    "open-label / single-arm trials",
-    "observational studies",
-    "case reports and series",
-    "non-randomised controlled trials",
-}
-DISCLAIMER = (
-    "offlabel appraises published evidence. It is not medical advice and does not recommend "
-    "any treatment; decisions belong to patients and their clinicians."
-)
-
-
-@dataclass
-class Pooled:
-    measure: str
-    method: str
-    k: int
-    n: int | None
-    estimate: float  # back-transformed (ratio scale for RR/OR/HR)
-    ci_lb: float
-    ci_ub: float
-    pval: float
-    tau2: float
-    I2: float
-    QE: float
-    QEp: float
-    pi_lb: float | None
-    pi_ub: float | None
-    favours: Direction
-    study_ids: list[str]
-    yi: list[float]
-    vi: list[float]
-    weights: list[float]
-    labels: list[str]
-
-    def text(self) -> str:
-        ci = f"{self.ci_lb:.2f} to {self.ci_ub:.2f}"
-        return (
-            f"{self.measure} {self.estimate:.2f} (95% CI {ci}; k = {self.k}"
-            + (f", n = {self.n}" if self.n else "")
-            + f", I² = {self.I2:.0f}%)"
-        )
-
-
-@dataclass
-class AbsoluteEffect:
-    """GRADEpro's 'anticipated absolute effects': events per 1000 without and with the drug."""
-
-    control_per_1000: float
-    drug_per_1000: float
-    difference_per_1000: float
-    diff_lb: float
-    diff_ub: float
-    basis: str  # where the control risk comes from
-
-    def text(self) -> str:
-        more = "more" if self.difference_per_1000 >= 0 else "fewer"
-        return (f"{self.control_per_1000:.0f} per 1000 with control; {self.drug_per_1000:.0f} per 1000 "
-                f"with the drug ({abs(self.difference_per_1000):.0f} {more}, 95% CI "
-                f"{self.diff_lb:+.0f} to {self.diff_ub:+.0f}); control risk: {self.basis}")
+__all__ = [
+    "AbsoluteEffect", "ConditionAppraisal", "OutcomeAppraisal", "Pooled", "PublishedPool",
+    "StudyView", "absolute_effect", "agreement_sentences", "appraise_condition",
+    "covered_conditions",
+    "appraise_outcome", "conclude", "direction_counts", "latest_review", "moderator_signals",
+    "narrative_grade", "pool", "published_pools", "reported_certainty",
+]
 
 
 def absolute_effect(measure: str, estimate: float, ci_lb: float, ci_ub: float,
@@ -130,73 +89,6 @@ def absolute_effect(measure: str, estimate: float, ci_lb: float, ci_ub: float,
     return AbsoluteEffect(c, d, d - c, lo, hi, basis)
 
 
-@dataclass
-class OutcomeAppraisal:
-    key: GroupKey
-    outcome: str
-    verdict: str  # benefit | no_clear_effect | harm | insufficient
-    certainty: str | None
-    grade: Grade | None
-    pooled: Pooled | None
-    effects: list[StudyEffect]
-    by_design: dict[str, Pooled] = field(default_factory=dict)  # open-label vs RCT etc.
-    timepoints: list[str] = field(default_factory=list)
-    absolute: AbsoluteEffect | None = None
-
-    @property
-    def efficacy(self) -> bool:
-        return self.key.kind in EFFICACY_KINDS
-
-
-@dataclass
-class StudyView:
-    study: Study
-    level: str
-    rob: RiskOfBias
-
-
-@dataclass
-class ConditionAppraisal:
-    condition: Condition
-    drug: DrugProfile
-    verdict: Verdict
-    outcomes: list[OutcomeAppraisal]
-    studies: list[StudyView]
-    direction_counts: dict[str, dict[str, int]]
-    agreement: list[str]
-    moderators: list[str]
-    latest_review: Study | None
-    approvals: list[Approval]
-    published_pools: list[PublishedPool] = field(default_factory=list)
-    comparisons: list = field(default_factory=list)  # stratify.Comparison
-    applicability: list = field(default_factory=list)  # applicability.Note
-    unpublished_trials: list = field(default_factory=list)  # registry records, see store
-    response_rates: list = field(default_factory=list)  # stratify.ResponseRate
-    example: bool = False
-
-
-@dataclass
-class PublishedPool:
-    """A pooled estimate as a systematic review published it (never re-pooled by us)."""
-
-    study: Study
-    outcome: str
-    kind: str
-    measure: str
-    estimate: float
-    ci_lb: float
-    ci_ub: float
-    favours: Direction
-    k: int | None
-    n: int | None
-    source_label: str
-    certainty: str | None = None
-
-    def text(self) -> str:
-        c = f", certainty {self.certainty.replace('_', ' ')}" if self.certainty else ""
-        return f"{self.measure} {self.estimate:g} ({self.ci_lb:g} to {self.ci_ub:g}){c}"
-
-
 _CERTAINTY_RE = re.compile(
     r"\bGRADE\W+(high|moderate|low|very[ _-]low)"
     r"|\b(?:strength|certainty|quality) of (?:the )?evidence\W+(?:was |is |rated )?"
@@ -206,7 +98,7 @@ _CERTAINTY_RE = re.compile(
 )
 
 
-def reported_certainty(outcome) -> str | None:  # noqa: ANN001
+def reported_certainty(outcome: Outcome) -> Certainty | None:
     """The review's own GRADE rating of a pooled outcome: the curated field, else the phrase
     in its note or quote ("GRADE: moderate", "moderate-certainty evidence")."""
     if outcome.certainty:
@@ -217,12 +109,10 @@ def reported_certainty(outcome) -> str | None:  # noqa: ANN001
         return None
     level = next(g for g in m.groups() if g).lower().replace(" ", "_").replace("-", "_")
     # AHRQ's "insufficient" strength of evidence is GRADE's very low.
-    return "very_low" if level == "insufficient" else level
+    return next((c for c in CERTAINTY_ORDER if c == level), "very_low")
 
 
 def published_pools(studies: list[Study]) -> list[PublishedPool]:
-    from offlabel.model import ReportedEffect
-
     out = []
     for s in studies:
         if s.design not in SYNTHESES:
@@ -249,7 +139,7 @@ def _level(study: Study) -> str:
     return EVIDENCE_LEVEL[study.design]
 
 
-def pool(effects: list[StudyEffect], method: str = "DL") -> Pooled | None:
+def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Pooled | None:
     from offlabel.synthesis import rma
 
     if not effects:
@@ -268,12 +158,19 @@ def pool(effects: list[StudyEffect], method: str = "DL") -> Pooled | None:
     sign = favours(measure, est, hib) if (lb > 0 or ub < 0) else 0
     fav = {1: Direction.favours_drug, -1: Direction.favours_control, 0: Direction.no_difference}[sign]
     ns = [e.n for e in effects]
-    bt = lambda v: back_transform(measure, v) if v is not None else None  # noqa: E731
+    n_total = sum(n for n in ns if n is not None) if all(n is not None for n in ns) else None
+
+    def bt(v: float) -> float:
+        return back_transform(measure, float(v))
+
+    def bt_opt(v: float | None) -> float | None:
+        return None if v is None else bt(v)
+
     return Pooled(
         measure=measure, method=method if len(effects) > 1 else "single study",
-        k=len(effects), n=sum(ns) if all(n is not None for n in ns) else None,  # type: ignore[misc]
+        k=len(effects), n=n_total,
         estimate=bt(est), ci_lb=bt(lb), ci_ub=bt(ub), pval=float(pv), tau2=float(tau2),
-        I2=float(I2), QE=float(QE), QEp=float(QEp), pi_lb=bt(pi[0]), pi_ub=bt(pi[1]),
+        I2=float(I2), QE=float(QE), QEp=float(QEp), pi_lb=bt_opt(pi[0]), pi_ub=bt_opt(pi[1]),
         favours=fav, study_ids=[e.study.id for e in effects], yi=yi, vi=vi, weights=weights,
         labels=labels,
     )
@@ -308,20 +205,21 @@ def _egger_p(effects: list[StudyEffect]) -> float | None:
 
 
 def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, RiskOfBias],
-                     unpublished: int = 0, trials: list[Study] = ()) -> OutcomeAppraisal:
+                     unpublished: int = 0, trials: Sequence[Study] = ()) -> OutcomeAppraisal:
     # One effect per study: the primary outcome if flagged, else the first listed timepoint.
     per_study: dict[str, StudyEffect] = {}
     for e in sorted(effects, key=lambda e: not e.outcome.primary):
         per_study.setdefault(e.study.id, e)
     chosen = list(per_study.values())
-    rcts = [e for e in chosen if e.study.design is Design.rct]
-    nrs = [e for e in chosen if e.study.design is not Design.rct]
+    rcts = [e for e in chosen if e.study.design in RANDOMISED]
+    nrs = [e for e in chosen if e.study.design not in RANDOMISED]
     main = rcts or nrs
     pooled = pool(main)
     by_design: dict[str, Pooled] = {}
     if rcts and nrs:
-        by_design["randomised"] = pool(rcts)  # type: ignore[assignment]
-        by_design["non-randomised"] = pool(nrs)  # type: ignore[assignment]
+        for name, part in (("randomised", rcts), ("non-randomised", nrs)):
+            if (p := pool(part)) is not None:
+                by_design[name] = p
     if pooled is None:
         return OutcomeAppraisal(key, key.describe(), "insufficient", None, None, None, chosen)
     indirect = []
@@ -359,10 +257,11 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
     gi.missing_null = sum(t.direction in (Direction.no_difference, Direction.favours_control)
                           for t in missing)
     g = grade(gi)
+    verdict: OutcomeVerdictLabel
     if pooled.favours is Direction.favours_drug:
         verdict = "benefit"
     elif pooled.favours is Direction.favours_control:
-        verdict = "harm" if key.kind is not OutcomeKind.adverse_events else "harm"
+        verdict = "harm"
     else:
         verdict = "no_clear_effect"
     if g.certainty == "very_low" and pooled.k == 1:
@@ -379,7 +278,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for s in studies:
-        if s.design is Design.regulatory:
+        if DESIGN_FACTS[s.design].role == "regulatory":
             continue  # regulatory documents are facts about approval, not findings
         c = out.setdefault(_level(s), {d.value: 0 for d in Direction})
         c[s.direction.value] += 1
@@ -391,23 +290,26 @@ def _share_positive(studies: list[Study]) -> tuple[int, int]:
     return sum(s.direction is Direction.favours_drug for s in informative), len(informative)
 
 
+def _labels(xs: list[Study]) -> str:
+    return ", ".join(s.label for s in xs)
+
+
 def agreement_sentences(studies: list[Study]) -> list[str]:
     """The design-stratified reading: where do the positive findings come from?"""
-    blinded = [s for s in studies if s.design is Design.rct and s.blinding is Blinding.double
+    blinded = [s for s in studies if s.design in RANDOMISED and s.blinding is Blinding.double
                and s.comparator is not Comparator.active]
-    weaker = [s for s in studies if _level(s) in WEAKER_LEVELS]
+    weaker = [s for s in studies if s.design in WEAKER_DESIGNS]
     pre = [s for s in studies if s.design in PRECLINICAL]
     out = []
     bp, bn = _share_positive(blinded)
     wp, wn = _share_positive(weaker)
     pp, pn = _share_positive(pre)
-    ids = lambda xs: ", ".join(s.label for s in xs)  # noqa: E731
     if bn:
         pos = [s for s in blinded if s.direction is Direction.favours_drug]
         out.append(
             f"Double-blind placebo/usual-care controlled RCTs: {bp} of {bn} with a reported "
             "direction favour the drug"
-            + (f" ({ids(pos)})" if pos else "") + "."
+            + (f" ({_labels(pos)})" if pos else "") + "."
         )
     if wn:
         out.append(
@@ -438,7 +340,7 @@ def moderator_signals(studies: list[Study]) -> list[str]:
         for sg in s.subgroups:
             out.append(f"{sg.moderator}: {sg.finding} [{s.label}; {sg.source.label()}]")
     # Study-level covariates: direction counts among RCTs that enrolled vs excluded a group.
-    rcts = [s for s in studies if s.design is Design.rct and s.direction is not Direction.unclear]
+    rcts = [s for s in studies if s.design in RANDOMISED and s.direction is not Direction.unclear]
     covs: dict[str, dict[str, list[Study]]] = defaultdict(lambda: defaultdict(list))
     for s in rcts:
         for cov, val in s.covariates.items():
@@ -458,6 +360,14 @@ def moderator_signals(studies: list[Study]) -> list[str]:
     return out
 
 
+def covered_conditions(studies: list[Study]) -> list[Condition]:
+    """The vocabulary's conditions these studies are about, in the vocabulary's order."""
+    from offlabel.vocabulary import BY_ID, CONDITIONS
+
+    present = {c for s in studies for c in s.conditions}
+    return [c for c in CONDITIONS if c.id in present and c.id in BY_ID]
+
+
 def latest_review(studies: list[Study]) -> Study | None:
     reviews = [s for s in studies if s.design in SYNTHESES and s.year]
     return max(reviews, key=lambda s: (s.year, s.design is Design.systematic_review), default=None)
@@ -473,27 +383,21 @@ class Claim:
 
     origin: str  # "offlabel pool" or the review's label
     outcome: str
-    verdict: str  # benefit | no_clear_effect | harm | insufficient
-    certainty: str | None
+    verdict: OutcomeVerdictLabel
+    certainty: Certainty | None
     text: str
     kind: str = "other"
 
 
-# Which outcome speaks first for a verdict's certainty: GRADE rates certainty per outcome,
-# and the overall rating follows the most important (critical) outcome, not the best one.
-CRITICAL_ORDER = ("relapse", "abstinence", "heavy_drinking", "consumption",
-                  "positive_urine_tests", "withdrawal", "spasticity_score")
-
-
-def _importance(kind: str) -> int:
-    return CRITICAL_ORDER.index(kind) if kind in CRITICAL_ORDER else len(CRITICAL_ORDER)
+_REVIEW_VERDICT: dict[Direction, OutcomeVerdictLabel] = {
+    Direction.favours_drug: "benefit", Direction.favours_control: "harm"}
 
 
 def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool]) -> list[Claim]:
     """Graded claims that decide the verdict. Where the most recent review pooled an outcome
     from more studies than our own re-pool holds, the review's estimate supersedes ours."""
     out = []
-    review_k = {}
+    review_k: dict[str, int] = {}
     for pp in review_pools:
         review_k[pp.kind] = max(review_k.get(pp.kind, 0), pp.k or 10**6)
     for o in outcomes:
@@ -504,10 +408,9 @@ def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool])
             out.append(Claim("offlabel pool of RCTs", o.outcome, o.verdict, o.certainty,
                              o.pooled.text(), o.key.kind.value))
     for pp in review_pools:
-        if OutcomeKind(pp.kind) not in EFFICACY_KINDS:
+        if pp.kind not in EFFICACY_KINDS:
             continue
-        verdict = {Direction.favours_drug: "benefit", Direction.favours_control: "harm"}.get(
-            pp.favours, "no_clear_effect")
+        verdict = _REVIEW_VERDICT.get(pp.favours, "no_clear_effect")
         out.append(Claim(pp.study.label, pp.outcome, verdict, pp.certainty,
                          f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})", pp.kind))
     return out
@@ -528,7 +431,7 @@ def narrative_grade(studies: list[Study]) -> Grade:
                 f"only animal/laboratory evidence ({len(pre)} studies"
                 + (f"; species: {', '.join(species)}" if species else "") + ")"))
         return g
-    rcts = [s for s in clinical if s.design is Design.rct and s.comparator is not Comparator.active]
+    rcts = [s for s in clinical if s.design in RANDOMISED and s.comparator is not Comparator.active]
     if rcts:
         g = Grade("high")
         n = sum(s.n or 0 for s in rcts)
@@ -550,7 +453,7 @@ def narrative_grade(studies: list[Study]) -> Grade:
 
 def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
              studies: list[Study], approvals: list[Approval],
-             review: Study | None, review_pools: list[PublishedPool] = ()) -> Verdict:
+             review: Study | None, review_pools: Sequence[PublishedPool] = ()) -> Verdict:
     reasons: list[str] = []
     approved = [a for a in approvals if a.status == "approved"]
     major = [a for a in approved if a.region.upper() in ("US", "USA", "EU")]
@@ -566,9 +469,9 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
     any_good = [c for c in claims if c.verdict == "benefit"]
     null = [c for c in claims if c.verdict in ("no_clear_effect", "harm")]
     # Head-to-head trials answer "as good as the other drug?", not "better than nothing?".
-    rcts = [s for s in studies if s.design is Design.rct and s.comparator is not Comparator.active]
+    rcts = [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active]
     rp, rn = _share_positive(rcts)
-    weaker = [s for s in studies if _level(s) in WEAKER_LEVELS or s.design in PRECLINICAL]
+    weaker = [s for s in studies if s.design in WEAKER_DESIGNS or s.design in PRECLINICAL]
     wp, wn = _share_positive(weaker)
     if rn:
         reasons.append(f"Placebo/usual-care controlled RCTs: {rp} of {rn} with a reported "
@@ -576,13 +479,14 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
     best_good = max((_cert_rank(c.certainty) for c in good), default=-1)
     best_null = max((_cert_rank(c.certainty) for c in null), default=-1)
     split = rn >= 2 and 0.25 <= rp / rn < 0.75
-    certainty: str | None
+    certainty: Certainty | None
+    label: VerdictLabel
     if claims:
         if good and best_good >= best_null:
-            lead = min(good, key=lambda c: (_importance(c.kind), -_cert_rank(c.certainty)))
+            lead = min(good, key=lambda c: (importance(c.kind), -_cert_rank(c.certainty)))
             label, certainty = "supported", lead.certainty
             reasons.append(f"Certainty follows the most important outcome with a benefit: "
-                           f"{lead.outcome} ({lead.origin}), {lead.certainty.replace('_', ' ')}.")
+                           f"{lead.outcome} ({lead.origin}), {(lead.certainty or '').replace('_', ' ')}.")
             helped = sorted({c.outcome for c in good})
             summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
             nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
@@ -654,21 +558,22 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
                 f"Note: this verdict ({evidence_label.replace('_', ' ')}) differs from the direction of "
                 f"{review.label} ({review.direction.value.replace('_', ' ')}); see the outcomes."
             )
-    return Verdict(label, certainty, summary, reasons, evidence_label)  # type: ignore[arg-type]
+    return Verdict(label, certainty, summary, reasons, evidence_label)
 
 
-def _cert_name(rank: int) -> str:
-    return ("very_low", "low", "moderate", "high")[max(0, min(3, rank))]
+def _cert_name(rank: int) -> Certainty:
+    return CERTAINTY_ORDER[max(0, min(len(CERTAINTY_ORDER) - 1, rank))]
 
 
 def _cert_rank(c: str | None) -> int:
-    return {"very_low": 0, "low": 1, "moderate": 2, "high": 3}.get(c or "", -1)
+    """GRADE rank of a certainty (0 very low .. 3 high); -1 when not rated."""
+    return next((i for i, x in enumerate(CERTAINTY_ORDER) if x == c), -1)
 
 
 def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[Study],
                        condition_ids: set[str], example: bool = False,
                        unpublished: int = 0) -> ConditionAppraisal:
-    studies = sorted(studies, key=lambda s: (LEVEL_ORDER.index(_level(s)), -(s.year or 0), s.id))
+    studies = sorted(studies, key=lambda s: (DESIGN_FACTS[s.design].rank, -(s.year or 0), s.id))
     robs = {s.id: assess(s) for s in studies}
     groups: dict[GroupKey, list[StudyEffect]] = defaultdict(list)
     for s in studies:
@@ -676,7 +581,7 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
             e = study_effect(s, o)
             if e is not None:
                 groups[e.key].append(e)
-    trials = [s for s in studies if s.design in (Design.rct, Design.nonrandomized_controlled_trial)]
+    trials = [s for s in studies if s.design in CONTROLLED]
     outcomes = [appraise_outcome(k, v, robs, unpublished, trials) for k, v in groups.items()]
     outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active",
                                  -(o.pooled.k if o.pooled else 0), o.outcome))

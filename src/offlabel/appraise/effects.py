@@ -7,55 +7,21 @@ trials are never pooled with head-to-head trials).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
+from offlabel.appraise.results import GroupKey, StudyEffect
 from offlabel.model import (
+    CONTROLLED,
+    RATIO_MEASURES,
     BinaryEffect,
-    Comparator,
     ContinuousEffect,
-    Design,
     Outcome,
-    OutcomeKind,
     ReportedEffect,
     Study,
 )
 
-RATIO_MEASURES = {"RR", "OR", "HR"}
-CONTROLLED = {Design.rct, Design.nonrandomized_controlled_trial}
-
-
-@dataclass(frozen=True)
-class GroupKey:
-    kind: OutcomeKind
-    measure: str  # RR, OR, HR, SMD, MD, RD
-    higher_is_better: bool
-    comparator: str  # "placebo" (placebo, usual care, unknown) or "active"
-    outcome_name: str | None = None  # only for MD: raw differences need the same scale
-
-    def describe(self) -> str:
-        what = self.kind.value.replace("_", " ")
-        if self.outcome_name:
-            what = self.outcome_name
-        vs = "active comparator" if self.comparator == "active" else "placebo/control"
-        return f"{what} ({self.measure}, vs {vs})"
-
-
-@dataclass(frozen=True)
-class StudyEffect:
-    study: Study
-    outcome: Outcome
-    measure: str
-    yi: float
-    vi: float
-    n: int | None
-
-    @property
-    def key(self) -> GroupKey:
-        cmp_ = "active" if self.study.comparator is Comparator.active else "placebo"
-        name = self.outcome.name if self.measure == "MD" else None
-        return GroupKey(
-            self.outcome.kind, self.measure, bool(self.outcome.higher_is_better), cmp_, name
-        )
+__all__ = ["CONTROLLED", "RATIO_MEASURES", "GroupKey", "StudyEffect", "back_transform",
+           "favours", "study_effect"]
 
 
 def study_effect(study: Study, outcome: Outcome) -> StudyEffect | None:
@@ -63,6 +29,7 @@ def study_effect(study: Study, outcome: Outcome) -> StudyEffect | None:
     from offlabel.synthesis import escalc, from_ci
 
     eff = outcome.effect
+    n: int | None
     if eff is None or study.design not in CONTROLLED:
         return None
     if isinstance(eff, BinaryEffect):
@@ -87,17 +54,10 @@ def study_effect(study: Study, outcome: Outcome) -> StudyEffect | None:
         n = (eff.n_drug or 0) + (eff.n_control or 0) or study.n
     else:
         return None
-    y, v = float(_first(yi)), float(_first(vi))
+    y, v = float(yi[0]), float(vi[0])  # one study in, one value out
     if not (v > 0) or y != y:
         return None
     return StudyEffect(study, outcome, measure, y, v, n)
-
-
-def _first(x: object) -> object:
-    try:
-        return x[0]  # type: ignore[index]
-    except (TypeError, IndexError):
-        return x
 
 
 def favours(measure: str, estimate_scale_value: float, higher_is_better: bool) -> int:
@@ -109,6 +69,4 @@ def favours(measure: str, estimate_scale_value: float, higher_is_better: bool) -
 
 
 def back_transform(measure: str, value: float) -> float:
-    import math
-
     return math.exp(value) if measure in RATIO_MEASURES else value

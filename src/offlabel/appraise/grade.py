@@ -10,7 +10,12 @@ import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
-LEVELS = ("very_low", "low", "moderate", "high")
+from offlabel.appraise.results import Domain, Grade
+from offlabel.model import CERTAINTY_ORDER, RATIO_MEASURES
+
+__all__ = ["LEVELS", "Domain", "Grade", "PoolInput", "grade", "optimal_information_size"]
+
+LEVELS = CERTAINTY_ORDER
 
 # Thresholds, stated once so the report can quote them.
 I2_SERIOUS = 50.0
@@ -19,27 +24,6 @@ RRR_FOR_OIS = 0.25  # relative risk reduction the optimal information size is po
 OIS_CONTINUOUS = 400  # GRADE rule of thumb for continuous outcomes (total participants)
 HIGH_ROB_WEIGHT = 0.5  # share of weight from high-risk studies that makes risk of bias serious
 LARGE_EFFECT = 2.0  # RR > 2 or < 0.5 upgrades observational evidence
-
-
-@dataclass
-class Domain:
-    name: str
-    change: int  # 0, -1, -2 (downgrades) or +1, +2 (upgrades)
-    reason: str
-
-
-@dataclass
-class Grade:
-    start: str
-    domains: list[Domain] = field(default_factory=list)
-
-    @property
-    def certainty(self) -> str:
-        idx = LEVELS.index(self.start) + sum(d.change for d in self.domains)
-        return LEVELS[max(0, min(len(LEVELS) - 1, idx))]
-
-    def reasons(self) -> list[str]:
-        return [f"{d.name}: {d.reason}" for d in self.domains if d.change]
 
 
 @dataclass
@@ -130,7 +114,7 @@ def optimal_information_size(control_risk: float, rrr: float = RRR_FOR_OIS) -> i
 
 def _imprecision(p: PoolInput) -> Domain:
     crosses = p.ci_lb < 0 < p.ci_ub
-    if p.measure in ("RR", "OR", "HR") and p.control_risk is not None:
+    if p.measure in RATIO_MEASURES and p.control_risk is not None:
         ois = optimal_information_size(p.control_risk)
         ois_note = f"OIS {ois} (control risk {p.control_risk:.0%}, RRR {RRR_FOR_OIS:.0%})"
     else:
@@ -182,7 +166,7 @@ def _publication_bias(p: PoolInput) -> Domain:
 
 def _upgrades(p: PoolInput) -> list[Domain]:
     out = []
-    if p.measure in ("RR", "OR", "HR"):
+    if p.measure in RATIO_MEASURES:
         est = math.exp(p.estimate)
         lo, hi = math.exp(p.ci_lb), math.exp(p.ci_ub)
         if (lo > LARGE_EFFECT) or (hi < 1 / LARGE_EFFECT):
@@ -193,6 +177,6 @@ def _upgrades(p: PoolInput) -> list[Domain]:
 
 
 def _fmt(measure: str, value: float) -> str:
-    if measure in ("RR", "OR", "HR"):
+    if measure in RATIO_MEASURES:
         return f"{math.exp(value):.2f}"
     return f"{value:.2f}"

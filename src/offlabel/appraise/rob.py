@@ -10,11 +10,13 @@ population notes, conclusion, or a record's abstract).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from offlabel.model import Blinding, Comparator, Design, Study
+from offlabel.appraise.results import ROB_LEVELS, Judgement, RiskOfBias, RobLevel
+from offlabel.model import DESIGN_FACTS, Blinding, Comparator, Study, designs_where
 
-LEVELS = ("low", "some_concerns", "high", "unknown")
+__all__ = ["LEVELS", "NRS_DOMAINS", "RCT_DOMAINS", "Judgement", "RiskOfBias", "assess"]
+
+LEVELS = ROB_LEVELS
 RCT_DOMAINS = (
     "randomisation",
     "deviations",
@@ -23,36 +25,6 @@ RCT_DOMAINS = (
     "selective_reporting",
 )
 NRS_DOMAINS = ("confounding", "selection", "outcome_measurement", "missing_outcome_data")
-
-
-@dataclass
-class Judgement:
-    domain: str
-    level: str  # low | some_concerns | high | unknown
-    basis: str  # the field or phrase that decided it
-
-
-@dataclass
-class RiskOfBias:
-    study_id: str
-    tool: str  # "RoB 2" or "ROBINS-I (signals)"
-    domains: list[Judgement] = field(default_factory=list)
-
-    @property
-    def overall(self) -> str:
-        levels = [d.level for d in self.domains]
-        if "high" in levels:
-            return "high"
-        # RoB 2: several 'some concerns' amount to high risk.
-        if levels.count("some_concerns") >= 3:
-            return "high"
-        if "some_concerns" in levels:
-            return "some_concerns"
-        if levels and all(lv == "low" for lv in levels):
-            return "low"
-        if "unknown" in levels and "low" in levels:
-            return "some_concerns"
-        return "unknown"
 
 
 _PHRASES = {
@@ -70,18 +42,20 @@ def _text(study: Study, extra_text: str = "") -> str:
 
 
 def assess(study: Study, extra_text: str = "") -> RiskOfBias:
-    """Risk-of-bias judgements for one study (RoB 2 for RCTs, signals otherwise)."""
+    """Risk-of-bias judgements for one study, with the tool its design's facts name (RoB 2
+    for randomised trials, ROBINS-I-style signals otherwise)."""
     text = _text(study, extra_text)
     curated = {k.replace(" ", "_").lower(): v for k, v in study.risk_of_bias.items()}
-    if study.design is Design.rct:
-        rob = RiskOfBias(study.id, "RoB 2")
+    tool = DESIGN_FACTS[study.design].rob_tool
+    if tool == "RoB 2":
+        rob = RiskOfBias(study.id, tool)
         for dom in RCT_DOMAINS:
             if dom in curated:
                 rob.domains.append(Judgement(dom, _level(curated[dom]), "curated risk_of_bias"))
             else:
                 rob.domains.append(_rct_domain(dom, study, text))
         return rob
-    rob = RiskOfBias(study.id, "ROBINS-I (signals)")
+    rob = RiskOfBias(study.id, tool)
     for dom in NRS_DOMAINS:
         if dom in curated:
             rob.domains.append(Judgement(dom, _level(curated[dom]), "curated risk_of_bias"))
@@ -90,10 +64,18 @@ def assess(study: Study, extra_text: str = "") -> RiskOfBias:
     return rob
 
 
-def _level(value: str) -> str:
+_SYNONYMS: dict[str, RobLevel] = {"some": "some_concerns", "moderate": "some_concerns",
+                                   "serious": "high", "critical": "high", "unclear": "unknown"}
+
+
+_UNKNOWN: RobLevel = "unknown"
+
+
+def _level(value: str) -> RobLevel:
     v = value.strip().lower().replace(" ", "_")
-    return {"some": "some_concerns", "moderate": "some_concerns", "serious": "high",
-            "critical": "high", "unclear": "unknown"}.get(v, v if v in LEVELS else "unknown")
+    if v in _SYNONYMS:
+        return _SYNONYMS[v]
+    return next((lv for lv in ROB_LEVELS if lv == v), _UNKNOWN)
 
 
 def _rct_domain(dom: str, s: Study, text: str) -> Judgement:
@@ -116,7 +98,7 @@ def _rct_domain(dom: str, s: Study, text: str) -> Judgement:
             if s.dropout_rate > 0.30:
                 return Judgement(dom, "high", f"dropout_rate {s.dropout_rate:.0%} > 30%")
             if s.dropout_rate > 0.15:
-                level = "low" if _PHRASES["itt"].search(text) else "some_concerns"
+                level: RobLevel = "low" if _PHRASES["itt"].search(text) else "some_concerns"
                 return Judgement(dom, level, f"dropout_rate {s.dropout_rate:.0%}")
             return Judgement(dom, "low", f"dropout_rate {s.dropout_rate:.0%} <= 15%")
         return Judgement(dom, "unknown", "dropout not recorded")
@@ -136,7 +118,7 @@ def _rct_domain(dom: str, s: Study, text: str) -> Judgement:
 def _nrs_domain(dom: str, s: Study, text: str) -> Judgement:
     uncontrolled = s.comparator in (Comparator.none, Comparator.unknown)
     if dom == "confounding":
-        if s.design in (Design.animal, Design.in_vitro, Design.human_laboratory):
+        if s.design in _EXPERIMENTAL:
             return Judgement(dom, "low" if s.randomised else "some_concerns",
                              f"design: {s.design.value} (experimental)")
         if uncontrolled:
@@ -146,7 +128,7 @@ def _nrs_domain(dom: str, s: Study, text: str) -> Judgement:
         m = _PHRASES["retrospective"].search(text)
         if m:
             return Judgement(dom, "high", f"phrase '{m.group(0)}'")
-        if s.design in (Design.case_report, Design.case_series):
+        if s.design in _CASES:
             return Judgement(dom, "high", f"design: {s.design.value} (selected cases)")
         return Judgement(dom, "some_concerns", f"design: {s.design.value}")
     if dom == "outcome_measurement":
@@ -156,12 +138,14 @@ def _nrs_domain(dom: str, s: Study, text: str) -> Judgement:
         basis = f"phrase '{m.group(0)}'" if m else f"blinding: {s.blinding.value}"
         return Judgement(dom, "high" if s.design in _SUBJECTIVE_DESIGNS else "some_concerns", basis)
     if s.dropout_rate is not None:
-        level = "high" if s.dropout_rate > 0.30 else "low"
-        return Judgement(dom, level, f"dropout_rate {s.dropout_rate:.0%}")
+        loss: RobLevel = "high" if s.dropout_rate > 0.30 else "low"
+        return Judgement(dom, loss, f"dropout_rate {s.dropout_rate:.0%}")
     return Judgement(dom, "unknown", "loss to follow-up not recorded")
 
 
-_SUBJECTIVE_DESIGNS = {
-    Design.case_report, Design.case_series, Design.cohort, Design.open_label_trial,
-    Design.cross_sectional, Design.case_control,
-}
+# Animal, cell and human-laboratory experiments: the investigator controls the conditions.
+_EXPERIMENTAL = designs_where(lambda f: f.role == "preclinical")
+# Case reports and series: cases chosen for being remarkable.
+_CASES = designs_where(lambda f: f.observational and f.single_arm)
+# Designs where everyone knows the treatment, so self-reported outcomes are at high risk.
+_SUBJECTIVE_DESIGNS = designs_where(lambda f: f.observational or f.single_arm)

@@ -16,17 +16,25 @@ shows how much of an uncontrolled "response" also occurs on placebo.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from offlabel.appraise.rob import RiskOfBias
+from offlabel.appraise.results import (
+    Comparison,
+    ResponseRate,
+    RiskOfBias,
+    StratumPool,
+)
 from offlabel.model import (
+    CONTROLLED,
+    EFFICACY_KINDS,
     PRECLINICAL,
+    RANDOMISED,
     SYNTHESES,
+    WEAKER_DESIGNS,
     BinaryEffect,
     Blinding,
     Comparator,
     ContinuousEffect,
-    Design,
     Direction,
     OutcomeKind,
     ReportedEffect,
@@ -34,11 +42,10 @@ from offlabel.model import (
     Study,
 )
 
-EFFICACY = {
-    OutcomeKind.relapse, OutcomeKind.abstinence, OutcomeKind.heavy_drinking,
-    OutcomeKind.consumption, OutcomeKind.positive_urine_tests, OutcomeKind.withdrawal,
-    OutcomeKind.spasticity_score,
-}
+__all__ = ["COVARIATE_PEOPLE", "LOGIT_TO_SMD", "Benefit", "Comparison", "ResponseRate",
+           "StratumPool", "abstinence_rates", "benefit", "design_comparisons", "dose_response",
+           "moderator_comparisons"]
+
 LOGIT_TO_SMD = math.sqrt(3) / math.pi
 COVARIATE_PEOPLE = {
     "liver_disease": "patients with liver disease",
@@ -51,12 +58,6 @@ COVARIATE_PEOPLE = {
     "heavy_drinking_severity": "patients with severe/heavy drinking",
     "treatment_resistant": "treatment-resistant patients",
 }
-WEAK_DESIGNS = {
-    Design.open_label_trial, Design.cohort, Design.case_control, Design.cross_sectional,
-    Design.case_series, Design.case_report, Design.nonrandomized_controlled_trial,
-}
-
-
 @dataclass
 class Benefit:
     study: Study
@@ -66,41 +67,15 @@ class Benefit:
     conversion: str
 
 
-@dataclass
-class StratumPool:
-    label: str
-    k: int
-    estimate: float
-    ci_lb: float
-    ci_ub: float
-    studies: list[str]
-
-    def text(self) -> str:
-        return (f"SMD {self.estimate:+.2f} (95% CI {self.ci_lb:+.2f} to {self.ci_ub:+.2f}; "
-                f"k = {self.k}: {', '.join(self.studies)})")
-
-
-@dataclass
-class Comparison:
-    """One moderator or design contrast, with the sentence the report prints."""
-
-    name: str
-    sentence: str
-    groups: dict[str, StratumPool] = field(default_factory=dict)
-    test: str | None = None  # e.g. "QM = 4.1, df = 1, p = 0.043"
-    pval: float | None = None
-    studies: dict[str, list[str]] = field(default_factory=dict)
-
-
 def benefit(study: Study) -> Benefit | None:
     """The study's main efficacy comparison on the signed SMD scale, if convertible."""
     from offlabel.synthesis import escalc, from_ci
 
-    if study.design not in (Design.rct, Design.nonrandomized_controlled_trial):
+    if study.design not in CONTROLLED:
         return None
     if study.comparator is Comparator.active:
         return None  # head-to-head trials answer a different question
-    outcomes = [o for o in study.outcomes if o.effect is not None and o.kind in EFFICACY]
+    outcomes = [o for o in study.outcomes if o.effect is not None and o.kind in EFFICACY_KINDS]
     outcomes.sort(key=lambda o: not o.primary)
     for o in outcomes:
         e = o.effect
@@ -202,10 +177,10 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
     primary = [s for s in studies if s.design not in SYNTHESES and s.design not in PRECLINICAL]
     bens = {s.id: b for s in primary if (b := benefit(s)) is not None}
     out: list[Comparison] = []
-    blinded = [s for s in primary if s.design is Design.rct and s.blinding is Blinding.double
+    blinded = [s for s in primary if s.design in RANDOMISED and s.blinding is Blinding.double
                and s.comparator is not Comparator.active]
-    weak = [s for s in primary if s.design in WEAK_DESIGNS or
-            (s.design is Design.rct and s.blinding in (Blinding.none, Blinding.single))]
+    weak = [s for s in primary if s.design in WEAKER_DESIGNS or
+            (s.design in RANDOMISED and s.blinding in (Blinding.none, Blinding.single))]
     if blinded and weak:
         out.append(_compare(
             "design",
@@ -214,7 +189,7 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
             {"double-blind RCTs": blinded, "open-label, non-randomised and observational": weak},
             "Blinded RCTs vs open-label/observational studies",
         ))
-    rcts = [s for s in primary if s.design is Design.rct]
+    rcts = [s for s in primary if s.design in RANDOMISED]
     low = [s for s in rcts if robs[s.id].overall == "low"]
     other = [s for s in rcts if robs[s.id].overall != "low"]
     if rcts:
@@ -233,7 +208,7 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
 
 
 def moderator_comparisons(studies: list[Study], dose_threshold: float | None = None) -> list[Comparison]:
-    rcts = [s for s in studies if s.design is Design.rct and s.comparator is not Comparator.active]
+    rcts = [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active]
     bens = {s.id: b for s in rcts if (b := benefit(s)) is not None}
     out: list[Comparison] = []
     doses = sorted(s.max_dose_mg_per_day for s in rcts if s.max_dose_mg_per_day)
@@ -293,15 +268,8 @@ def dose_response(rcts: list[Study], bens: dict[str, Benefit]) -> Comparison | N
                       studies={"trials": [b.study.label for b, _ in xs]})
 
 
-@dataclass
-class ResponseRate:
-    group: str
-    k: int
-    n: int
-    rate: float
-    ci_lb: float
-    ci_ub: float
-    studies: list[str]
+def _inv_logit(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
 
 
 def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
@@ -316,7 +284,7 @@ def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
             e = o.effect
             if isinstance(e, SingleArmEffect) and e.events is not None and e.total:
                 groups.setdefault("drug, uncontrolled studies", []).append((e.events, e.total, s.label))
-            elif (isinstance(e, BinaryEffect) and s.design is Design.rct
+            elif (isinstance(e, BinaryEffect) and s.design in RANDOMISED
                   and s.comparator is not Comparator.active):
                 key = "drug arms of blinded RCTs" if s.blinding is Blinding.double else "drug arms of open RCTs"
                 groups.setdefault(key, []).append((e.events_drug, e.total_drug, s.label))
@@ -330,17 +298,6 @@ def abstinence_rates(studies: list[Study]) -> list[ResponseRate]:
         yi, vi = escalc("PLO", xi=[r[0] for r in rows], ni=[r[1] for r in rows])
         r = rma(yi, vi, method="DL" if len(rows) > 1 else "FE")
         est, lb, ub = r.estimate, r.ci_lb, r.ci_ub
-        inv = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
-        out.append(ResponseRate(g, len(rows), sum(r[1] for r in rows), inv(est), inv(lb), inv(ub),
+        out.append(ResponseRate(g, len(rows), sum(r[1] for r in rows), _inv_logit(est), _inv_logit(lb), _inv_logit(ub),
                                 [r[2] for r in rows]))
     return out
-
-
-def rates_sentence(rates: list[ResponseRate]) -> str | None:
-    if not rates:
-        return None
-    parts = [f"{r.rate:.0%} in {r.group} (95% CI {r.ci_lb:.0%} to {r.ci_ub:.0%}; k = {r.k}, "
-             f"n = {r.n}: {', '.join(r.studies)})" for r in rates]
-    return ("Share of patients abstinent (pooled logit proportions, DerSimonian-Laird): "
-            + "; ".join(parts) + ". A response seen without a control group must be read against "
-            "the placebo-arm figure.")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from offlabel.model import Blinding, Classification, Comparator, Design, Record
+from offlabel.model import Blinding, Classification, Comparator, Design, Record, designs_where
 
 from . import cues
 from ._fastre import Phrases, fast
@@ -224,15 +224,9 @@ def classify(record: Record, text_only: bool = False) -> Classification:
     return c
 
 
-_NOT_A_TRIAL = {
-    Design.cohort,
-    Design.case_control,
-    Design.cross_sectional,
-    Design.narrative_review,
-    Design.other,
-    Design.case_report,
-    Design.case_series,
-}
+# Text-derived designs a registry's INTERVENTIONAL study type overrides: observational
+# designs, and the items read as no study at all (a guideline stays a guideline).
+_NOT_A_TRIAL = designs_where(lambda f: f.observational) | {Design.narrative_review, Design.other}
 
 
 def _registry_interventional(record: Record) -> bool:
@@ -673,41 +667,17 @@ _ACTIVE = fast(
     r"\b(?:versus|vs\.?|compared (?:with|to))\b[^.]{0,60}\b(?:mg|therapy|treatment|"
     r"group|arm)\b|\bhead-to-head\b|\bactive (?:comparator|control)\b"
 )
-# (Sets of members, built once: in Python 3.11 each `Design.x` is a lookup costing about
-# 100 ns, and a tuple of them is rebuilt at every test.)
-_NOT_RANDOMISED = frozenset(
-    (
-        Design.nonrandomized_controlled_trial,
-        Design.open_label_trial,
-        Design.cohort,
-        Design.case_control,
-        Design.cross_sectional,
-        Design.case_report,
-        Design.case_series,
-    )
-)
-_UNBLINDED = frozenset(
-    (
-        Design.case_report,
-        Design.case_series,
-        Design.cohort,
-        Design.cross_sectional,
-        Design.case_control,
-    )
-)
-_SINGLE_ARM = frozenset((Design.case_report, Design.case_series, Design.open_label_trial))
-_TRIALS = frozenset((Design.rct, Design.nonrandomized_controlled_trial, Design.open_label_trial))
+# Sets of designs from the model's design facts, built once at import (in Python 3.11 each
+# `Design.x` is a lookup costing about 100 ns, and a tuple of them is rebuilt at every test).
+_NOT_RANDOMISED = designs_where(lambda f: f.randomised is False)
+_UNBLINDED = designs_where(lambda f: f.observational)
+_SINGLE_ARM = designs_where(lambda f: f.single_arm)
+# trials: clinical studies in which the investigators give the drug
+_TRIALS = designs_where(lambda f: f.role == "primary" and not f.observational)
 # the designs whose comparator is read from the text (the others keep "unknown")
 _COMPARED = _SINGLE_ARM | _TRIALS
-_NOT_COUNTED = frozenset(
-    (
-        Design.systematic_review,
-        Design.meta_analysis,
-        Design.narrative_review,
-        Design.guideline,
-        Design.other,
-    )
-)
+# sample sizes are counted only for studies of subjects
+_NOT_COUNTED = designs_where(lambda f: not f.is_study)
 _ARM_COMPARATORS = (
     ("PLACEBO_COMPARATOR", Comparator.placebo),
     ("SHAM_COMPARATOR", Comparator.placebo),

@@ -1,17 +1,9 @@
 """Scoring the classifier against labelled records (the layout of shared/records).
 
 `derived_label` values come from NLM indexing by fixed rules (shared/records/README.md); our
-finer designs map onto them as that README defines the labels:
-
-    systematic_review, meta_analysis       -> systematic_review_meta_analysis
-    animal, in_vitro                        -> animal_study
-    rct                                     -> rct
-    nonrandomized_controlled_trial          -> non_randomised_controlled_trial
-    case_report, case_series                -> case_report   (NLM tags small series Case Reports)
-    open_label_trial, human_laboratory      -> clinical_trial_unspecified (generic trial tag)
-    cohort, case_control, cross_sectional   -> observational
-    narrative_review                        -> narrative_review
-    guideline, regulatory, other            -> non_primary_other
+finer designs map onto them as that README defines the labels: the `evaluation_label` of each
+design's row in model.DESIGN_FACTS (e.g. case_series -> case_report, because NLM tags small
+series Case Reports; open_label_trial -> clinical_trial_unspecified, the generic trial tag).
 """
 
 from __future__ import annotations
@@ -23,28 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from offlabel.errors import LabelsError
-from offlabel.model import Classification, Design, Record
+from offlabel.model import DESIGN_FACTS, Classification, Design, Record
 
-DERIVED_LABEL: dict[Design, str] = {
-    Design.systematic_review: "systematic_review_meta_analysis",
-    Design.meta_analysis: "systematic_review_meta_analysis",
-    Design.animal: "animal_study",
-    Design.in_vitro: "animal_study",
-    Design.rct: "rct",
-    Design.nonrandomized_controlled_trial: "non_randomised_controlled_trial",
-    Design.case_report: "case_report",
-    Design.case_series: "case_report",
-    Design.open_label_trial: "clinical_trial_unspecified",
-    Design.human_laboratory: "clinical_trial_unspecified",
-    Design.cohort: "observational",
-    Design.case_control: "observational",
-    Design.cross_sectional: "observational",
-    Design.narrative_review: "narrative_review",
-    Design.guideline: "non_primary_other",
-    Design.regulatory: "non_primary_other",
-    Design.other: "non_primary_other",
-}
-assert set(DERIVED_LABEL) == set(Design)
+# Each design's evaluation label is one of its facts (model.DESIGN_FACTS).
+DERIVED_LABEL: dict[Design, str] = {d: f.evaluation_label for d, f in DESIGN_FACTS.items()}
 
 # the order labels are printed in: the README's rule order
 LABEL_ORDER = [

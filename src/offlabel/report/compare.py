@@ -1,10 +1,61 @@
-"""Views of `offlabel compare` results."""
+"""Views of `offlabel compare` results: the documented JSON (docs/json.md) and the tables.
+
+`compare_dict` turns appraise.compare's typed result into the JSON shape; the Markdown and
+terminal tables render that dict, as every report view does.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from offlabel.report.markdown import CERTAINTY_TEXT, VERDICT_TEXT, _md
+from offlabel.appraise.results import Alternatives, ComparedDrug, ComparedEffect
+from offlabel.report.data import latest_review_dict
+from offlabel.report.markdown import _md
+from offlabel.report.words import CERTAINTY_TEXT, DISCLAIMER, VERDICT_TEXT
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["compare_dict", "render_markdown", "render_terminal"]
+
+
+def _effect_dict(e: ComparedEffect) -> dict[str, Any]:
+    # Our own pools are rounded for print; a review's figures are shown as it published them.
+    def num(x: float) -> float:
+        return x if e.published else round(x, 4)
+
+    return {"kind": e.kind, "outcome": e.outcome, "measure": e.measure,
+            "estimate": num(e.estimate), "ci_lb": num(e.ci_lb), "ci_ub": num(e.ci_ub),
+            "k": e.k, "certainty": e.certainty, "favours": e.favours.value,
+            "origin": (f"{e.review} (published pooled estimate)" if e.published
+                       else "offlabel pool of trials"),
+            "source": e.source}
+
+
+def _drug_dict(r: ComparedDrug) -> dict[str, Any]:
+    ca = r.appraisal
+    if ca is None:
+        return {"drug": r.asked, "verdict": None, "certainty": None, "covered": False,
+                "note": r.not_covered, "outcomes": [], "approval": {},
+                "common_outcome_effect": None}
+    approval = {a.region: {"status": a.status, "year": a.year, "indication": a.indication,
+                           "source": a.sources[0].label()} for a in ca.approvals}
+    return {
+        "drug": ca.drug.name, "drug_id": ca.drug.id, "covered": True,
+        "verdict": ca.verdict.label, "evidence_verdict": ca.verdict.evidence,
+        "certainty": ca.verdict.certainty, "summary": ca.verdict.summary,
+        "approval": approval, "latest_review": latest_review_dict(ca.latest_review),
+        "studies_by_level": {lv: sum(c.values()) for lv, c in ca.direction_counts.items()},
+        "outcomes": [_effect_dict(e) for e in r.effects],
+        "common_outcome_effect": _effect_dict(r.common_effect) if r.common_effect else None,
+    }
+
+
+def compare_dict(result: Alternatives) -> dict[str, Any]:
+    """The JSON of `offlabel compare` (docs/json.md)."""
+    return {"condition": result.condition.name, "condition_id": result.condition.id,
+            "common_outcome": result.common_outcome, "disclaimer": DISCLAIMER,
+            "drugs": [_drug_dict(r) for r in result.drugs]}
 
 
 def _effect(e: dict[str, Any] | None) -> str:
@@ -39,7 +90,7 @@ def render_markdown(res: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def render_terminal(res: dict[str, Any], console) -> None:  # noqa: ANN001
+def render_terminal(res: dict[str, Any], console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 

@@ -9,7 +9,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from offlabel.model import Source, Study
+from offlabel.appraise.results import (
+    Answer,
+    ConditionAppraisal,
+    OutcomeAppraisal,
+    Pooled,
+    StudyView,
+)
+from offlabel.model import RATIO_MEASURES, Source, Study
+from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
+
+__all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "latest_review_dict",
+           "outcome_dict", "pooled_dict", "source_dict", "study_dict"]
 
 SCHEMA_VERSION = 1
 
@@ -19,7 +30,7 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
-def _src(s: Source) -> dict[str, Any]:
+def source_dict(s: Source) -> dict[str, Any]:
     return {"label": s.label(), "pmid": s.pmid, "doi": s.doi, "nct": s.nct, "url": _safe_url(s.link()),
             "read_at": _safe_url(s.url),
             "where": s.where, "quote": s.quote}
@@ -31,7 +42,7 @@ def _num(x: float | None, nd: int = 4) -> float | None:
     return round(float(x), nd)
 
 
-def study_dict(view) -> dict[str, Any]:  # noqa: ANN001
+def study_dict(view: StudyView) -> dict[str, Any]:
     s: Study = view.study
     return {
         "id": s.id,
@@ -68,14 +79,14 @@ def study_dict(view) -> dict[str, Any]:  # noqa: ANN001
             {"name": o.name, "kind": o.kind.value, "timepoint": o.timepoint,
              "direction": o.direction.value,
              "effect": o.effect.model_dump() if o.effect else None,
-             "source": _src(o.source) if o.source else None}
+             "source": source_dict(o.source) if o.source else None}
             for o in s.outcomes
         ],
-        "sources": [_src(x) for x in s.sources],
+        "sources": [source_dict(x) for x in s.sources],
     }
 
 
-def pooled_dict(p) -> dict[str, Any] | None:  # noqa: ANN001
+def pooled_dict(p: Pooled | None) -> dict[str, Any] | None:
     if p is None:
         return None
     return {
@@ -85,11 +96,11 @@ def pooled_dict(p) -> dict[str, Any] | None:  # noqa: ANN001
         "QE": _num(p.QE), "QEp": _num(p.QEp, 6), "pi_lb": _num(p.pi_lb), "pi_ub": _num(p.pi_ub),
         "favours": p.favours.value, "studies": p.study_ids,
         "weights_pct": [_num(w, 2) for w in p.weights],
-        "scale": "ratio" if p.measure in ("RR", "OR", "HR") else "difference",
+        "scale": "ratio" if p.measure in RATIO_MEASURES else "difference",
     }
 
 
-def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
+def outcome_dict(o: OutcomeAppraisal) -> dict[str, Any]:
     return {
         "outcome": o.outcome,
         "kind": o.key.kind.value,
@@ -109,7 +120,7 @@ def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
             "drug_per_1000": _num(o.absolute.drug_per_1000, 1),
             "difference_per_1000": _num(o.absolute.difference_per_1000, 1),
             "ci_lb": _num(o.absolute.diff_lb, 1), "ci_ub": _num(o.absolute.diff_ub, 1),
-            "basis": o.absolute.basis, "text": o.absolute.text(),
+            "basis": o.absolute.basis, "text": absolute_text(o.absolute),
         },
         "by_design": {k: pooled_dict(v) for k, v in o.by_design.items()},
         "timepoints": o.timepoints,
@@ -117,14 +128,15 @@ def outcome_dict(o) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
-def _rates(ca) -> str | None:  # noqa: ANN001
-    from offlabel.appraise.stratify import rates_sentence
+def latest_review_dict(rev: Study | None) -> dict[str, Any] | None:
+    if rev is None:
+        return None
+    return {"id": rev.id, "label": rev.label, "year": rev.year, "design": rev.design.value,
+            "direction": rev.direction.value, "conclusion": rev.conclusion,
+            "sources": [source_dict(x) for x in rev.sources]}
 
-    return rates_sentence(ca.response_rates)
 
-
-def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
-    rev = ca.latest_review
+def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
     return {
         "condition": ca.condition.name,
         "condition_id": ca.condition.id,
@@ -136,14 +148,10 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
         "reasons": ca.verdict.reasons,
         "approvals": [
             {"region": a.region, "agency": a.agency, "indication": a.indication,
-             "status": a.status, "year": a.year, "sources": [_src(x) for x in a.sources]}
+             "status": a.status, "year": a.year, "sources": [source_dict(x) for x in a.sources]}
             for a in ca.approvals
         ],
-        "latest_review": None if rev is None else {
-            "id": rev.id, "label": rev.label, "year": rev.year, "design": rev.design.value,
-            "direction": rev.direction.value, "conclusion": rev.conclusion,
-            "sources": [_src(x) for x in rev.sources],
-        },
+        "latest_review": latest_review_dict(ca.latest_review),
         "published_pooled_estimates": [
             {"review": pp.study.id, "label": pp.study.label, "year": pp.study.year,
              "outcome": pp.outcome, "kind": pp.kind, "measure": pp.measure,
@@ -159,7 +167,7 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
         "applicability": [{"key": n.key, "text": n.text, "studies": n.studies}
                           for n in ca.applicability],
         "why_studies_disagree": [c.sentence for c in ca.comparisons]
-        + ([rs] if (rs := _rates(ca)) else []),
+        + ([rs] if (rs := rates_sentence(ca.response_rates)) else []),
         "comparisons": [
             {"name": c.name, "sentence": c.sentence, "test": c.test, "pval": _num(c.pval, 6),
              "groups": {g: {"k": p.k, "smd": _num(p.estimate), "ci_lb": _num(p.ci_lb),
@@ -180,9 +188,7 @@ def condition_dict(ca) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
-def answer_dict(ans) -> dict[str, Any]:  # noqa: ANN001
-    from offlabel.appraise.core import DISCLAIMER
-
+def answer_dict(ans: Answer) -> dict[str, Any]:
     d = ans.drug
     return {
         "schema_version": SCHEMA_VERSION,
@@ -201,10 +207,10 @@ def answer_dict(ans) -> dict[str, Any]:  # noqa: ANN001
             "approvals": [
                 {"region": a.region, "agency": a.agency, "indication": a.indication,
                  "conditions": a.conditions, "status": a.status, "year": a.year,
-                 "forms": a.forms, "note": a.note, "sources": [_src(x) for x in a.sources]}
+                 "forms": a.forms, "note": a.note, "sources": [source_dict(x) for x in a.sources]}
                 for a in d.approvals
             ],
-            "sources": [_src(x) for x in d.sources],
+            "sources": [source_dict(x) for x in d.sources],
         },
         "conditions": [condition_dict(c) for c in ans.conditions],
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from offlabel.report.markdown import CERTAINTY_TEXT, VERDICT_TEXT
+from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
+
+__all__ = ["render"]
 
 
 def render(d: dict[str, Any], plots: dict[str, str] | None = None) -> str:

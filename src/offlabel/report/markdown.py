@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-VERDICT_TEXT = {
-    "approved": "Approved use",
-    "supported": "Supported by randomised evidence",
-    "promising": "Promising, unproven",
-    "conflicting": "Conflicting evidence",
-    "not_supported": "Not supported by randomised evidence",
-    "insufficient": "Insufficient evidence",
-}
-CERTAINTY_TEXT = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low",
-                  None: "not rated"}
+from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
+
+# VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
+__all__ = ["CERTAINTY_TEXT", "VERDICT_TEXT", "render"]
 
 
 def _md(text: Any) -> str:

@@ -5,19 +5,29 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from offlabel.appraise.results import Answer, Pooled
+
+__all__ = ["forest_figure", "forest_plots_b64", "save_forest_plots"]
 
 
-def forest_figure(pooled, title: str):  # noqa: ANN001, ANN201
+def forest_figure(pooled: Pooled, title: str) -> Figure:
     """A matplotlib Figure for one Pooled outcome (k >= 2), random-effects DL as in the report."""
     from offlabel.synthesis import rma
     from offlabel.synthesis.plots import forest_plot
 
     res = rma(pooled.yi, pooled.vi, method="DL", slab=pooled.labels)
-    return forest_plot(pooled.yi, pooled.vi, pooled.labels, res, measure=pooled.measure,
-                       path=None, title=title, model_label="Random effects (DerSimonian-Laird)")
+    fig: Figure = forest_plot(pooled.yi, pooled.vi, pooled.labels, res, measure=pooled.measure,
+                              path=None, title=title,
+                              model_label="Random effects (DerSimonian-Laird)")
+    return fig
 
 
-def forest_plots_b64(ans) -> dict[str, str]:  # noqa: ANN001
+def forest_plots_b64(ans: Answer) -> dict[str, str]:
     """'<condition_id>/<outcome index>' -> base64 PNG, for outcomes pooled from 2+ studies."""
     import matplotlib.pyplot as plt
 
@@ -35,7 +45,7 @@ def forest_plots_b64(ans) -> dict[str, str]:  # noqa: ANN001
     return out
 
 
-def save_forest_plots(ans, folder: Path) -> list[Path]:  # noqa: ANN001
+def save_forest_plots(ans: Answer, folder: Path) -> list[Path]:
     """Write SVG and PNG forest plots of every outcome pooled from 2+ studies."""
     import matplotlib.pyplot as plt
 

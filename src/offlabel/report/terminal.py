@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from offlabel.report.markdown import CERTAINTY_TEXT, VERDICT_TEXT
+from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
+
+__all__ = ["VERDICT_STYLE", "render"]
 
 VERDICT_STYLE = {
     "approved": "bold green", "supported": "green", "promising": "yellow",

@@ -1,0 +1,360 @@
+"""The typed results of an appraisal: what appraise/ computes and report/ renders.
+
+Every stage of appraise/ returns these dataclasses and report/ reads nothing else, so the seam
+between judging the evidence and printing it is one module a type checker can follow. The
+small properties here (a risk-of-bias overall judgement, a GRADE rating's resulting level) are
+the rules that define the result, kept beside its fields so every reader gets the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from offlabel.model import (
+    CERTAINTY_ORDER,
+    EFFICACY_KINDS,
+    Approval,
+    Certainty,
+    Comparator,
+    Condition,
+    Direction,
+    DrugProfile,
+    Outcome,
+    OutcomeKind,
+    OutcomeVerdictLabel,
+    Study,
+    Verdict,
+)
+
+__all__ = [
+    "ROB_LEVELS",
+    "AbsoluteEffect",
+    "Alternatives",
+    "Answer",
+    "ComparedDrug",
+    "ComparedEffect",
+    "Comparison",
+    "ConditionAppraisal",
+    "Domain",
+    "Grade",
+    "GroupKey",
+    "Judgement",
+    "Note",
+    "OutcomeAppraisal",
+    "Pooled",
+    "PublishedPool",
+    "ResponseRate",
+    "RiskOfBias",
+    "RobLevel",
+    "StratumPool",
+    "StudyEffect",
+    "StudyView",
+]
+
+RobLevel = Literal["low", "some_concerns", "high", "unknown"]
+ROB_LEVELS: tuple[RobLevel, ...] = ("low", "some_concerns", "high", "unknown")
+
+
+# --- risk of bias (rob.py) --------------------------------------------------------------
+
+
+@dataclass
+class Judgement:
+    domain: str
+    level: RobLevel
+    basis: str  # the field or phrase that decided it
+
+
+@dataclass
+class RiskOfBias:
+    study_id: str
+    tool: str  # "RoB 2" or "ROBINS-I (signals)", from the design's facts
+    domains: list[Judgement] = field(default_factory=list)
+
+    @property
+    def overall(self) -> RobLevel:
+        levels = [d.level for d in self.domains]
+        if "high" in levels:
+            return "high"
+        # RoB 2: several 'some concerns' amount to high risk.
+        if levels.count("some_concerns") >= 3:
+            return "high"
+        if "some_concerns" in levels:
+            return "some_concerns"
+        if levels and all(lv == "low" for lv in levels):
+            return "low"
+        if "unknown" in levels and "low" in levels:
+            return "some_concerns"
+        return "unknown"
+
+
+# --- GRADE (grade.py) -------------------------------------------------------------------
+
+
+@dataclass
+class Domain:
+    name: str
+    change: int  # 0, -1, -2 (downgrades) or +1, +2 (upgrades)
+    reason: str
+
+
+@dataclass
+class Grade:
+    start: Certainty
+    domains: list[Domain] = field(default_factory=list)
+
+    @property
+    def certainty(self) -> Certainty:
+        idx = CERTAINTY_ORDER.index(self.start) + sum(d.change for d in self.domains)
+        return CERTAINTY_ORDER[max(0, min(len(CERTAINTY_ORDER) - 1, idx))]
+
+    def reasons(self) -> list[str]:
+        return [f"{d.name}: {d.reason}" for d in self.domains if d.change]
+
+
+# --- effects to pool (effects.py) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    kind: OutcomeKind
+    measure: str  # RR, OR, HR, SMD, MD, RD
+    higher_is_better: bool
+    comparator: str  # "placebo" (placebo, usual care, unknown) or "active"
+    outcome_name: str | None = None  # only for MD: raw differences need the same scale
+
+    def describe(self) -> str:
+        what = self.kind.value.replace("_", " ")
+        if self.outcome_name:
+            what = self.outcome_name
+        vs = "active comparator" if self.comparator == "active" else "placebo/control"
+        return f"{what} ({self.measure}, vs {vs})"
+
+
+@dataclass(frozen=True)
+class StudyEffect:
+    study: Study
+    outcome: Outcome
+    measure: str
+    yi: float
+    vi: float
+    n: int | None
+
+    @property
+    def key(self) -> GroupKey:
+        cmp_ = "active" if self.study.comparator is Comparator.active else "placebo"
+        name = self.outcome.name if self.measure == "MD" else None
+        return GroupKey(
+            self.outcome.kind, self.measure, bool(self.outcome.higher_is_better), cmp_, name
+        )
+
+
+# --- pooled outcomes (core.py) ----------------------------------------------------------
+
+
+@dataclass
+class Pooled:
+    measure: str
+    method: str
+    k: int
+    n: int | None
+    estimate: float  # back-transformed (ratio scale for RR/OR/HR)
+    ci_lb: float
+    ci_ub: float
+    pval: float
+    tau2: float
+    I2: float
+    QE: float
+    QEp: float
+    pi_lb: float | None
+    pi_ub: float | None
+    favours: Direction
+    study_ids: list[str]
+    yi: list[float]
+    vi: list[float]
+    weights: list[float]
+    labels: list[str]
+
+    def text(self) -> str:
+        ci = f"{self.ci_lb:.2f} to {self.ci_ub:.2f}"
+        return (
+            f"{self.measure} {self.estimate:.2f} (95% CI {ci}; k = {self.k}"
+            + (f", n = {self.n}" if self.n else "")
+            + f", I² = {self.I2:.0f}%)"
+        )
+
+
+@dataclass
+class AbsoluteEffect:
+    """GRADEpro's 'anticipated absolute effects': events per 1000 without and with the drug."""
+
+    control_per_1000: float
+    drug_per_1000: float
+    difference_per_1000: float
+    diff_lb: float
+    diff_ub: float
+    basis: str  # where the control risk comes from
+
+
+@dataclass
+class OutcomeAppraisal:
+    key: GroupKey
+    outcome: str
+    verdict: OutcomeVerdictLabel
+    certainty: Certainty | None
+    grade: Grade | None
+    pooled: Pooled | None
+    effects: list[StudyEffect]
+    by_design: dict[str, Pooled] = field(default_factory=dict)  # open-label vs RCT etc.
+    timepoints: list[str] = field(default_factory=list)
+    absolute: AbsoluteEffect | None = None
+
+    @property
+    def efficacy(self) -> bool:
+        return self.key.kind in EFFICACY_KINDS
+
+
+@dataclass
+class PublishedPool:
+    """A pooled estimate as a systematic review published it (never re-pooled by us)."""
+
+    study: Study
+    outcome: str
+    kind: str
+    measure: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    favours: Direction
+    k: int | None
+    n: int | None
+    source_label: str
+    certainty: Certainty | None = None
+
+
+@dataclass
+class StudyView:
+    study: Study
+    level: str
+    rob: RiskOfBias
+
+
+# --- why studies disagree (stratify.py) and applicability (applicability.py) ------------
+
+
+@dataclass
+class StratumPool:
+    label: str
+    k: int
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    studies: list[str]
+
+    def text(self) -> str:
+        return (f"SMD {self.estimate:+.2f} (95% CI {self.ci_lb:+.2f} to {self.ci_ub:+.2f}; "
+                f"k = {self.k}: {', '.join(self.studies)})")
+
+
+@dataclass
+class Comparison:
+    """One moderator or design contrast, with the sentence the report prints."""
+
+    name: str
+    sentence: str
+    groups: dict[str, StratumPool] = field(default_factory=dict)
+    test: str | None = None  # e.g. "QM = 4.1, df = 1, p = 0.043"
+    pval: float | None = None
+    studies: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ResponseRate:
+    group: str
+    k: int
+    n: int
+    rate: float
+    ci_lb: float
+    ci_ub: float
+    studies: list[str]
+
+
+@dataclass
+class Note:
+    key: str
+    text: str
+    studies: list[str]
+
+
+# --- one condition, one answer ----------------------------------------------------------
+
+
+@dataclass
+class ConditionAppraisal:
+    condition: Condition
+    drug: DrugProfile
+    verdict: Verdict
+    outcomes: list[OutcomeAppraisal]
+    studies: list[StudyView]
+    direction_counts: dict[str, dict[str, int]]
+    agreement: list[str]
+    moderators: list[str]
+    latest_review: Study | None
+    approvals: list[Approval]
+    published_pools: list[PublishedPool] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    applicability: list[Note] = field(default_factory=list)
+    # Completed registered trials with nothing published, as the store's registry rows
+    # (nct, title, status, completion_date, enrollment, url).
+    unpublished_trials: list[dict[str, Any]] = field(default_factory=list)
+    response_rates: list[ResponseRate] = field(default_factory=list)
+    example: bool = False
+
+
+@dataclass
+class Answer:
+    drug: DrugProfile
+    condition: Condition | None  # None: overview of every covered condition
+    conditions: list[ConditionAppraisal]
+    example: bool = False
+
+
+# --- drugs side by side (compare.py) ----------------------------------------------------
+
+
+@dataclass
+class ComparedEffect:
+    """An efficacy effect a drug can be compared on: its latest review's pool, or ours."""
+
+    kind: str
+    outcome: str
+    measure: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    k: int | None
+    certainty: Certainty | None
+    favours: Direction
+    review: str | None  # the review's label for a published pool; None for offlabel's pool
+    source: str  # the review's source, or the labels of the studies pooled
+
+    @property
+    def published(self) -> bool:
+        return self.review is not None
+
+
+@dataclass
+class ComparedDrug:
+    asked: str  # the drug as the user named it
+    appraisal: ConditionAppraisal | None  # None: the evidence base does not cover it
+    not_covered: str | None = None  # why, when appraisal is None
+    effects: list[ComparedEffect] = field(default_factory=list)
+    common_effect: ComparedEffect | None = None
+
+
+@dataclass
+class Alternatives:
+    condition: Condition
+    common_outcome: str | None  # the outcome kind most drugs can be compared on
+    drugs: list[ComparedDrug]
