@@ -25,12 +25,12 @@ from ._engine import METAFOR_DEFAULT, Control
 from .batch import BatchResult, rma_batch, rma_batch_table
 from .bias import RankTest, RegTest, TrimFill, ranktest, regtest, trimfill
 from .diagnostics import Influence, SequentialFits, cumul, influence, leave1out
-from .errors import ConvergenceError, SynthesisError
+from .errors import ConvergenceError, SynthesisError, SynthesisWarning
 from .escalc import escalc, from_ci
 from .metareg import MetaRegResult, metareg, predict_mods
 from .mh import MHResult, rma_mh, rma_peto
 from .plots import forest_plot, funnel_plot
-from .rma import Prediction, RMAResult, TauCI, confint, fit_stats, predict, rma
+from .rma import Interval, Prediction, RMAResult, TauCI, confint, fit_stats, predict, rma
 from .subgroup import SubgroupResult, subgroup
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "Control",
     "ConvergenceError",
     "Influence",
+    "Interval",
     "MHResult",
     "MetaRegResult",
     "Prediction",
@@ -48,6 +49,7 @@ __all__ = [
     "SequentialFits",
     "SubgroupResult",
     "SynthesisError",
+    "SynthesisWarning",
     "TauCI",
     "TrimFill",
     "confint",

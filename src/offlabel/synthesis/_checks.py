@@ -21,6 +21,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,8 @@ _PACKAGE = str(Path(__file__).resolve().parent)
 def warn(message: str) -> None:
     """A SynthesisWarning attributed to the first caller outside this package (the user's
     ``rma(...)`` line, however deep inside synthesis the rule was checked)."""
-    level, frame = 2, sys._getframe(1)
+    level = 2
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, SynthesisWarning, stacklevel=level)

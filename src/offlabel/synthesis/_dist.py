@@ -13,6 +13,7 @@ for bit, edge values included). ``scipy.special`` itself is imported on first us
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -24,9 +25,18 @@ Num = Any  # a float or an ndarray of floats; results have the shape of the broa
 def special() -> ModuleType:
     """``scipy.special``, imported on first use (about 0.2 s: not paid by callers that never
     compute a p-value)."""
-    from scipy import special as sc
+    return importlib.import_module("scipy.special")
 
-    return sc
+
+def stats() -> ModuleType:
+    """``scipy.stats`` (half a second to import): only for what has no cheaper equivalent here
+    (Kendall's tau of the rank test)."""
+    return importlib.import_module("scipy.stats")
+
+
+def optimize() -> ModuleType:
+    """``scipy.optimize`` (0.2 s to import): the root finder of the Q-profile CI."""
+    return importlib.import_module("scipy.optimize")
 
 
 def _out(x: np.ndarray) -> Any:

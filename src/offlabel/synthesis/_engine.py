@@ -58,6 +58,9 @@ METAFOR_DEFAULT = Control(threshold=1e-5, maxiter=100, tol=float(np.finfo(float)
 class Segments:
     """Sums and broadcasts over the analyses (segments) of a flat array."""
 
+    # set by _fe_sums: (y, v, its sums), so one fit computes the 1/vi sums once
+    _fe: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]
+
     def __init__(self, group: np.ndarray | None, n: int, n_groups: int | None = None,
                  is_sorted: bool = False):
         self.n = n

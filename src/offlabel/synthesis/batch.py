@@ -118,7 +118,7 @@ def rma_batch(
     def where(bad: np.ndarray, msg: str) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            lab = f"group {name(int(codes[i]))}, " if group is not None else ""
+            lab = f"group {name(int(codes[i]))}, " if codes is not None else ""
             raise SynthesisError(f"row {i + 1} ({lab}study {i + 1}): {msg}")
 
     # one cheap pass when the input is clean; the row-by-row scan only to name a bad row
@@ -131,7 +131,7 @@ def rma_batch(
     elif seg.kind == "one":
         k = np.array([float(y.size)])
     else:
-        k = np.bincount(codes, minlength=seg.G).astype(float)
+        k = np.bincount(seg.group, minlength=seg.G).astype(float)
     need = 1 if m in ("FE", "EE") else 2
     if t in ("knha", "t"):
         need = 2

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dist
 from . import _engine as eng
+from ._checks import all_positive
 from .errors import SynthesisError
 from .metareg import _metareg
 from .rma import RMAResult, _fit, rma
@@ -113,13 +114,15 @@ def ranktest(x, vi=None, exact: bool = True) -> RankTest:
     n = len(y)
     if n < 3:
         raise SynthesisError("ranktest needs k >= 3")
+    if not all_positive(v):
+        # 1/vi is infinite, every standardised deviate NaN: R's cor.test() stops there
+        raise SynthesisError("ranktest: not enough finite observations (a sampling variance is"
+                             " not positive)")
     w = 1 / v
     theta = np.sum(w * y) / w.sum()
     vstar = v - 1 / w.sum()
     ystar = (y - theta) / np.sqrt(vstar)
-    from scipy import stats  # half a second to import: only the rank test pays it
-
-    tau = float(stats.kendalltau(ystar, v).statistic)
+    tau = float(_dist.stats().kendalltau(ystar, v).statistic)  # imports scipy.stats
     ties = len(np.unique(ystar)) < n or len(np.unique(v)) < n
     if exact and not ties and n <= 400:
         q = int(round((tau + 1) * n * (n - 1) / 4))
@@ -170,7 +173,9 @@ def trimfill(res: RMAResult, side: str | None = None, estimator: str = "L0",
     yi, vi = res.yi, res.vi
     if side is None:
         X = np.column_stack([np.ones(res.k), np.sqrt(vi)])
-        slope = _metareg(yi, vi, X, ("intrcpt", "sei"), res.method, "z", 95, ctl, r2=False).estimate[1]
+        # metafor estimates the side with its warnings suppressed
+        slope = _metareg(yi, vi, X, ("intrcpt", "sei"), res.method, "z", 95, ctl, r2=False,
+                         warn=False).estimate[1]
         side = "right" if slope < 0 else "left"
     if side not in ("left", "right"):
         raise SynthesisError(f"trimfill: side must be 'left' or 'right', got {side!r}")

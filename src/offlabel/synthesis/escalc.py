@@ -22,6 +22,7 @@ from .errors import SynthesisError
 
 ArrayLike = float | Sequence[float] | np.ndarray
 NanPolicy = Literal["raise", "propagate"]
+AddTo = Literal["only0", "all", "if0all", "none"]  # which tables/rows get ``add``
 
 TWO_BY_TWO = ("RR", "OR", "RD", "PETO")
 CONTINUOUS = ("MD", "SMD", "ROM")
@@ -39,6 +40,13 @@ def _arr(x: ArrayLike | None, name: str) -> np.ndarray | None:
     a = np.atleast_1d(np.asarray(x, dtype=float))
     if a.ndim != 1:
         raise SynthesisError(f"{name} must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+def _given(x: ArrayLike | None, name: str) -> np.ndarray:
+    a = _arr(x, name)
+    if a is None:
+        raise SynthesisError(f"{name} is required")
     return a
 
 
@@ -99,7 +107,7 @@ def escalc(
     t2i: ArrayLike | None = None,
     ti: ArrayLike | None = None,
     add: float = 0.5,
-    to: Literal["only0", "all", "if0all", "none"] = "only0",
+    to: AddTo = "only0",
     drop00: bool = False,
     slab: Sequence[str] | None = None,
     nan_policy: NanPolicy = "raise",
@@ -195,11 +203,12 @@ def _finish(yi, vi, miss, k):
 
 
 def _finish_estimable(yi, vi, miss, k, nan_policy: NanPolicy, why: str, slab):
-    """``_finish``; with nan_policy='raise' a row whose yi/vi came out non-finite (or vi <= 0)
-    from complete input is an error saying ``why``, not a silent NaN."""
+    """``_finish``; with nan_policy='raise' a row whose yi/vi came out non-finite from complete
+    input is an error saying ``why``, not a silent NaN. A zero ``vi`` (RD of a double-zero table
+    with ``add=0``, MD with zero SDs) is a value, as in metafor: ``rma`` decides what it allows."""
     yi, vi = _finish(yi, vi, miss, k)
     if nan_policy == "raise":
-        _check(~np.isfinite(yi) | ~np.isfinite(vi) | (vi <= 0), why, slab)
+        _check(~np.isfinite(yi) | ~np.isfinite(vi), why, slab)
     return yi, vi
 
 
@@ -207,10 +216,11 @@ def _required(measure: str, slab, nan_policy: NanPolicy,
               **given: ArrayLike | None) -> tuple[int, np.ndarray, list[np.ndarray]]:
     """The inputs ``measure`` needs, all of them (an error names the absent ones): their
     length k, the rows with a missing value, and the columns with those rows set to NaN."""
-    cols = {n: _arr(x, n) for n, x in given.items()}
-    absent = [n for n, c in cols.items() if c is None]
+    opt = {n: _arr(x, n) for n, x in given.items()}
+    absent = [n for n, c in opt.items() if c is None]
     if absent:
         raise SynthesisError(f"measure {measure} needs {', '.join(absent)}")
+    cols = {n: c for n, c in opt.items() if c is not None}
     k = _same_length(slab, **cols)
     miss = _missing(nan_policy, slab, **cols)
     return k, miss, [np.where(miss, np.nan, c) for c in cols.values()]
@@ -361,7 +371,7 @@ def from_ci(
     (rounded reports) are averaged on the analysis scale. ``level`` is 0.95 or 95.
     """
     m = measure.upper()
-    est, lb, ub = (_arr(x, n) for x, n in ((estimate, "estimate"), (ci_lb, "ci_lb"), (ci_ub, "ci_ub")))
+    est, lb, ub = (_given(x, n) for x, n in ((estimate, "estimate"), (ci_lb, "ci_lb"), (ci_ub, "ci_ub")))
     _same_length(slab, estimate=est, ci_lb=lb, ci_ub=ub)
     _missing("raise", slab, estimate=est, ci_lb=lb, ci_ub=ub)
     lvl = level / 100 if level > 1 else level

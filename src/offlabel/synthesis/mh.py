@@ -15,7 +15,7 @@ import numpy as np
 from . import _dist
 from . import _engine as eng
 from .errors import SynthesisError
-from .escalc import _check, escalc
+from .escalc import AddTo, _check, escalc
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _tables(ai, bi, ci, di, n1i, n2i, slab):
     return a, b, c, d
 
 
-def _complete_tables(measure: str, ai, bi, ci, di, n1i, n2i, slab, add: float, to: str,
+def _complete_tables(measure: str, ai, bi, ci, di, n1i, n2i, slab, add: float, to: AddTo,
                      drop00: bool) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """The escalc-type ``yi/vi`` of every table (what Q is computed from), and the tables
     without a missing count (metafor's ``na.omit``), which are what gets pooled."""
@@ -116,7 +116,7 @@ def _mh_result(measure: str, est: float, se: float, level: float, yi: np.ndarray
 
 def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str = "OR",
            correct: bool = True, level: float = 95, slab: Sequence[str] | None = None,
-           add: float = 0.5, to: str = "only0", drop00: bool = True,
+           add: float = 0.5, to: AddTo = "only0", drop00: bool = True,
            x1i=None, x2i=None, t1i=None, t2i=None) -> MHResult:
     """Mantel-Haenszel pooled OR, RR or RD (Robins-Breslow-Greenland / Greenland-Robins
     variances) from 2x2 tables, or IRR/IRD from events ``x1i, x2i`` over person-times
@@ -235,7 +235,7 @@ def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
 
 
 def rma_peto(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, level: float = 95,
-             slab: Sequence[str] | None = None, add: float = 0.5, to: str = "only0",
+             slab: Sequence[str] | None = None, add: float = 0.5, to: AddTo = "only0",
              drop00: bool = True) -> MHResult:
     """Peto's one-step log odds ratio: ``sum(O - E) / sum(V)``, ``se = 1/sqrt(sum(V))``."""
     yi, vi, (a, b, c, d) = _complete_tables("PETO", ai, bi, ci, di, n1i, n2i, slab, add, to,

@@ -45,7 +45,11 @@ def _paths(path: str | Path | None, formats: Sequence[str]) -> list[Path]:
     return [p.with_suffix(f".{f}") for f in formats]
 
 
-def _fmt_p(p: float) -> str:
+def _finite(x: Any) -> bool:
+    return x is not None and bool(np.isfinite(x))
+
+
+def _fmt_p(p: float | None) -> str:
     if p is None or not np.isfinite(p):
         return "p = NA"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
@@ -201,7 +205,7 @@ def forest_plot(
     ax.text(0.765, yd, "100%", transform=tf, ha="right", va="center", fontsize=fs, weight="bold")
     ax.text(0.98, yd, ci_text(est, c_lb, c_ub), transform=tf, ha="right", va="center",
             fontsize=fs, weight="bold", family="DejaVu Sans Mono")
-    if has_pi:
+    if has_pi and pi_lb is not None and pi_ub is not None:
         ax.text(0.02, yd - 1.0, f"Prediction interval ({pct:g}%)", transform=tf, ha="left",
                 va="center", fontsize=fs - 0.5, color="0.25")
         ax.text(0.98, yd - 1.0, f"[{tr(pi_lb):.2f}, {tr(pi_ub):.2f}]", transform=tf, ha="right",
@@ -211,10 +215,11 @@ def forest_plot(
     bits = []
     if tau2 is not None and method not in ("FE", "EE", None):
         bits.append(f"\u03c4\u00b2 = {tau2:.3f}")
-    if getattr(res, "I2", None) is not None:
+    # NaN: metafor's NA (no Q test with a sampling variance <= 0): not shown
+    if _finite(getattr(res, "I2", None)):
         bits.append(f"I\u00b2 = {res.I2:.0f}%")
-    if getattr(res, "QE", None) is not None:
-        kk = getattr(res, "k_yi", None) or getattr(res, "k", k)
+    if _finite(getattr(res, "QE", None)):
+        kk: int = getattr(res, "k_yi", None) or getattr(res, "k", None) or k
         bits.append(f"Q = {res.QE:.2f} (df = {kk - 1}, {_fmt_p(getattr(res, 'QEp', None))})")
     foot = ("Heterogeneity: " + ", ".join(bits)) if bits else ""
     if getattr(res, "zval", None) is not None:

@@ -16,9 +16,6 @@ from ._zeroin import zeroin
 from .errors import SynthesisError
 from .metareg import MetaRegResult, metareg
 
-__all__ = ["Interval", "Prediction", "RMAResult", "TauCI", "check_yi_vi", "confint", "fit_stats",
-           "predict", "rma"]
-
 Method = Literal["FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB"]
 Test = Literal["z", "knha", "t"]
 
@@ -170,7 +167,7 @@ def _fit(y: np.ndarray, v: np.ndarray, method: str, test: str, level: float,
         estimate=float(s.estimate[0]), se=float(s.se[0]), zval=float(s.zval[0]),
         pval=float(s.pval[0]), ci_lb=float(s.ci_lb[0]), ci_ub=float(s.ci_ub[0]),
         tau2=float(s.tau2[0]), se_tau2=se_tau2, I2=float(s.I2[0]), H2=float(s.H2[0]),
-        QE=float(s.QE[0]), QEp=float(s.QEp[0]), k=len(y), weights=np.asarray(s.weights, float),
+        QE=float(s.QE[0]), QEp=float(s.QEp[0]) if s.QEp is not None else float("nan"), k=len(y), weights=np.asarray(s.weights, float),
         pi_lb=float(s.pi_lb[0]), pi_ub=float(s.pi_ub[0]), method=method, test=test,
         level=float(level), dfs=int(s.dfs[0]) if np.isfinite(s.dfs[0]) else None,
         vt=float(s.vt[0]), yi=y, vi=v, slab=tuple(slab) if slab is not None else None,
@@ -222,9 +219,7 @@ def confint(res: RMAResult, level: float | None = None, tau2_max: float | None =
     def root(target: float) -> float:
         if tol is not None:  # reproduce uniroot(tol=...) as metafor calls it
             return zeroin(lambda t: q(t) - target, tmin, tmax, tol, 1000)
-        from scipy import optimize  # 0.2 s to import; only Q-profile CIs need it
-
-        return optimize.brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
+        return _dist.optimize().brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
                                rtol=4 * np.finfo(float).eps, maxiter=1000)
 
     q_max, q_min = q(tmax), q(tmin)
