@@ -256,6 +256,12 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
     gi.missing_trials = len(missing)
     gi.missing_null = sum(t.direction in (Direction.no_difference, Direction.favours_control)
                           for t in missing)
+    if not gi.randomised:
+        # GRADE's dose-response upgrade is for non-randomised evidence (randomised evidence
+        # starts high); grade() applies it only when no domain was downgraded.
+        from offlabel.appraise.stratify import dose_gradient
+
+        gi.dose_response = dose_gradient(main, gi.estimate)
     g = grade(gi)
     verdict: OutcomeVerdictLabel
     if pooled.favours is Direction.favours_drug:

@@ -49,6 +49,8 @@ class PoolInput:
     unpublished_trials: int = 0
     missing_trials: int = 0  # trials that measured the outcome but give no usable numbers
     missing_null: int = 0  # ... of which report no difference
+    # Why the effect is taken to grow with the dose (stratify.dose_gradient), for bodies of
+    # non-randomised evidence; an upgrade only when no domain was downgraded.
     dose_response: str | None = None
 
 
@@ -59,6 +61,8 @@ def grade(p: PoolInput) -> Grade:
     g.domains.append(_indirectness(p))
     g.domains.append(_imprecision(p))
     g.domains.append(_publication_bias(p))
+    # GRADE upgrades (large effect, dose-response gradient) are for non-randomised evidence
+    # with no reason to downgrade: they cannot offset a downgrade.
     if not p.randomised and all(d.change == 0 for d in g.domains):
         g.domains.extend(_upgrades(p))
     return g

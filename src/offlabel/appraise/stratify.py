@@ -16,6 +16,7 @@ shows how much of an uncontrolled "response" also occurs on placebo.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from offlabel.appraise.results import (
@@ -23,12 +24,14 @@ from offlabel.appraise.results import (
     ResponseRate,
     RiskOfBias,
     StratumPool,
+    StudyEffect,
 )
 from offlabel.model import (
     CONTROLLED,
     EFFICACY_KINDS,
     PRECLINICAL,
     RANDOMISED,
+    RATIO_MEASURES,
     SYNTHESES,
     WEAKER_DESIGNS,
     BinaryEffect,
@@ -42,8 +45,9 @@ from offlabel.model import (
     Study,
 )
 
-__all__ = ["COVARIATE_PEOPLE", "LOGIT_TO_SMD", "Benefit", "Comparison", "ResponseRate",
-           "StratumPool", "abstinence_rates", "benefit", "design_comparisons", "dose_response",
+__all__ = ["COVARIATE_PEOPLE", "DOSE_GRADIENT_P", "DOSE_MIN_K", "LOGIT_TO_SMD", "Benefit",
+           "Comparison", "DoseSlope", "ResponseRate", "StratumPool", "abstinence_rates",
+           "benefit", "design_comparisons", "dose_gradient", "dose_response",
            "moderator_comparisons"]
 
 LOGIT_TO_SMD = math.sqrt(3) / math.pi
@@ -246,26 +250,77 @@ def moderator_comparisons(studies: list[Study], dose_threshold: float | None = N
     return out
 
 
-def dose_response(rcts: list[Study], bens: dict[str, Benefit]) -> Comparison | None:
-    """Meta-regression of the benefit on the maximum daily dose, when k allows (>= 5)."""
+# Studies with a recorded dose a meta-regression on dose needs before it is tried.
+DOSE_MIN_K = 5
+# Two-sided p below which a dose gradient counts for GRADE's dose-response criterion.
+DOSE_GRADIENT_P = 0.05
+
+
+@dataclass
+class DoseSlope:
+    k: int
+    slope: float  # change in the effect per 10 mg/day, on the effect's analysis scale
+    ci_lb: float
+    ci_ub: float
+    pval: float
+    R2: float | None
+
+
+def _dose_slope(values: list[float], variances: list[float], doses: list[float]) -> DoseSlope | None:
+    """REML meta-regression of effects on the maximum daily dose (per 10 mg/day), when at least
+    DOSE_MIN_K studies recorded one; None when it cannot be fitted."""
     from offlabel.synthesis import SynthesisError
     from offlabel.synthesis.metareg import metareg
 
-    xs = [(bens[s.id], s.max_dose_mg_per_day) for s in rcts
-          if s.id in bens and s.max_dose_mg_per_day]
-    if len(xs) < 5:
+    if len(values) < DOSE_MIN_K:
         return None
     try:
-        r = metareg([b.value for b, _ in xs], [b.var for b, _ in xs],
-                    [[d / 10.0] for _, d in xs], method="REML")
+        r = metareg(values, variances, [[d / 10.0] for d in doses], method="REML")
     except SynthesisError:
         return None
-    slope, lb, ub, p = r.estimate[1], r.ci_lb[1], r.ci_ub[1], r.pval[1]
+    return DoseSlope(len(values), float(r.estimate[1]), float(r.ci_lb[1]), float(r.ci_ub[1]),
+                     float(r.pval[1]), r.R2)
+
+
+def dose_response(rcts: list[Study], bens: dict[str, Benefit]) -> Comparison | None:
+    """Meta-regression of the benefit on the maximum daily dose, when k allows (>= 5)."""
+    xs = [(bens[s.id], s.max_dose_mg_per_day) for s in rcts
+          if s.id in bens and s.max_dose_mg_per_day]
+    r = _dose_slope([b.value for b, _ in xs], [b.var for b, _ in xs], [d for _, d in xs])
+    if r is None:
+        return None
+    slope, lb, ub, p = r.slope, r.ci_lb, r.ci_ub, r.pval
     sentence = (f"Dose-response: meta-regression of the benefit (SMD) on maximum daily dose, "
                 f"k = {len(xs)}: {slope:+.3f} SMD per 10 mg/day (95% CI {lb:+.3f} to {ub:+.3f}, "
                 f"p = {p:.3f}; REML, R² = {r.R2 if r.R2 is not None else 0:.0f}%).")
-    return Comparison("dose_response", sentence, test=f"slope p = {p:.3f}", pval=float(p),
+    return Comparison("dose_response", sentence, test=f"slope p = {p:.3f}", pval=p,
                       studies={"trials": [b.study.label for b, _ in xs]})
+
+
+def dose_gradient(effects: Sequence[StudyEffect], estimate: float) -> str | None:
+    """GRADE's dose-response criterion for one pooled body of evidence: the reason to upgrade,
+    or None.
+
+    GRADE (Guyatt et al. 2011, GRADE guidelines 9) raises certainty for a dose-response
+    gradient in non-randomised evidence: an effect that grows with the dose is harder to
+    explain by confounding. Across studies it is read here as a REML meta-regression of the
+    pooled studies' own effects on their maximum daily dose (at least DOSE_MIN_K studies with a
+    recorded dose, two doses at least), with a slope that differs from zero (p <
+    DOSE_GRADIENT_P) in the direction of the pooled effect, away from no effect. A slope
+    pointing back to the null is no gradient. Whether it may upgrade (non-randomised evidence,
+    no domain downgraded) is grade()'s rule, not this function's.
+    """
+    dosed = [(e, e.study.max_dose_mg_per_day) for e in effects if e.study.max_dose_mg_per_day]
+    if len({d for _, d in dosed}) < 2 or estimate == 0:
+        return None
+    r = _dose_slope([e.yi for e, _ in dosed], [e.vi for e, _ in dosed], [d for _, d in dosed])
+    if r is None or not r.pval < DOSE_GRADIENT_P or (r.slope > 0) != (estimate > 0):
+        return None
+    measure = dosed[0][0].measure
+    scale = f"log {measure}" if measure in RATIO_MEASURES else measure
+    return (f"the effect grows with the dose: meta-regression on maximum daily dose, k = {r.k}, "
+            f"{r.slope:+.3f} {scale} per 10 mg/day (95% CI {r.ci_lb:+.3f} to {r.ci_ub:+.3f}, "
+            f"p = {r.pval:.3f})")
 
 
 def _inv_logit(x: float) -> float:
