@@ -9,8 +9,11 @@ from test_collect import CONDITION, DRUG, fake  # noqa: F401  (pytest fixture)
 from typer.testing import CliRunner
 
 from offlabel.cli import app
-from offlabel.cli.collect import run_collect
-from offlabel.store import load_question_records
+from offlabel.pipeline.collect import run_collect
+from offlabel.pipeline.records import (
+    question_records,
+)
+from offlabel.query import resolve as _cond
 
 
 def test_ask_from_store_has_records_from_every_source(fake, tmp_path: Path) -> None:  # noqa: F811
@@ -23,7 +26,7 @@ def test_ask_from_store_has_records_from_every_source(fake, tmp_path: Path) -> N
     sources = {src["where"].split()[1] for s in c["studies"] for src in s["sources"]
                if src["where"].startswith("collected ")}
     assert {"pubmed", "ctgov", "europepmc"} <= sources
-    collected = {r.pmid for r, _ in load_question_records(path, DRUG, CONDITION) if r.pmid}
+    collected = {r.pmid for r, _ in question_records(path, DRUG, _cond(CONDITION)) if r.pmid}
     assert collected & {s["pmid"] for s in c["studies"]}
     # Curated studies are still there and win over duplicates.
     assert any(s["id"] == "addolorato2007" for s in c["studies"])
@@ -37,9 +40,13 @@ def test_ask_from_store_has_records_from_every_source(fake, tmp_path: Path) -> N
     assert pub and all(f"{n} completed registered trial(s) without results" in x for x in pub)
 
 
-def test_ask_store_without_collect_is_not_covered(tmp_path: Path) -> None:
-    r = CliRunner().invoke(app, ["ask", DRUG, CONDITION, "--store", str(tmp_path / "none.duckdb")])
-    assert r.exit_code == 2
+def test_ask_store_without_collect_answers_from_the_bundled_evidence(tmp_path: Path) -> None:
+    store = tmp_path / "none.duckdb"
+    r = CliRunner().invoke(app, ["ask", DRUG, "cocaine", "--store", str(store), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["conditions"][0]["condition"] == "cocaine use disorder"
+    assert "nothing collected for baclofen / cocaine use disorder" in r.stderr
+    assert not store.exists()  # asking never creates a store
 
 
 def test_changed_verdict_is_reported_on_the_next_run(fake, tmp_path: Path) -> None:  # noqa: F811

@@ -23,13 +23,16 @@ import pytest
 from test_sources_server import FakeServer
 from typer.testing import CliRunner
 
-from offlabel.cli.collect import run_collect
+from offlabel.pipeline.collect import run_collect
+from offlabel.pipeline.records import (
+    collected_drug_profile,
+    question_info,
+    question_records,
+    registered_unpublished,
+)
+from offlabel.query import resolve as _cond
 from offlabel.store import (
     Store,
-    load_drug_profile,
-    load_question_info,
-    load_question_records,
-    registered_unpublished,
 )
 
 DRUG, CONDITION = "baclofen", "alcohol use disorder"
@@ -56,7 +59,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeServer
 
 
 def _by_source(store_path: Path) -> Counter:
-    return Counter(r.source for r, _c in load_question_records(store_path, DRUG, CONDITION))
+    return Counter(r.source for r, _c in question_records(store_path, DRUG, _cond(CONDITION)))
 
 
 def _expected_epmc(fake: FakeServer) -> int:
@@ -86,18 +89,18 @@ def test_collect_fills_the_store_from_every_source(fake: FakeServer, tmp_path: P
         q = s.question(result.question_id)
     # The query shown is the one sent, with the label's brand names in it.
     sent = fake.hits("eutils", "esearch.fcgi")[0].query["term"]
-    assert q["pubmed_query"] == sent == result.queries.pubmed and '"Keytruda"[tiab]' in sent
-    info = load_question_info(path, DRUG, "AUD")
-    assert info["question"]["pubmed_query"] == sent
+    assert q["queries"]["pubmed"] == sent == result.queries.pubmed and '"Keytruda"[tiab]' in sent
+    info = question_info(path, DRUG, _cond("AUD"))
+    assert info["question"]["queries"]["pubmed"] == sent
     assert info["records_by_source"] == dict(counts)
     assert [r["status"] for r in info["runs"]] == ["complete"]
     assert info["drug"]["approvals"][0]["application"] == "NDA021588"
-    profile = load_drug_profile(path, DRUG)
+    profile = collected_drug_profile(path, DRUG)
     # The recorded label answer was trimmed to brand names (no indications): no labelled use.
     assert profile.brand_names[:2] == ["Keytruda Qlex", "Keytruda"] and profile.approvals == []
-    rows = load_question_records(path, DRUG, "alcoholism")
+    rows = question_records(path, DRUG, _cond("alcoholism"))
     assert all(c is not None for _r, c in rows)
-    assert len(registered_unpublished(path, DRUG, CONDITION)) == result.unpublished > 0
+    assert len(registered_unpublished(path, DRUG, _cond(CONDITION))) == result.unpublished > 0
 
 
 def test_second_collect_reports_what_is_new(fake: FakeServer, tmp_path: Path) -> None:
@@ -132,7 +135,7 @@ def test_a_failing_source_keeps_whole_batches_and_the_rerun_completes(
     counts = _by_source(path)
     page1 = {s["protocolSection"]["identificationModule"]["nctId"] for s in fake.phelan1["studies"]}
     stored = {
-        r.nct for r, _c in load_question_records(path, DRUG, CONDITION) if r.source == "ctgov"
+        r.nct for r, _c in question_records(path, DRUG, _cond(CONDITION)) if r.source == "ctgov"
     }
     assert stored == page1  # page 1 whole, nothing of page 2
     assert counts["pubmed"] == len(fake.corpus) and counts["europepmc"] == _expected_epmc(fake)
@@ -211,7 +214,7 @@ def test_cli_collect_status_and_export(fake: FakeServer, tmp_path: Path) -> None
     assert res.output.count("AN  - ") == 12  # every record but the label has a PMID or NCT
 
     res = runner.invoke(app, ["export", "--format", "bibtex", "--store", str(path)])
-    assert res.exit_code == 2 and "must be ris, csv or json" in res.output
+    assert res.exit_code == 2 and "must be one of ris, csv, json" in res.output
 
 
 def test_cli_failure_exit_code_and_one_line_error(fake: FakeServer, tmp_path: Path) -> None:

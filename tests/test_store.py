@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from offlabel.model import Classification, Design, Record
+from offlabel.pipeline.records import (
+    question_records,
+    record_verdict,
+    registered_unpublished,
+)
 from offlabel.query import build_queries, resolve
+from offlabel.query import resolve as _cond
 from offlabel.store import (
     Store,
     StoreError,
-    load_question_records,
     record_from_json,
     record_to_json,
-    registered_unpublished,
 )
 
 QID = "baclofen|alcohol_use_disorder"
@@ -123,19 +127,19 @@ def test_first_run_of_each_link_is_kept(store: Store) -> None:
     assert firsts == {"1": r1, "2": r2}
 
 
-def test_load_question_records_and_missing_question(tmp_path) -> None:
+def test_question_records_and_missing_question(tmp_path) -> None:
     path = tmp_path / "s.duckdb"
     with Store(path) as s:
         s.upsert_question(QID, "baclofen", "alcohol use disorder", "alcohol_use_disorder")
         run = s.start_run(QID)
         s.write_batch(QID, run, "pubmed", [(_rec("1"), _cls())])
-    rows = load_question_records(path, "Baclofen", "alcoholism")  # synonyms resolve
+    rows = question_records(path, "Baclofen", _cond("alcoholism"))  # synonyms resolve
     assert [(r.pmid, c.design) for r, c in rows] == [("1", Design.rct)]
     assert rows[0][0].extra["found_by"] == ["pubmed"]
     with pytest.raises(StoreError, match="nothing collected for naltrexone"):
-        load_question_records(path, "naltrexone", "alcohol use disorder")
+        question_records(path, "naltrexone", _cond("alcohol use disorder"))
     with pytest.raises(StoreError, match="no such store"):
-        load_question_records(tmp_path / "none.duckdb", "baclofen", "aud")
+        question_records(tmp_path / "none.duckdb", "baclofen", _cond("aud"))
 
 
 def test_registered_unpublished(tmp_path) -> None:
@@ -171,7 +175,7 @@ def test_registered_unpublished(tmp_path) -> None:
         )
         paper = _rec("99", abstract=f"Registered as {ncts[3].lower()}.")
         s.write_batch(QID, run, "pubmed", [(paper, _cls())])
-    got = registered_unpublished(path, "baclofen", "alcohol use disorder")
+    got = registered_unpublished(path, "baclofen", _cond("alcohol use disorder"))
     assert [t["nct"] for t in got] == [ncts[0]]
     assert got[0]["url"].endswith(ncts[0])
 
@@ -210,7 +214,6 @@ def test_europepmc_query_is_limited_to_title_and_abstract() -> None:
 
 
 def test_record_verdict_reports_a_change(tmp_path) -> None:
-    from offlabel.store import record_verdict
 
     path = tmp_path / "s.duckdb"
 
@@ -220,11 +223,11 @@ def test_record_verdict_reports_a_change(tmp_path) -> None:
             s.finish_run(s.start_run(QID), "complete", {}, {}, {})
 
     run()
-    assert record_verdict(path, "baclofen", "aud", "promising") is None
+    assert record_verdict(path, "baclofen", _cond("aud"), "promising") is None
     run()
-    assert record_verdict(path, "baclofen", "aud", "promising") is None  # unchanged
+    assert record_verdict(path, "baclofen", _cond("aud"), "promising") is None  # unchanged
     run()
-    assert record_verdict(path, "baclofen", "aud", "conflicting") == "promising"
+    assert record_verdict(path, "baclofen", _cond("aud"), "conflicting") == "promising"
     with Store(path, read_only=True) as s:
         assert [r.verdict for r in s.runs(QID)] == ["promising", "promising", "conflicting"]
 
@@ -249,10 +252,10 @@ def test_one_paper_found_under_two_keys_is_loaded_once(tmp_path) -> None:
         s.write_batch(QID, run, "europepmc", [(epmc_copy, _cls(Design.other))])
         s.write_batch(QID, run, "ctgov", [(registry, None), (other_trial, None)])
         assert s.counts()["records"] == 4  # the store keeps what each source said
-    rows = load_question_records(path, "baclofen", "aud")
+    rows = question_records(path, "baclofen", _cond("aud"))
     assert len(rows) == 2
     record, c = next((r, c) for r, c in rows if r.pmid)
     assert record.pmcid == "PMC1" and c.design is Design.rct  # PubMed's classification
     assert record.extra["found_by"] == ["ctgov", "europepmc", "pubmed"]
     assert [r.nct for r, _c in rows if not r.pmid] == ["NCT00000010"]
-    assert len(load_question_records(path, "baclofen", "aud", merge=False)) == 4
+    assert len(question_records(path, "baclofen", _cond("aud"), merge=False)) == 4

@@ -6,9 +6,9 @@ library can tell our errors from bugs. ``str()`` of each is one line naming the 
 file, record and field where there is one).
 
     OfflabelError
-    ├── UsageError            bad input from the user: an option, a path, a profile (exit 1)
-    │   ├── ProfileError      a patient profile that cannot be read
-    │   └── LabelsError       a design-labels file for `classify --eval`
+    ├── UsageError            a command line that cannot be used: an option value (exit 2)
+    │   └── ProfileError      a patient profile that cannot be read
+    ├── LabelsError           a design-labels file for `classify --eval` that cannot be read
     ├── NotCovered            the question is outside the evidence (exit 2)
     ├── EvidenceError         evidence files that do not validate; .problems lists each line
     ├── ReaderError           a record file (PubMed XML, MEDLINE, RIS, CSV...) that cannot be read
@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 # The documented exit codes (README, docs/architecture.md): 0 success, 1 an error,
-# 2 the question is not covered, 130 interrupted (Ctrl-C), as shells report SIGINT.
+# 2 the question is not covered or the command line is wrong (as Click reports its own usage
+# errors), 130 interrupted (Ctrl-C), as shells report SIGINT.
 EXIT_ERROR = 1
 EXIT_NOT_COVERED = 2
 EXIT_INTERRUPTED = 130
@@ -54,14 +55,14 @@ class OfflabelError(Exception):
 
 
 class UsageError(OfflabelError):
-    """Input from the user that cannot be used: an option value, a path, a file."""
+    """A command line that cannot be used: an unknown format, an option that needs another."""
 
 
 class ProfileError(UsageError, ValueError):
     """A patient profile (``--profile``) that cannot be read."""
 
 
-class LabelsError(UsageError, ValueError):
+class LabelsError(OfflabelError, ValueError):
     """A design-labels file given to ``classify --eval`` that cannot be read."""
 
 
@@ -143,6 +144,6 @@ def exit_code(error: BaseException) -> int:
     """The documented exit code for an error a face reports."""
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(error, NotCovered):
+    if isinstance(error, NotCovered | UsageError):
         return EXIT_NOT_COVERED
     return EXIT_ERROR

@@ -45,12 +45,15 @@ class Queries:
 
 
 def resolve(condition_text: str) -> Condition:
-    """The vocabulary's Condition for what the user typed, or the text itself as a condition."""
-    try:
-        from offlabel.vocabulary import resolve_condition
-    except ImportError:  # pragma: no cover - the vocabulary ships with the package
-        resolve_condition = None  # type: ignore[assignment]
-    found = resolve_condition(condition_text) if resolve_condition else None
+    """The condition to search for: the vocabulary's Condition, or the text itself.
+
+    Searching (collect, export) may start on a condition offlabel has no curated evidence for,
+    so unknown text becomes an ad-hoc condition here. Appraising never does: an answer needs
+    the vocabulary's condition (appraise.question.resolve_question).
+    """
+    from offlabel.vocabulary import resolve_condition
+
+    found = resolve_condition(condition_text)
     if found is not None:
         return found
     text = " ".join(condition_text.split())

@@ -10,6 +10,13 @@ classifications, trial facts and question links) is one transaction, so a kill a
 leaves whole batches or nothing. A run row is written 'running' first and finished last; a
 run still 'running' when the store is next opened for writing was interrupted, and is marked
 so. Upserts are keyed by record key, which makes a re-run resume without duplicates.
+
+This module is persistence only: it imports the model and nothing else of ours. Classifying,
+merging and reading records into an appraisal is the pipeline's work (offlabel.pipeline).
+
+Schema changes are numbered migrations (MIGRATIONS), applied in order when a store is opened
+for writing, so a store made by an older offlabel is brought up to date and never rebuilt. A
+DuckDB file that is not an offlabel store is refused before anything is written to it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,14 +36,10 @@ from typing import Any
 from offlabel.errors import StoreError
 from offlabel.model import Blinding, Classification, Comparator, Design, Direction, Record
 
-SCHEMA_VERSION = 1
-
-_NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
-
 # When two sources give the same record key, the richer one's copy is kept.
 SOURCE_RANK = {"pubmed": 0, "medline": 1, "europepmc": 2, "ctgov": 3, "openfda": 4}
 
-_SCHEMA = """
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (
     key TEXT PRIMARY KEY,
@@ -88,6 +91,45 @@ CREATE TABLE IF NOT EXISTS runs (
     counts JSON, errors JSON, designs JSON, verdict TEXT
 );
 """
+
+# 2: one row per (question, source) for the search that source was sent, instead of one column
+# per source in `questions`, so a new source is a new row, not a schema change.
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS question_queries (
+    question_id TEXT NOT NULL, source TEXT NOT NULL, query TEXT NOT NULL,
+    updated TIMESTAMP NOT NULL,
+    PRIMARY KEY (question_id, source)
+);
+INSERT INTO question_queries
+    SELECT id, 'pubmed', pubmed_query, updated FROM questions WHERE pubmed_query IS NOT NULL
+    UNION ALL
+    SELECT id, 'europepmc', europepmc_query, updated FROM questions
+        WHERE europepmc_query IS NOT NULL
+    UNION ALL
+    SELECT id, 'ctgov', ctgov_query, updated FROM questions WHERE ctgov_query IS NOT NULL
+ON CONFLICT DO NOTHING;
+ALTER TABLE questions DROP COLUMN pubmed_query;
+ALTER TABLE questions DROP COLUMN europepmc_query;
+ALTER TABLE questions DROP COLUMN ctgov_query;
+"""
+
+# Migration n brings a store from schema n-1 to n; each runs in one transaction.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+# Written by every offlabel store since schema 1: what tells our files from someone else's.
+_OUR_TABLES = {"meta", "records", "questions", "runs"}
+
+
+def _store_error(path: Path, exc: Exception, what: str) -> StoreError:
+    msg = " ".join(str(exc).split())
+    if "lock" in msg.lower():
+        pid = re.search(r"PID (\d+)", msg)
+        who = f" (PID {pid.group(1)})" if pid else ""
+        return StoreError(f"{path}: store is in use by another process{who}; "
+                          "wait for that collect to finish")
+    if "not a valid duckdb" in msg.lower() or "unable to open" in msg.lower():
+        return StoreError(f"{path}: not an offlabel store (not a DuckDB database)")
+    return StoreError(f"{path}: {what}: {msg}")
 
 
 def default_path() -> Path:
@@ -187,29 +229,84 @@ class Store:
 
         self.path = Path(path)
         self.read_only = read_only
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a store file")
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `offlabel collect` first)")
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create its folder: {exc.strerror}") from None
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
-            msg = " ".join(str(exc).split())
-            if "lock" in msg.lower():
-                pid = re.search(r"PID (\d+)", msg)
-                who = f" (PID {pid.group(1)})" if pid else ""
+            raise _store_error(self.path, exc, "cannot open store") from None
+        try:
+            version = self._schema_version()
+            if version > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path}: store is in use by another process{who}; "
-                    "wait for that collect to finish"
-                ) from None
-            raise StoreError(f"{self.path}: cannot open store: {msg}") from None
-        if not read_only:
-            self.con.execute(_SCHEMA)
-            self.con.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-                [str(SCHEMA_VERSION)],
-            )
-            self._close_interrupted_runs()
+                    f"{self.path}: store schema {version} is newer than this offlabel knows "
+                    f"({SCHEMA_VERSION}); upgrade offlabel")
+            if version < SCHEMA_VERSION:
+                if read_only:
+                    self._upgrade_then_reopen(version)
+                else:
+                    self._migrate(version)
+            if not read_only:
+                self._close_interrupted_runs()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _schema_version(self) -> int:
+        """The store's schema number; 0 for a new, empty file. StoreError for a file that is
+        someone else's database, before anything is written to it."""
+        import duckdb
+
+        try:
+            tables = {r[0] for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' AND table_catalog = current_database()").fetchall()}
+            if not tables:
+                return 0
+            if not _OUR_TABLES <= tables:
+                shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+                raise StoreError(
+                    f"{self.path}: not an offlabel store (it holds other tables: {shown}); "
+                    "give --store a new file")
+            row = self.con.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc, "cannot read store") from None
+        if row is None or not str(row[0]).isdigit():
+            raise StoreError(f"{self.path}: not an offlabel store (no schema version)")
+        return int(row[0])
+
+    def _migrate(self, version: int) -> None:
+        import duckdb
+
+        try:
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                with self.transaction():
+                    self.con.execute(MIGRATIONS[number - 1])
+                    self.con.execute(
+                        "INSERT INTO meta VALUES ('schema_version', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [str(number)])
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc, f"cannot upgrade store to schema {number}") from None
+
+    def _upgrade_then_reopen(self, version: int) -> None:
+        """A reader met an older store: migrate it once with a short write, then read on."""
+        import duckdb
+
+        self.con.close()
+        with Store(self.path):
+            pass
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            raise _store_error(self.path, exc, "cannot open store") from None
 
     def __enter__(self) -> Store:
         return self
@@ -222,84 +319,84 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; a DuckDB failure (a full disk, say) becomes a StoreError."""
+        import duckdb
+
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            raise _store_error(self.path, exc, "cannot write store") from None
         except BaseException:
-            self.con.execute("ROLLBACK")
+            with suppress(Exception):
+                self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
 
     def _close_interrupted_runs(self) -> None:
         # Only one writer can hold a DuckDB file, so a 'running' row now belongs to a dead one.
-        self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        with self.transaction():
+            self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
 
     # --- questions and runs --------------------------------------------------------------
 
-    def upsert_question(
-        self,
-        qid: str,
-        drug: str,
-        condition: str,
-        condition_id: str | None,
-        *,
-        pubmed_query: str | None = None,
-        europepmc_query: str | None = None,
-        ctgov_query: str | None = None,
-    ) -> None:
+    def upsert_question(self, qid: str, drug: str, condition: str,
+                        condition_id: str | None) -> None:
         now = _now()
-        self.con.execute(
-            """
-            INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                pubmed_query = COALESCE(excluded.pubmed_query, questions.pubmed_query),
-                europepmc_query = COALESCE(excluded.europepmc_query, questions.europepmc_query),
-                ctgov_query = COALESCE(excluded.ctgov_query, questions.ctgov_query),
-                updated = excluded.updated
-            """,
-            [
-                qid,
-                drug,
-                condition,
-                condition_id,
-                pubmed_query,
-                europepmc_query,
-                ctgov_query,
-                now,
-                now,
-            ],
-        )
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET updated = excluded.updated",
+                [qid, drug, condition, condition_id, now, now],
+            )
+
+    def set_queries(self, qid: str, queries: dict[str, str]) -> None:
+        """The search each source was sent for the question, one row per source."""
+        now = _now()
+        with self.transaction():
+            self._insert_many(
+                "INSERT INTO question_queries VALUES",
+                [(qid, source, query, now) for source, query in queries.items()],
+                "ON CONFLICT (question_id, source) DO UPDATE SET query = excluded.query, "
+                "updated = excluded.updated",
+            )
 
     def question(self, qid: str) -> dict[str, Any] | None:
+        """The question's row, with `queries` ({source: query}, in source order)."""
         row = self.con.execute(
-            "SELECT id, drug, condition, condition_id, pubmed_query, europepmc_query, "
-            "ctgov_query, created, updated FROM questions WHERE id = ?",
-            [qid],
-        ).fetchone()
+            "SELECT id, drug, condition, condition_id, created, updated FROM questions "
+            "WHERE id = ?", [qid]).fetchone()
         if row is None:
             return None
-        cols = [
-            "id",
-            "drug",
-            "condition",
-            "condition_id",
-            "pubmed_query",
-            "europepmc_query",
-            "ctgov_query",
-            "created",
-            "updated",
-        ]
-        return dict(zip(cols, row, strict=True))
+        cols = ["id", "drug", "condition", "condition_id", "created", "updated"]
+        out: dict[str, Any] = dict(zip(cols, row, strict=True))
+        out["queries"] = dict(self.con.execute(
+            "SELECT source, query FROM question_queries WHERE question_id = ? ORDER BY source",
+            [qid]).fetchall())
+        return out
+
+    def questions(self) -> list[tuple[str, str, str]]:
+        """(id, drug, condition) of every question, by id."""
+        return [(r[0], r[1], r[2]) for r in self.con.execute(
+            "SELECT id, drug, condition FROM questions ORDER BY id").fetchall()]
+
+    def records_by_source(self, qid: str) -> dict[str, int]:
+        return dict(self.con.execute(
+            "SELECT source, count(DISTINCT key) FROM question_records "
+            "WHERE question_id = ? GROUP BY source ORDER BY source", [qid]).fetchall())
 
     def start_run(self, qid: str, *, offline: bool = False) -> int:
         row = self.con.execute("SELECT nextval('run_ids')").fetchone()
         assert row is not None
         run_id = int(row[0])
-        self.con.execute(
-            "INSERT INTO runs (id, question_id, started, status, offline) "
-            "VALUES (?, ?, ?, 'running', ?)",
-            [run_id, qid, _now(), offline],
-        )
+        with self.transaction():
+            self.con.execute(
+                "INSERT INTO runs (id, question_id, started, status, offline) "
+                "VALUES (?, ?, ?, 'running', ?)",
+                [run_id, qid, _now(), offline],
+            )
         return run_id
 
     def finish_run(
@@ -310,14 +407,17 @@ class Store:
         errors: dict[str, str],
         designs: dict[str, int],
     ) -> None:
-        self.con.execute(
-            "UPDATE runs SET finished = ?, status = ?, counts = ?, errors = ?, designs = ? "
-            "WHERE id = ?",
-            [_now(), status, json.dumps(counts), json.dumps(errors), json.dumps(designs), run_id],
-        )
+        with self.transaction():
+            self.con.execute(
+                "UPDATE runs SET finished = ?, status = ?, counts = ?, errors = ?, designs = ? "
+                "WHERE id = ?",
+                [_now(), status, json.dumps(counts), json.dumps(errors), json.dumps(designs),
+                 run_id],
+            )
 
     def set_verdict(self, run_id: int, verdict: str) -> None:
-        self.con.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict, run_id])
+        with self.transaction():
+            self.con.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict, run_id])
 
     def runs(self, qid: str | None = None) -> list[Run]:
         sql = (
@@ -589,195 +689,3 @@ class Store:
             if row and row[0]:
                 problems.append(f"{label}: {row[0]}")
         return problems
-
-
-# --- the functions the appraisal calls ----------------------------------------------------
-
-
-def _question_id(drug: str, condition: str) -> tuple[str, str]:
-    from offlabel.query import question_id, resolve
-
-    cond = resolve(condition)
-    return question_id(drug, cond), cond.name
-
-
-def load_question_records(
-    store_path: str | os.PathLike[str] | None,
-    drug: str,
-    condition: str,
-    *,
-    merge: bool = True,
-) -> list[tuple[Record, Classification]]:
-    """Every record collected for (drug, condition), with its design classification.
-
-    Records classified at collect time keep that classification; any without one (collected
-    before a classifier existed) are classified now. Record.extra["found_by"] lists the
-    sources that returned each record. StoreError when the question was never collected.
-
-    With merge (the default) one paper found under different keys (PubMed by PMID, Europe PMC
-    by DOI only, or the same title and year) comes back once, as the richest source's copy
-    completed by the others (readers.merge_records), and a registry entry joins the first
-    paper that carries its NCT id. registered_unpublished() reads the unmerged store.
-    """
-    path = Path(store_path) if store_path else default_path()
-    qid, cond_name = _question_id(drug, condition)
-    with Store(path, read_only=True) as store:
-        if store.question(qid) is None:
-            raise StoreError(
-                f"{path}: nothing collected for {drug} / {cond_name} "
-                f'(run `offlabel collect {drug} "{condition}" --store {path}`)'
-            )
-        rows = store.question_records(qid)
-    pairs = []
-    for record, classification, sources, _run in rows:
-        record.extra["found_by"] = sources
-        pairs.append((record, classification or classify_record(record)))
-    return _merge_pairs(pairs) if merge else pairs
-
-
-def _merge_pairs(
-    pairs: list[tuple[Record, Classification]],
-) -> list[tuple[Record, Classification]]:
-    from offlabel.sources.readers import merge_records
-
-    # Richest source first: its copy and its classification are the ones kept.
-    pairs = sorted(pairs, key=lambda p: (SOURCE_RANK.get(p[0].source, 9), p[0].key))
-    by_key = {}
-    for record, classification in pairs:
-        record.extra["store_key"] = record.key
-        by_key.setdefault(record.key, classification)
-    merged = merge_records(r for r, _c in pairs)
-    out = []
-    for record in merged:
-        found_by: list[str] = []
-        for value in (record.extra.get("found_by"), record.extra.get("merged_from")):
-            for src in value if isinstance(value, list) else []:
-                if src not in found_by:
-                    found_by.append(src)
-        record.extra["found_by"] = sorted(found_by)
-        out.append((record, by_key[str(record.extra["store_key"])]))
-    out.sort(key=lambda p: (-(p[0].year or 0), p[0].key))
-    return out
-
-
-def load_question_info(
-    store_path: str | os.PathLike[str] | None, drug: str, condition: str
-) -> dict[str, Any]:
-    """What the report shows about the search: queries, runs, per-source counts, drug profile.
-
-    Keys: question (id, drug, condition, pubmed_query, europepmc_query, ctgov_query, ...),
-    runs (list of dicts, oldest first), records_by_source ({source: n}) and drug (the
-    openFDA profile: brand_names, indications, approvals, ...; None if never fetched).
-    """
-    path = Path(store_path) if store_path else default_path()
-    qid, cond_name = _question_id(drug, condition)
-    with Store(path, read_only=True) as store:
-        question = store.question(qid)
-        if question is None:
-            raise StoreError(f"{path}: nothing collected for {drug} / {cond_name}")
-        runs = [dataclasses.asdict(r) for r in store.runs(qid)]
-        by_source = dict(
-            store.con.execute(
-                "SELECT source, count(DISTINCT key) FROM question_records "
-                "WHERE question_id = ? GROUP BY source ORDER BY source",
-                [qid],
-            ).fetchall()
-        )
-        profile = store.drug(question["drug"])
-    return {"question": question, "runs": runs, "records_by_source": by_source, "drug": profile}
-
-
-def load_drug_profile(store_path: str | os.PathLike[str] | None, drug: str) -> Any:
-    """The collected openFDA profile as a model.DrugProfile (labelled uses as US approvals),
-    or None when openFDA was never reached for this drug."""
-    from offlabel.sources.openfda import Approval, DrugFacts, drug_profile
-
-    path = Path(store_path) if store_path else default_path()
-    with Store(path, read_only=True) as store:
-        data = store.drug(drug)
-    if data is None:
-        return None
-    data["approvals"] = [Approval(**a) for a in data.get("approvals") or []]
-    return drug_profile(DrugFacts(**data))
-
-
-def record_verdict(
-    store_path: str | os.PathLike[str] | None, drug: str, condition: str, verdict: str
-) -> str | None:
-    """Note the verdict `ask --store` reached on the question's latest run.
-
-    Returns the verdict noted on an earlier run when it differs (the "changed verdict" of
-    a living update), else None. Needs write access: call it when no collect is running.
-    """
-    path = Path(store_path) if store_path else default_path()
-    qid, _ = _question_id(drug, condition)
-    with Store(path) as store:
-        runs = [r for r in store.runs(qid) if r.status in ("complete", "partial")]
-        if not runs:
-            return None
-        earlier = [r.verdict for r in runs[:-1] if r.verdict]
-        store.set_verdict(runs[-1].id, verdict)
-    if earlier and earlier[-1] != verdict:
-        return earlier[-1]
-    return None
-
-
-def classify_record(record: Record) -> Classification:
-    """The design classification for a record: registry labels are regulatory by definition."""
-    if record.source == "openfda":
-        return Classification(design=Design.regulatory, evidence={"design": "openFDA drug label"})
-    return _classify_fn()(record)
-
-
-def _classify_fn() -> Any:
-    """The design classifier (ImportError while it is not installed)."""
-    try:
-        from offlabel.classify import classify
-    except ImportError:
-        from offlabel.classify.design import classify
-    return classify
-
-
-def registered_unpublished(
-    store_path: str | os.PathLike[str] | None, drug: str, condition: str
-) -> list[dict[str, Any]]:
-    """Completed registered trials with no results posted and no publication linked.
-
-    A trial counts as published when the registry links a RESULT/DERIVED reference, or when
-    a collected paper for the question carries its NCT id (PubMed's DataBank/secondary id,
-    or the id written in the abstract).
-    """
-    path = Path(store_path) if store_path else default_path()
-    qid, _ = _question_id(drug, condition)
-    with Store(path, read_only=True) as store:
-        rows = store.question_records(qid)
-        trial_keys = [r.nct for r, _c, _s, _run in rows if r.source == "ctgov" and r.nct]
-        facts = store.trials(trial_keys)
-    cited: set[str] = set()
-    for record, _c, _s, _run in rows:
-        if record.source == "ctgov":
-            continue
-        if record.nct:
-            cited.add(record.nct.upper())
-        text = f"{record.title} {record.abstract} {' '.join(map(str, record.extra.values()))}"
-        cited.update(m.upper() for m in _NCT.findall(text))
-    out = []
-    for nct in sorted(set(trial_keys)):
-        t = facts.get(nct)
-        if t is None or (t.get("status") or "").upper() != "COMPLETED":
-            continue
-        if t.get("has_results") is True or t.get("result_pmids") or nct.upper() in cited:
-            continue
-        out.append(
-            {
-                "nct": nct,
-                "title": t.get("title"),
-                "status": t.get("status"),
-                "completion_date": t.get("completion_date"),
-                "enrollment": t.get("enrollment"),
-                "sponsor": t.get("sponsor"),
-                "has_results": t.get("has_results"),  # None: the registry did not say
-                "url": f"https://clinicaltrials.gov/study/{nct}",
-            }
-        )
-    return out

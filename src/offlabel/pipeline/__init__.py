@@ -1,0 +1,78 @@
+"""pipeline/: the application layer both faces call (the CLI and the web app).
+
+It is the only place that combines the store with the stages: it loads the evidence, resolves
+the question, adds what `collect` stored, appraises, and hands typed results to a report
+format. A face parses its input, calls one function here, and picks a format.
+
+    Offlabel(evidence=[...], store=PATH).ask("baclofen", "alcohol use disorder")
+
+Everything raised on purpose is an offlabel.errors.OfflabelError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offlabel.evidence import EvidenceBase
+    from offlabel.pipeline.ask import AskResult
+    from offlabel.pipeline.collect import CollectResult, ProgressSink
+
+__all__ = ["Offlabel"]
+
+
+@dataclass
+class Offlabel:
+    """One application object: the evidence it answers from and the store it reads and writes.
+
+    The parsed evidence is loaded once and each question gets its own copy of the containers,
+    so records added from a store for one question never leak into the next.
+    """
+
+    evidence: Sequence[Path] = ()
+    bundled: bool = True
+    store: Path | None = None
+    _base: EvidenceBase | None = field(default=None, init=False, repr=False)
+
+    def base(self) -> EvidenceBase:
+        """A fresh evidence base (EvidenceError when a file does not validate)."""
+        from offlabel.evidence import EvidenceBase, load_evidence
+
+        if self._base is None:
+            self._base = load_evidence(list(self.evidence), bundled=self.bundled)
+        b = self._base
+        return EvidenceBase(drugs=dict(b.drugs), studies=list(b.studies), files=list(b.files),
+                            example_drugs=set(b.example_drugs))
+
+    def ask(self, drug: str, condition: str | None = None, *,
+            profile: dict[str, object] | None = None, record: bool = True) -> AskResult:
+        from offlabel.pipeline.ask import ask
+
+        return ask(self.base(), drug, condition, store=self.store, profile=profile, record=record)
+
+    def compare(self, condition: str, drugs: list[str]) -> dict[str, Any]:
+        from offlabel.appraise.compare import compare_drugs
+        from offlabel.report.compare import compare_dict
+
+        return compare_dict(compare_drugs(self.base(), condition, drugs))
+
+    def collect(self, drug: str, condition: str, *, offline: bool = False, refresh: bool = False,
+                max_records: int | None = None, progress: ProgressSink | None = None
+                ) -> CollectResult:
+        from offlabel.pipeline.collect import run_collect
+
+        return run_collect(drug, condition, store_path=self.store, offline=offline,
+                           refresh=refresh, max_records=max_records, progress=progress)
+
+    def export(self, drug: str | None, condition: str | None, fmt: str) -> str:
+        from offlabel.pipeline.export import export_text
+
+        return export_text(self.store, drug, condition, fmt)
+
+    def store_path(self) -> Path:
+        from offlabel.store import default_path
+
+        return self.store or default_path()

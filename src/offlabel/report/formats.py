@@ -1,0 +1,123 @@
+"""The one registry of report formats: every face picks a format here by name.
+
+A format renders the report of an answer (and, where it makes sense, a comparison of drugs) to
+text. The report dict (report/data.py, documented in docs/json.md) is what every view renders;
+a new format is one module with a render function plus one `register_format` line here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from offlabel.errors import UsageError
+
+if TYPE_CHECKING:
+    from offlabel.appraise import Answer
+
+__all__ = ["FORMATS", "ReportFormat", "format_names", "get_format", "register_format",
+           "render_answer", "render_compare"]
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    name: str
+    suffix: str  # file name ending for --out suggestions and downloads
+    media_type: str
+    answer: Callable[[Answer, int | None, bool], str]  # (answer, width, colour) -> text
+    compare: Callable[[dict[str, Any], int | None, bool], str] | None = None
+
+
+FORMATS: dict[str, ReportFormat] = {}
+
+
+def register_format(fmt: ReportFormat) -> None:
+    FORMATS[fmt.name] = fmt
+
+
+def format_names(kind: str = "answer") -> list[str]:
+    return [f.name for f in FORMATS.values() if kind == "answer" or f.compare is not None]
+
+
+def get_format(name: str, kind: str = "answer") -> ReportFormat:
+    fmt = FORMATS.get(name)
+    if fmt is None or (kind == "compare" and fmt.compare is None):
+        raise UsageError(f"--format must be one of {', '.join(format_names(kind))}, got {name!r}")
+    return fmt
+
+
+def render_answer(ans: Answer, fmt: str, *, width: int | None = None, color: bool = False) -> str:
+    return get_format(fmt).answer(ans, width, color)
+
+
+def render_compare(result: dict[str, Any], fmt: str, *, width: int | None = None,
+                   color: bool = False) -> str:
+    render = get_format(fmt, "compare").compare
+    assert render is not None  # get_format checked it
+    return render(result, width, color)
+
+
+def _dict(ans: Answer) -> dict[str, Any]:
+    from offlabel.report.data import answer_dict
+
+    return answer_dict(ans)
+
+
+def _json_text(d: dict[str, Any]) -> str:
+    return json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+
+
+def _console(width: int | None, color: bool) -> tuple[Any, io.StringIO]:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    return Console(file=buf, width=width or 120, force_terminal=color, color_system=(
+        "auto" if color else None), highlight=False), buf
+
+
+def _terminal_answer(ans: Answer, width: int | None, color: bool) -> str:
+    from offlabel.report.terminal import render
+
+    console, buf = _console(width, color)
+    render(_dict(ans), console)
+    return buf.getvalue()
+
+
+def _terminal_compare(result: dict[str, Any], width: int | None, color: bool) -> str:
+    from offlabel.report.compare import render_terminal
+
+    console, buf = _console(width or 140, color)
+    render_terminal(result, console)
+    return buf.getvalue()
+
+
+def _markdown_answer(ans: Answer, width: int | None, color: bool) -> str:
+    from offlabel.report.markdown import render
+
+    return render(_dict(ans))
+
+
+def _markdown_compare(result: dict[str, Any], width: int | None, color: bool) -> str:
+    from offlabel.report.compare import render_markdown
+
+    return render_markdown(result)
+
+
+def _html_answer(ans: Answer, width: int | None, color: bool) -> str:
+    from offlabel.report.html import render
+    from offlabel.report.plots import forest_plots_b64
+
+    return render(_dict(ans), plots=forest_plots_b64(ans))
+
+
+register_format(ReportFormat("terminal", ".txt", "text/plain; charset=utf-8",
+                             _terminal_answer, _terminal_compare))
+register_format(ReportFormat("md", ".md", "text/markdown; charset=utf-8",
+                             _markdown_answer, _markdown_compare))
+register_format(ReportFormat("json", ".json", "application/json",
+                             lambda ans, _w, _c: _json_text(_dict(ans)),
+                             lambda res, _w, _c: _json_text(res)))
+register_format(ReportFormat("html", ".html", "text/html; charset=utf-8", _html_answer))
