@@ -68,3 +68,25 @@ def test_changed_verdict_is_reported_on_the_next_run(fake, tmp_path: Path) -> No
     assert second["reasons"][0] == (
         f"Living update: the verdict changed since the last collect (was "
         f"{first['verdict'].replace('_', ' ')}).")
+
+
+def test_serve_with_a_store_shows_what_ask_with_a_store_shows(fake, tmp_path: Path) -> None:  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from offlabel.pipeline import Offlabel
+    from offlabel.web.app import create_app
+
+    path = tmp_path / "s.duckdb"
+    assert run_collect(DRUG, CONDITION, store_path=path).status == "complete"
+    r = CliRunner().invoke(app, ["ask", DRUG, CONDITION, "--store", str(path), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    web = TestClient(create_app(Offlabel(store=path)))
+    page = web.get("/api/ask", params={"drug": DRUG, "condition": CONDITION})
+    assert page.status_code == 200
+    assert page.json() == json.loads(r.stdout)
+    collected = [s for s in page.json()["conditions"][0]["studies"]
+                 if any(src["where"].startswith("collected ") for src in s["sources"])]
+    assert collected  # the store's records are on the page
+    html = web.get("/ask", params={"drug": DRUG, "condition": CONDITION})
+    pmids = [s["pmid"] for s in collected if s.get("pmid")]
+    assert html.status_code == 200 and pmids and all(p in html.text for p in pmids)
