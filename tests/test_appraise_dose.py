@@ -11,6 +11,7 @@ import pytest
 
 from offlabel.appraise.core import appraise_condition
 from offlabel.appraise.grade import PoolInput, grade
+from offlabel.appraise.results import OutcomeAppraisal
 from offlabel.appraise.stratify import dose_gradient
 from offlabel.model import DrugProfile, Source, Study
 from offlabel.vocabulary import BY_ID
@@ -44,13 +45,14 @@ def trial(i: int, dose: float, events: int, *, design: str = "nonrandomized_cont
     })
 
 
-def relapse(studies: list[Study]):  # noqa: ANN201
+def relapse(studies: list[Study]) -> OutcomeAppraisal:
     ca = appraise_condition(DRUG, COND, studies, {COND.id})
     [o] = [o for o in ca.outcomes if o.key.kind.value == "relapse"]
     return o
 
 
-def changes(o) -> dict[str, int]:  # noqa: ANN001
+def changes(o: OutcomeAppraisal) -> dict[str, int]:
+    assert o.grade is not None
     return {d.name: d.change for d in o.grade.domains}
 
 

@@ -379,3 +379,13 @@ def test_an_undocumented_output_key_fails(outputs):
     nested = {**compares[0], "drugs": [{**compares[0]["drugs"][0], "approval": {"US": {"new": 1}}}]}
     undocumented, _never = check(DOC.read_text(encoding="utf-8"), asks, [*compares, nested])
     assert undocumented == {"compare.drugs[].approval.<US>.new"}
+
+
+def test_the_design_values_listed_are_the_models():
+    from offlabel.model import Design
+
+    text = DOC.read_text(encoding="utf-8")
+    listed = re.search(r'"design",\s*//(.*?)\n\s*"evidence_level"', text, re.S)
+    assert listed, "docs/json.md: the studies' design comment is missing"
+    values = re.findall(r"[a-z_]+", listed.group(1).replace("//", " "))
+    assert sorted(values) == sorted(d.value for d in Design)
