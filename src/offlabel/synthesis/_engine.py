@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -20,9 +21,11 @@ from ._dist import special
 from ._zeroin import zeroin
 from .errors import ConvergenceError, SynthesisError
 
+Arr = np.ndarray  # float arrays of per-study or per-analysis values (bool masks where named so)
+
 METHODS = ("FE", "EE", "DL", "REML", "ML", "PM", "HE", "HS", "SJ", "EB")
 ITERATIVE = ("REML", "ML", "EB", "PM")
-LOG2PI = np.log(2 * np.pi)
+LOG2PI = float(np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class Segments:
     """Sums and broadcasts over the analyses (segments) of a flat array."""
 
     # set by _fe_sums: (y, v, its sums), so one fit computes the 1/vi sums once
-    _fe: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]
+    _fe: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
     def __init__(self, group: np.ndarray | None, n: int, n_groups: int | None = None,
                  is_sorted: bool = False):
@@ -130,7 +133,7 @@ class Segments:
         if self.kind == "one":
             return np.array([a @ b])
         if self.kind == "rect":
-            return np.einsum("ij,ij->i", a, b)
+            return np.asarray(np.einsum("ij,ij->i", a, b))
         return np.bincount(self.group, weights=a * b, minlength=self.G)
 
     def expand(self, a: np.ndarray) -> np.ndarray:
@@ -138,7 +141,7 @@ class Segments:
             return a[0] if a.shape == (1,) else a
         if self.kind == "rect":
             return a[:, None]
-        return a[self.group]
+        return np.asarray(a[self.group])
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class Tau2Fit:
     converged: np.ndarray
 
 
-def _wsums(y, v, tau2, seg: Segments):
+def _wsums(y: Arr, v: Arr, tau2: Arr | None, seg: Segments) -> tuple[Arr, Arr, Arr, Arr]:
     """Weights 1/(v + tau2) and the sums the intercept-only formulas need."""
     w = 1.0 / v if tau2 is None else 1.0 / (v + seg.expand(tau2))
     s1 = seg.sum(w)
@@ -158,11 +161,11 @@ def _wsums(y, v, tau2, seg: Segments):
     return w, s1, mu, r
 
 
-def _fe_sums(y, v, seg: Segments):
+def _fe_sums(y: Arr, v: Arr, seg: Segments) -> tuple[Arr, Arr, Arr, Arr]:
     """Fixed-effect (w = 1/vi) quantities, computed once per call: DL, HS and the Q test
     all need them. Written with two scratch arrays: at 10^5 studies, fresh allocations (page
     faults) cost more than the arithmetic."""
-    cache = getattr(seg, "_fe", None)
+    cache: tuple[Arr, Arr, tuple[Arr, Arr, Arr, Arr]] | None = getattr(seg, "_fe", None)
     if cache is not None and cache[0] is y and cache[1] is v:
         return cache[2]
     w = np.divide(1.0, v)
@@ -180,7 +183,7 @@ def _fe_sums(y, v, seg: Segments):
     return out
 
 
-def _trP_trPP(w, s1, seg):
+def _trP_trPP(w: Arr, s1: Arr, seg: Segments) -> tuple[Arr, Arr, Arr]:
     ww = w * w
     s2 = seg.sum(ww)
     s3 = seg.dot(ww, w)
@@ -188,7 +191,7 @@ def _trP_trPP(w, s1, seg):
     return s2, trP, trPP
 
 
-def _traces(s1, s2, s3, seg):
+def _traces(s1: Arr, s2: Arr, s3: Arr, seg: Segments) -> tuple[Arr, Arr]:
     """tr(P) and tr(PP) from the power sums of the weights."""
     trP = s1 - s2 / s1
     trPP = s2 - 2.0 * s3 / s1 + (s2 / s1) ** 2
@@ -201,20 +204,20 @@ def _traces(s1, s2, s3, seg):
     return trP, trPP
 
 
-def q_gen(y, v, tau2, seg: Segments) -> np.ndarray:
+def q_gen(y: Arr, v: Arr, tau2: Arr, seg: Segments) -> Arr:
     """Generalised Q: sum w (y - mu_w)^2 with w = 1/(v + tau2)."""
     w, s1, mu, r = _wsums(y, v, tau2, seg)
     return seg.sum(w * r * r)
 
 
-def _mad2(y, seg: Segments, k: np.ndarray) -> np.ndarray:
+def _mad2(y: Arr, seg: Segments, k: Arr) -> Arr:
     """(R's mad(yi))^2 per segment, for metafor's default tau2.max = max(100, 10 mad^2)."""
     if seg.kind == "one":
         med = np.median(y)
         return np.array([(1.4826 * np.median(np.abs(y - med))) ** 2])
     if seg.kind == "rect":
         med = np.median(y, axis=1, keepdims=True)
-        return (1.4826 * np.median(np.abs(y - med), axis=1)) ** 2
+        return np.asarray((1.4826 * np.median(np.abs(y - med), axis=1)) ** 2)
     out = np.empty(seg.G)
     order = np.argsort(seg.group, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(k.astype(int))])
@@ -226,7 +229,7 @@ def _mad2(y, seg: Segments, k: np.ndarray) -> np.ndarray:
     return out
 
 
-def estimate_tau2(y, v, seg: Segments, method: str, control: Control = Control(),
+def estimate_tau2(y: Arr, v: Arr, seg: Segments, method: str, control: Control = Control(),
                   k: np.ndarray | None = None) -> Tau2Fit:
     """tau^2 and its standard error for every segment, metafor's estimators (intercept only)."""
     G = seg.G
@@ -281,7 +284,7 @@ def estimate_tau2(y, v, seg: Segments, method: str, control: Control = Control()
     return Tau2Fit(tau2, se, ones_i, conv)
 
 
-def _he(y, v, seg, k, km1):
+def _he(y: Arr, v: Arr, seg: Segments, k: Arr, km1: Arr) -> tuple[Arr, Arr]:
     ybar = seg.sum(y) / k
     d = y - seg.expand(ybar)
     rss = seg.sum(d * d)
@@ -295,16 +298,20 @@ def _he(y, v, seg, k, km1):
     return t, se
 
 
-def _reml_ll(y, v, tau2, seg, k, reml):
+def _reml_ll(y: Arr, v: Arr, tau2: Arr, seg: Segments, k: Arr, reml: bool) -> Arr:
     w, s1, mu, r = _wsums(y, v, tau2, seg)
     rss = seg.sum(w * r * r)
     slog = seg.sum(np.log(v + seg.expand(tau2)))
+    ll: Arr
     if reml:
-        return -0.5 * (k - 1) * LOG2PI - 0.5 * slog - 0.5 * np.log(s1) - 0.5 * rss
-    return -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * rss
+        ll = -0.5 * (k - 1) * LOG2PI - 0.5 * slog - 0.5 * np.log(s1) - 0.5 * rss
+    else:
+        ll = -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * rss
+    return ll
 
 
-def _fisher(y, v, seg, method, control, k, km1, single):
+def _fisher(y: Arr, v: Arr, seg: Segments, method: str, control: Control, k: Arr, km1: Arr,
+            single: Arr) -> Tau2Fit:
     """Fisher scoring as in metafor: start at max(0, HE), halve steps that go below 0."""
     if control.safeguard and method in ("REML", "ML"):
         # the likelihood rises from tau2 = 0: one maximum to bracket, Newton finds it fast.
@@ -357,14 +364,15 @@ def _fisher(y, v, seg, method, control, k, km1, single):
     return Tau2Fit(tau2, np.where(single, np.nan, se), iters, np.ones(G, dtype=bool))
 
 
-def _not_converged(method, control, active):
+def _not_converged(method: str, control: Control, active: Arr) -> NoReturn:
     bad = int(np.flatnonzero(active)[0])
     raise ConvergenceError(
         f"{method} Fisher scoring did not converge in {control.maxiter} iterations"
         f" (analysis {bad + 1}); raise control.maxiter or use method='DL'")
 
 
-def _still_iterating(y, v, seg: Segments, active: np.ndarray, compact: bool):
+def _still_iterating(y: Arr, v: Arr, seg: Segments, active: Arr, compact: bool
+                     ) -> tuple[Arr | slice, Segments, Arr, Arr]:
     """What one iteration works on, ``(idx, segments, y, v)``: in the rectangular layout only
     the analyses still iterating (a cheap row gather, so the work shrinks as they converge);
     otherwise all of them, and the caller masks the finished ones."""
@@ -377,7 +385,9 @@ def _still_iterating(y, v, seg: Segments, active: np.ndarray, compact: bool):
 GRID = 24  # grid points searched below a sliding REML/ML iterate, see _metafor_scoring
 
 
-def _metafor_scoring(y, v, seg, method, control, k, km1, single, bracket=False):
+def _metafor_scoring(y: Arr, v: Arr, seg: Segments, method: str, control: Control, k: Arr,
+                     km1: Arr, single: Arr, bracket: bool = False
+                     ) -> tuple[Arr, Arr, Arr, Arr]:
     """metafor's Fisher scoring; segments flagged ``single`` are left at 0.
 
     ``bracket=True``: also track where the score was last positive (lo) and negative (hi)
@@ -460,7 +470,7 @@ def _metafor_scoring(y, v, seg, method, control, k, km1, single, bracket=False):
     return tau2, iters, lo, hi
 
 
-def _score(y, v, seg, tau2, method):
+def _score(y: Arr, v: Arr, seg: Segments, tau2: Arr, method: str) -> tuple[Arr, Arr, Arr]:
     """Twice the ML/REML score in tau2 and its derivative (intercept-only closed forms)."""
     w, s1, mu, r = _wsums(y, v, tau2, seg)
     wr = w * r
@@ -472,7 +482,9 @@ def _score(y, v, seg, tau2, method):
     return ypy2 - s1, s2 - 2 * ypy3, s2
 
 
-def _newton(y, v, seg, method, control, k, skip, tau2=None, lo=None, hi=None):
+def _newton(y: Arr, v: Arr, seg: Segments, method: str, control: Control, k: Arr, skip: Arr,
+            tau2: Arr | None = None, lo: Arr | None = None, hi: Arr | None = None
+            ) -> tuple[Arr, Arr]:
     """Exact ML/REML: Newton steps on the score, kept inside a bracket that always shrinks.
 
     For segments whose score at 0 is positive (the others are ``skip``ped). Starts where
@@ -538,12 +550,12 @@ def _newton(y, v, seg, method, control, k, skip, tau2=None, lo=None, hi=None):
     return tau2, iters
 
 
-def _upper_bracket(y, v, seg, target) -> np.ndarray:
+def _upper_bracket(y: Arr, v: Arr, seg: Segments, target: Arr) -> Arr:
     """A tau2 with Q(tau2) <= target for every segment (doubling from a moment estimate)."""
     k = seg.sum(np.ones_like(y))
     ybar = seg.sum(y) / k
     d = y - seg.expand(ybar)
-    hi = np.maximum(seg.sum(d * d) / np.maximum(k - 1, 1), 1e-8) * 2
+    hi: Arr = np.maximum(seg.sum(d * d) / np.maximum(k - 1, 1), 1e-8) * 2
     for _ in range(200):
         over = q_gen(y, v, hi, seg) > target
         if not over.any():
@@ -552,7 +564,8 @@ def _upper_bracket(y, v, seg, target) -> np.ndarray:
     return hi
 
 
-def solve_q(y, v, seg, target, lo, hi, tol=None, maxiter=200) -> np.ndarray:
+def solve_q(y: Arr, v: Arr, seg: Segments, target: Arr, lo: Arr, hi: Arr,
+            tol: float | None = None, maxiter: int = 200) -> Arr:
     """Root of Q(tau2) = target in [lo, hi] for every segment (Q is decreasing in tau2).
 
     Newton steps from the left inside a shrinking bracket, bisection when Newton leaves it.
@@ -583,7 +596,8 @@ def solve_q(y, v, seg, target, lo, hi, tol=None, maxiter=200) -> np.ndarray:
     return t
 
 
-def _paule_mandel(y, v, seg, control, k, km1, single):
+def _paule_mandel(y: Arr, v: Arr, seg: Segments, control: Control, k: Arr, km1: Arr,
+                  single: Arr) -> Tau2Fit:
     G = seg.G
     q0 = q_gen(y, v, np.zeros(G), seg)
     pos = (q0 >= km1) & ~single
@@ -658,7 +672,7 @@ def method_and_test(method: str, test: str) -> tuple[str, str]:
     return m, t
 
 
-def summarise(y, v, seg: Segments, method: str, test: str, level: float,
+def summarise(y: Arr, v: Arr, seg: Segments, method: str, test: str, level: float,
               fit: Tau2Fit, k: np.ndarray, weights: bool = True, qep: bool = True) -> Summary:
     """Everything metafor reports for each segment. ``weights``/``qep`` False skip the
     per-study weights and the Q-test p-value (the chi-square tail is the costliest function
@@ -730,7 +744,7 @@ def summarise(y, v, seg: Segments, method: str, test: str, level: float,
                    I2, H2, vt, k.astype(int), dfs, wpct, fit.iterations, fit.converged)
 
 
-def fit_stats(y, v, tau2: float, method: str) -> dict[str, float]:
+def fit_stats(y: Arr, v: Arr, tau2: float, method: str) -> dict[str, float]:
     """metafor's fit.stats column for an intercept-only ML or REML fit."""
     k = len(y)
     w = 1 / (v + tau2)

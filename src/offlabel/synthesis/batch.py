@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -62,7 +62,8 @@ class BatchResult:
         w = 1 / (self._vi + t)
         tot = np.bincount(np.zeros(w.size, dtype=np.intp) if self._codes is None else self._codes,
                           weights=w, minlength=len(self.groups))
-        return 100 * w / (tot[0] if self._codes is None else tot[self._codes])
+        pct: np.ndarray = 100 * w / (tot[0] if self._codes is None else tot[self._codes])
+        return pct
 
     def to_dict(self) -> dict[str, np.ndarray]:
         """Columns for a DataFrame: ``pandas.DataFrame(res.to_dict())``."""
@@ -73,9 +74,9 @@ class BatchResult:
 
 
 def rma_batch(
-    yi,
-    vi,
-    group=None,
+    yi: Any,
+    vi: Any,
+    group: Any = None,
     method: str = "REML",
     test: str = "z",
     level: float = 95,
@@ -149,8 +150,8 @@ def rma_batch(
                        s.iterations, m, t, v, codes)
 
 
-def rma_batch_table(table, yi: str = "yi", vi: str = "vi", group: str | None = "group",
-                    **kwargs) -> BatchResult:
+def rma_batch_table(table: Any, yi: str = "yi", vi: str = "vi", group: str | None = "group",
+                    **kwargs: Any) -> BatchResult:
     """:func:`rma_batch` on the named columns of a DataFrame (or any mapping of columns):
     ``rma_batch_table(df, group="outcome_id", method="REML")``."""
     for col in (yi, vi) + ((group,) if group is not None else ()):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class RegTest:
     fit_coef: np.ndarray
 
 
-def _as_fit(x, vi, method: str, test: str) -> RMAResult:
+def _as_fit(x: Any, vi: Any, method: str, test: str) -> RMAResult:
     """A fit, or (like metafor) effect sizes and variances to fit with ``method``."""
     if isinstance(x, RMAResult):
         if vi is not None:
@@ -43,7 +44,7 @@ def _as_fit(x, vi, method: str, test: str) -> RMAResult:
     return rma(x, vi, method=method, test=test)
 
 
-def regtest(x, vi=None, model: str = "rma", predictor: str = "sei", method: str = "REML",
+def regtest(x: Any, vi: Any = None, model: str = "rma", predictor: str = "sei", method: str = "REML",
             test: str = "z") -> RegTest:
     """Egger-type regression test on a fit (``regtest(rma(...))``) or, as metafor allows, on
     ``regtest(yi, vi)`` (fitted with ``method``, REML by default).
@@ -106,7 +107,7 @@ def _kendall_exact_p(q: int, n: int) -> float:
     return float(min(2 * p, 1.0))
 
 
-def ranktest(x, vi=None, exact: bool = True) -> RankTest:
+def ranktest(x: Any, vi: Any = None, exact: bool = True) -> RankTest:
     """Begg & Mazumdar: Kendall's tau between standardised deviates and variances, on a fit
     or on ``ranktest(yi, vi)``."""
     res = _as_fit(x, vi, "FE", "z")
@@ -128,7 +129,7 @@ def ranktest(x, vi=None, exact: bool = True) -> RankTest:
         q = int(round((tau + 1) * n * (n - 1) / 4))
         return RankTest(tau, _kendall_exact_p(q, n), True)
     # normal approximation with R's tie-corrected variance
-    def tcounts(x):
+    def tcounts(x: np.ndarray) -> np.ndarray:
         _, c = np.unique(x, return_counts=True)
         return c[c > 1].astype(float)
 

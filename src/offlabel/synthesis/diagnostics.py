@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +39,7 @@ def _labels(res: RMAResult) -> tuple[str, ...]:
     return res.slab if res.slab is not None else tuple(str(i + 1) for i in range(res.k))
 
 
-def _refit(y, v, res: RMAResult) -> RMAResult | None:
+def _refit(y: np.ndarray, v: np.ndarray, res: RMAResult) -> RMAResult | None:
     """A refit, or None when it cannot be computed (metafor reports NA for that row)."""
     try:
         return _fit(y, v, res.method, res.test, res.level, None, res.control, warn=False)
@@ -45,8 +47,8 @@ def _refit(y, v, res: RMAResult) -> RMAResult | None:
         return None
 
 
-def _collect(fits: list[RMAResult | None], slab) -> SequentialFits:
-    def col(name):
+def _collect(fits: list[RMAResult | None], slab: Sequence[str]) -> SequentialFits:
+    def col(name: str) -> np.ndarray:
         return np.array([np.nan if f is None else getattr(f, name) for f in fits], dtype=float)
 
     return SequentialFits(tuple(slab), col("estimate"), col("se"), col("zval"), col("pval"),
@@ -67,7 +69,7 @@ def leave1out(res: RMAResult) -> SequentialFits:
     return _collect(fits, _labels(res))
 
 
-def cumul(res: RMAResult, order=None) -> SequentialFits:
+def cumul(res: RMAResult, order: Sequence[Any] | np.ndarray | None = None) -> SequentialFits:
     """Cumulative meta-analysis: refit on the first 1, 2, ..., k studies.
 
     ``order``: a sort key per study (e.g. publication year); ties keep the data order, as R's
@@ -129,7 +131,9 @@ def influence(res: RMAResult) -> Influence:
                                 vb_del)
 
 
-def _influence_stats(res, y, v, hat, vb, tau2_del, QE_del, beta_del, vb_del_fit, s2w, vb_del):
+def _influence_stats(res: RMAResult, y: np.ndarray, v: np.ndarray, hat: np.ndarray, vb: float,
+                     tau2_del: np.ndarray, QE_del: np.ndarray, beta_del: np.ndarray,
+                     vb_del_fit: np.ndarray, s2w: np.ndarray, vb_del: np.ndarray) -> Influence:
     k, p = res.k, 1
     dfb = res.estimate - beta_del
     dffits = dfb / np.sqrt(s2w * hat * (tau2_del + v))

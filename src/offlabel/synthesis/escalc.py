@@ -23,6 +23,8 @@ from .errors import SynthesisError
 ArrayLike = float | Sequence[float] | np.ndarray
 NanPolicy = Literal["raise", "propagate"]
 AddTo = Literal["only0", "all", "if0all", "none"]  # which tables/rows get ``add``
+Slab = Sequence[str] | None
+Pair = tuple[np.ndarray, np.ndarray]  # (yi, vi)
 
 TWO_BY_TWO = ("RR", "OR", "RD", "PETO")
 CONTINUOUS = ("MD", "SMD", "ROM")
@@ -72,7 +74,7 @@ def _check(cond: np.ndarray, msg: str, slab: Sequence[str] | None) -> None:
         raise SynthesisError(f"{_label(int(bad[0]), slab)}: {msg}")
 
 
-def _missing(nan_policy: NanPolicy, slab, **cols: np.ndarray | None) -> np.ndarray:
+def _missing(nan_policy: NanPolicy, slab: Slab, **cols: np.ndarray | None) -> np.ndarray:
     """Rows with a missing input; with nan_policy='raise' the first one is an error."""
     miss = np.zeros(len(next(c for c in cols.values() if c is not None)), dtype=bool)
     for name, c in cols.items():
@@ -133,19 +135,20 @@ def escalc(
     raise SynthesisError(f"unknown effect size measure {measure!r}; known: {', '.join(MEASURES)}")
 
 
-def _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_policy):
-    ai, bi, ci, di = (_arr(x, n) for x, n in ((ai, "ai"), (bi, "bi"), (ci, "ci"), (di, "di")))
-    n1i, n2i = _arr(n1i, "n1i"), _arr(n2i, "n2i")
-    if ai is None or ci is None:
+def _escalc_2x2(measure: str, ai: ArrayLike | None, bi: ArrayLike | None, ci: ArrayLike | None,
+                di: ArrayLike | None, n1i: ArrayLike | None, n2i: ArrayLike | None, add: float,
+                to: AddTo, drop00: bool, slab: Slab, nan_policy: NanPolicy) -> Pair:
+    A, C = _arr(ai, "ai"), _arr(ci, "ci")
+    if A is None or C is None:
         raise SynthesisError(f"measure {measure} needs ai and ci")
-    bi = _non_events(measure, ai, bi, n1i, ("ai", "bi", "n1i"), slab)
-    di = _non_events(measure, ci, di, n2i, ("ci", "di", "n2i"), slab)
-    k = _same_length(slab, ai=ai, bi=bi, ci=ci, di=di)
-    miss = _missing(nan_policy, slab, ai=ai, bi=bi, ci=ci, di=di)
+    B = _non_events(measure, A, _arr(bi, "bi"), _arr(n1i, "n1i"), ("ai", "bi", "n1i"), slab)
+    D = _non_events(measure, C, _arr(di, "di"), _arr(n2i, "n2i"), ("ci", "di", "n2i"), slab)
+    k = _same_length(slab, ai=A, bi=B, ci=C, di=D)
+    miss = _missing(nan_policy, slab, ai=A, bi=B, ci=C, di=D)
     with np.errstate(invalid="ignore"):
-        for name, c in (("ai", ai), ("bi", bi), ("ci", ci), ("di", di)):
+        for name, c in (("ai", A), ("bi", B), ("ci", C), ("di", D)):
             _check(~miss & (c < 0), f"{name} is negative ({name} = {c[~miss & (c < 0)][:1]})", slab)
-    a, b, c_, d = (np.where(miss, np.nan, x).astype(float) for x in (ai, bi, ci, di))
+    a, b, c_, d = (np.where(miss, np.nan, x).astype(float) for x in (A, B, C, D))
     if drop00:
         both0 = ((a == 0) & (c_ == 0)) | ((b == 0) & (d == 0))
         miss = miss | both0
@@ -174,7 +177,7 @@ def _escalc_2x2(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00, slab, nan_po
 
 
 def _non_events(measure: str, events: np.ndarray, cell: np.ndarray | None,
-                total: np.ndarray | None, names: tuple[str, str, str], slab) -> np.ndarray:
+                total: np.ndarray | None, names: tuple[str, str, str], slab: Slab) -> np.ndarray:
     """One group's non-event cell: ``cell`` as given, else the group ``total`` less the events.
     ``names``: how the events, the cell and the total are called in messages."""
     if cell is not None:
@@ -184,10 +187,12 @@ def _non_events(measure: str, events: np.ndarray, cell: np.ndarray | None,
         raise SynthesisError(f"measure {measure} needs {cell_name} or {total_name}")
     _same_length(slab, **{ev: events, total_name: total})
     _check(events > total, f"events {ev} greater than the group total {total_name}", slab)
-    return total - events
+    rest: np.ndarray = total - events
+    return rest
 
 
-def _add_2x2(a, b, c, d, add, to, miss):
+def _add_2x2(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, add: float, to: AddTo,
+             miss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if to == "none" or add == 0:
         return a, b, c, d  # the cells as given, not copies with zeros added
     with np.errstate(invalid="ignore"):
@@ -196,13 +201,14 @@ def _add_2x2(a, b, c, d, add, to, miss):
     return a + bump, b + bump, c + bump, d + bump
 
 
-def _finish(yi, vi, miss, k):
+def _finish(yi: np.ndarray, vi: np.ndarray, miss: np.ndarray, k: int) -> Pair:
     yi = np.where(miss, np.nan, yi).astype(float).reshape(k)
     vi = np.where(miss, np.nan, vi).astype(float).reshape(k)
     return yi, vi
 
 
-def _finish_estimable(yi, vi, miss, k, nan_policy: NanPolicy, why: str, slab):
+def _finish_estimable(yi: np.ndarray, vi: np.ndarray, miss: np.ndarray, k: int,
+                      nan_policy: NanPolicy, why: str, slab: Slab) -> Pair:
     """``_finish``; with nan_policy='raise' a row whose yi/vi came out non-finite from complete
     input is an error saying ``why``, not a silent NaN. A zero ``vi`` (RD of a double-zero table
     with ``add=0``, MD with zero SDs) is a value, as in metafor: ``rma`` decides what it allows."""
@@ -212,7 +218,7 @@ def _finish_estimable(yi, vi, miss, k, nan_policy: NanPolicy, why: str, slab):
     return yi, vi
 
 
-def _required(measure: str, slab, nan_policy: NanPolicy,
+def _required(measure: str, slab: Slab, nan_policy: NanPolicy,
               **given: ArrayLike | None) -> tuple[int, np.ndarray, list[np.ndarray]]:
     """The inputs ``measure`` needs, all of them (an error names the absent ones): their
     length k, the rows with a missing value, and the columns with those rows set to NaN."""
@@ -226,7 +232,9 @@ def _required(measure: str, slab, nan_policy: NanPolicy,
     return k, miss, [np.where(miss, np.nan, c) for c in cols.values()]
 
 
-def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
+def _escalc_cont(measure: str, m1i: ArrayLike | None, sd1i: ArrayLike | None,
+                 n1i: ArrayLike | None, m2i: ArrayLike | None, sd2i: ArrayLike | None,
+                 n2i: ArrayLike | None, slab: Slab, nan_policy: NanPolicy) -> Pair:
     k, miss, (m1, s1, n1, m2, s2, n2) = _required(
         measure, slab, nan_policy, m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i)
     with np.errstate(invalid="ignore"):
@@ -250,7 +258,8 @@ def _escalc_cont(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, slab, nan_policy):
                              f"{measure} is not estimable (zero SD, n or mean?)", slab)
 
 
-def _escalc_cor(measure, ri, ni, slab, nan_policy):
+def _escalc_cor(measure: str, ri: ArrayLike | None, ni: ArrayLike | None, slab: Slab,
+                nan_policy: NanPolicy) -> Pair:
     r, n = _arr(ri, "ri"), _arr(ni, "ni")
     if r is None or n is None:
         raise SynthesisError(f"measure {measure} needs ri and ni")
@@ -268,7 +277,8 @@ def _escalc_cor(measure, ri, ni, slab, nan_policy):
     return _finish(yi, vi, miss, k)
 
 
-def _escalc_prop(measure, xi, ni, add, to, slab, nan_policy):
+def _escalc_prop(measure: str, xi: ArrayLike | None, ni: ArrayLike | None, add: float, to: AddTo,
+                 slab: Slab, nan_policy: NanPolicy) -> Pair:
     x, n = _arr(xi, "xi"), _arr(ni, "ni")
     if x is None or n is None:
         raise SynthesisError(f"measure {measure} needs xi and ni")
@@ -304,7 +314,7 @@ def _escalc_prop(measure, xi, ni, add, to, slab, nan_policy):
                              f"{measure} is not estimable here (proportion of 0 or 1?)", slab)
 
 
-def _zero_add(sel_zero, miss, add, to):
+def _zero_add(sel_zero: np.ndarray, miss: np.ndarray, add: float, to: AddTo) -> np.ndarray:
     if to == "none" or add == 0:
         return np.zeros(len(miss))
     if to == "all":
@@ -318,7 +328,9 @@ def _zero_add(sel_zero, miss, add, to):
     return np.where(sel, add, 0.0)
 
 
-def _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_policy):
+def _escalc_rates2(measure: str, x1i: ArrayLike | None, t1i: ArrayLike | None,
+                   x2i: ArrayLike | None, t2i: ArrayLike | None, add: float, to: AddTo,
+                   drop00: bool, slab: Slab, nan_policy: NanPolicy) -> Pair:
     k, miss, (x1, t1, x2, t2) = _required(measure, slab, nan_policy,
                                           x1i=x1i, t1i=t1i, x2i=x2i, t2i=t2i)
     with np.errstate(invalid="ignore"):
@@ -338,7 +350,8 @@ def _escalc_rates2(measure, x1i, t1i, x2i, t2i, add, to, drop00, slab, nan_polic
                              f"{measure} is not estimable here (no events?)", slab)
 
 
-def _escalc_rate1(measure, xi, ti, add, to, slab, nan_policy):
+def _escalc_rate1(measure: str, xi: ArrayLike | None, ti: ArrayLike | None, add: float,
+                  to: AddTo, slab: Slab, nan_policy: NanPolicy) -> Pair:
     x, t = _arr(xi, "xi"), _arr(ti, "ti")
     if x is None or t is None:
         raise SynthesisError(f"measure {measure} needs xi and ti")

@@ -67,7 +67,7 @@ class MetaRegResult:
     weights: np.ndarray = field(repr=False)
     control: eng.Control = field(default=eng.Control(), repr=False)
 
-    def predict(self, newmods=None) -> dict[str, np.ndarray]:
+    def predict(self, newmods: Any = None) -> dict[str, np.ndarray]:
         return predict_mods(self, newmods)
 
 
@@ -114,18 +114,19 @@ def _design(mods: Any, k: int, intercept: bool,
     return M, tuple(names)
 
 
-def _P(w, X):
+def _P(w: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     W = np.diag(w)
     A = np.linalg.inv(X.T @ (w[:, None] * X))
     return W - (w[:, None] * X) @ A @ (X.T * w), A
 
 
-def _q(ymc, v, X, t):
+def _q(ymc: np.ndarray, v: np.ndarray, X: np.ndarray, t: float) -> float:
     P, _ = _P(1 / (v + t), X)
     return float(ymc @ P @ ymc)
 
 
-def _tau2(y, v, X, method: str, control: eng.Control):
+def _tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str,
+          control: eng.Control) -> tuple[float, float | None, int]:
     """tau^2 and se(tau^2) for a model with moderators, line by line as metafor."""
     k, p = X.shape
     ymc = y - y.mean()
@@ -226,16 +227,16 @@ def _tau2(y, v, X, method: str, control: eng.Control):
     raise SynthesisError(f"unknown method {method!r}")
 
 
-def _ll(y, v, X, tau2, method):
+def _ll(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, method: str) -> float:
     k, p = X.shape
     w = 1 / (v + tau2)
     A = X.T @ (w[:, None] * X)
     b = np.linalg.solve(A, X.T @ (w * y))
     rss = np.sum(w * (y - X @ b) ** 2)
     if method == "ML":
-        return -0.5 * k * eng.LOG2PI - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss
-    return (-0.5 * (k - p) * eng.LOG2PI - 0.5 * np.sum(np.log(v + tau2))
-            - 0.5 * np.linalg.slogdet(A)[1] - 0.5 * rss)
+        return float(-0.5 * k * eng.LOG2PI - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss)
+    return float(-0.5 * (k - p) * eng.LOG2PI - 0.5 * np.sum(np.log(v + tau2))
+                 - 0.5 * np.linalg.slogdet(A)[1] - 0.5 * rss)
 
 
 def metareg(yi: Any, vi: Any, mods: Any, method: str = "REML", test: str = "z",
@@ -332,7 +333,7 @@ def _metareg(y: np.ndarray, v: np.ndarray, X: np.ndarray, coef_names: Sequence[s
         test=test, level=float(level), X=X, yi=y, vi=v, weights=100 * w / w.sum(), control=control)
 
 
-def _r2_fe(y, w, X):
+def _r2_fe(y: np.ndarray, w: np.ndarray, X: np.ndarray) -> float:
     """Adjusted R^2 (%) of the weighted least-squares fit, as metafor reports for FE models."""
     k, p = X.shape
     if np.var(y) == 0:
@@ -343,10 +344,10 @@ def _r2_fe(y, w, X):
     tss = np.sum(w * (y - mw) ** 2)
     r2 = 1 - rss / tss
     adj = 1 - (1 - r2) * (k - 1) / (k - p)
-    return max(0.0, 100 * adj)
+    return max(0.0, float(100 * adj))
 
 
-def predict_mods(res: MetaRegResult, newmods=None) -> dict[str, np.ndarray]:
+def predict_mods(res: MetaRegResult, newmods: Any = None) -> dict[str, np.ndarray]:
     """Predicted effects at ``newmods`` (rows of moderator values, intercept added), metafor's
     ``predict(res, newmods=...)``: ``pred, se, ci_lb, ci_ub, pi_lb, pi_ub`` arrays."""
     if newmods is None:

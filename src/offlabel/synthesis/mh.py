@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from . import _dist
 from . import _engine as eng
 from .errors import SynthesisError
-from .escalc import AddTo, _check, escalc
+from .escalc import AddTo, Slab, _check, escalc
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class MHResult:
     TAp: float | None = None
 
 
-def _non_events(events: np.ndarray, cell, total, names: tuple[str, str, str], slab) -> np.ndarray:
+def _non_events(events: np.ndarray, cell: Any, total: Any, names: tuple[str, str, str],
+                slab: Slab) -> np.ndarray:
     """One group's non-event cell: ``cell`` as given, else the group ``total`` less the events.
     ``names``: how the events, the cell and the total are called in messages."""
     if cell is not None:
@@ -61,10 +63,14 @@ def _non_events(events: np.ndarray, cell, total, names: tuple[str, str, str], sl
     n = np.asarray(total, dtype=float)
     with np.errstate(invalid="ignore"):
         _check(events > n, f"events {ev} greater than the group total {total_name}", slab)
-    return n - events
+    rest: np.ndarray = n - events
+    return rest
 
 
-def _tables(ai, bi, ci, di, n1i, n2i, slab):
+Tables = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _tables(ai: Any, bi: Any, ci: Any, di: Any, n1i: Any, n2i: Any, slab: Slab) -> Tables:
     a = np.asarray(ai, dtype=float)
     c = np.asarray(ci, dtype=float)
     b = _non_events(a, bi, n1i, ("ai", "bi", "n1i"), slab)
@@ -77,7 +83,8 @@ def _tables(ai, bi, ci, di, n1i, n2i, slab):
     return a, b, c, d
 
 
-def _complete_tables(measure: str, ai, bi, ci, di, n1i, n2i, slab, add: float, to: AddTo,
+def _complete_tables(measure: str, ai: Any, bi: Any, ci: Any, di: Any, n1i: Any, n2i: Any,
+                     slab: Slab, add: float, to: AddTo,
                      drop00: bool) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """The escalc-type ``yi/vi`` of every table (what Q is computed from), and the tables
     without a missing count (metafor's ``na.omit``), which are what gets pooled."""
@@ -88,7 +95,7 @@ def _complete_tables(measure: str, ai, bi, ci, di, n1i, n2i, slab, add: float, t
     return yi, vi, (a[ok], b[ok], c[ok], d[ok])
 
 
-def _het(yi, vi, est):
+def _het(yi: np.ndarray, vi: np.ndarray, est: float) -> tuple[float, float, float, float, int]:
     ok = np.isfinite(yi) & np.isfinite(vi)
     y, v = yi[ok], vi[ok]
     kyi = len(y)
@@ -98,7 +105,7 @@ def _het(yi, vi, est):
     return 0.0, 1.0, 0.0, 1.0, kyi
 
 
-def _wald(est, se, level):
+def _wald(est: float, se: float, level: float) -> tuple[float, float, float, float]:
     z = est / se
     crit = _dist.norm_isf(eng.level_alpha(level) / 2)
     return z, float(2 * _dist.norm_sf(abs(z))), est - crit * se, est + crit * se
@@ -114,10 +121,11 @@ def _mh_result(measure: str, est: float, se: float, level: float, yi: np.ndarray
                     float(H2), k, kyi, **extra)
 
 
-def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str = "OR",
+def rma_mh(ai: Any = None, bi: Any = None, ci: Any = None, di: Any = None, n1i: Any = None,
+           n2i: Any = None, measure: str = "OR",
            correct: bool = True, level: float = 95, slab: Sequence[str] | None = None,
            add: float = 0.5, to: AddTo = "only0", drop00: bool = True,
-           x1i=None, x2i=None, t1i=None, t2i=None) -> MHResult:
+           x1i: Any = None, x2i: Any = None, t1i: Any = None, t2i: Any = None) -> MHResult:
     """Mantel-Haenszel pooled OR, RR or RD (Robins-Breslow-Greenland / Greenland-Robins
     variances) from 2x2 tables, or IRR/IRD from events ``x1i, x2i`` over person-times
     ``t1i, t2i``.
@@ -168,7 +176,8 @@ def rma_mh(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, measure: str 
     return _mh_result(measure, est, se, level, yi, vi, k, extra)
 
 
-def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> MHResult:
+def _mh_rates(measure: str, x1i: Any, x2i: Any, t1i: Any, t2i: Any, correct: bool, level: float,
+              add: float, to: AddTo, drop00: bool) -> MHResult:
     if any(x is None for x in (x1i, x2i, t1i, t2i)):
         raise SynthesisError(f"rma_mh: measure {measure} needs x1i, x2i, t1i and t2i")
     x1, x2, t1, t2 = (np.asarray(x, dtype=float) for x in (x1i, x2i, t1i, t2i))
@@ -202,7 +211,8 @@ def _mh_rates(measure, x1i, x2i, t1i, t2i, correct, level, add, to, drop00) -> M
     return _mh_result(measure, est, se, level, yi, vi, k, extra)
 
 
-def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
+def _or_tests(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, n1: np.ndarray,
+              n2: np.ndarray, N: np.ndarray, psi: float, correct: bool) -> dict[str, float | None]:
     xt, yt = a + c, b + d
     out: dict[str, float | None] = {}
     if xt.sum() == 0 or yt.sum() == 0:
@@ -234,7 +244,8 @@ def _or_tests(a, b, c, d, n1, n2, N, psi, correct):
     return out
 
 
-def rma_peto(ai=None, bi=None, ci=None, di=None, n1i=None, n2i=None, level: float = 95,
+def rma_peto(ai: Any = None, bi: Any = None, ci: Any = None, di: Any = None, n1i: Any = None,
+             n2i: Any = None, level: float = 95,
              slab: Sequence[str] | None = None, add: float = 0.5, to: AddTo = "only0",
              drop00: bool = True) -> MHResult:
     """Peto's one-step log odds ratio: ``sum(O - E) / sum(V)``, ``se = 1/sqrt(sum(V))``."""

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _dist
 from .escalc import RATIO_MEASURES
+
+if TYPE_CHECKING:  # matplotlib itself is imported when a plot is drawn
+    from matplotlib.figure import Figure
 
 MEASURE_NAMES = {
     "OR": "Odds ratio", "RR": "Risk ratio", "HR": "Hazard ratio", "PETO": "Peto odds ratio",
@@ -25,7 +29,7 @@ MEASURE_NAMES = {
 }
 
 
-def _mpl():
+def _mpl() -> tuple[ModuleType, ModuleType]:
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf"):
@@ -56,8 +60,8 @@ def _fmt_p(p: float | None) -> str:
 
 
 def forest_plot(
-    yi,
-    vi,
+    yi: Any,
+    vi: Any,
     labels: Sequence[str],
     res: Any,
     measure: str = "OR",
@@ -70,7 +74,7 @@ def forest_plot(
     dpi: int = 150,
     xlim: tuple[float, float] | None = None,
     model_label: str | None = None,
-):
+) -> Figure:
     """Draw a forest plot; write it to ``path`` (one file if it has a suffix, else one per
     format) and return the matplotlib Figure.
 
@@ -119,7 +123,7 @@ def forest_plot(
     n_rows = k + 3 + (1 if has_pi else 0)
     extra = 0.25 if (left_label or right_label) else 0.0
     height = 1.3 + extra + 0.28 * n_rows + (0.35 if title else 0)
-    fig = plt.figure(figsize=(10.5, height))
+    fig: Figure = plt.figure(figsize=(10.5, height))
     bottom = (0.95 + extra) / height
     top_pad = (0.55 + (0.35 if title else 0)) / height
     ax = fig.add_axes((0.33, bottom, 0.36, 1 - bottom - top_pad))
@@ -144,7 +148,7 @@ def forest_plot(
     dy = 0.38
     yd = -1.0
     ax.fill([c_lb, est, c_ub, est], [yd, yd + dy, yd, yd - dy], color="#b22222", zorder=3)
-    if has_pi:
+    if has_pi and pi_lb is not None and pi_ub is not None:
         ypi = yd - 1.0
         ax.plot([pi_lb, pi_ub], [ypi, ypi], color="#b22222", lw=1.4)
         for x_ in (pi_lb, pi_ub):
@@ -185,7 +189,7 @@ def forest_plot(
     ax.text(0.98, hdr, f"{'Ratio' if ratio else 'Estimate'} [{pct:g}% CI]",
             transform=tf, ha="right", va="bottom", fontsize=fs, weight="bold")
 
-    def ci_text(c, a, b):
+    def ci_text(c: float, a: float, b: float) -> str:
         return f"{tr(c):.2f} [{tr(a):.2f}, {tr(b):.2f}]"
 
     for yy, lab, c, a, b, ww in zip(rows, labels, y, lo, hi, w, strict=True):
@@ -235,8 +239,8 @@ def forest_plot(
 
 
 def funnel_plot(
-    yi,
-    vi,
+    yi: Any,
+    vi: Any,
     res: Any,
     measure: str = "OR",
     path: str | Path | None = None,
@@ -245,7 +249,7 @@ def funnel_plot(
     title: str | None = None,
     level: float = 95,
     dpi: int = 150,
-):
+) -> Figure:
     """Funnel plot: effect against standard error (inverted), the pooled estimate and the
     pseudo-confidence region ``estimate +/- z se``. With ``trimfill`` (a
     :class:`~offlabel.synthesis.bias.TrimFill`), the imputed studies are drawn as open circles
@@ -258,6 +262,7 @@ def funnel_plot(
     pct = level if level > 1 else 100 * level
     crit = _dist.norm_isf((1 - pct / 100) / 2)
     est = float(res.estimate)
+    fig: Figure
     fig, ax = plt.subplots(figsize=(6.2, 5.0))
     fill_y = np.asarray(getattr(trimfill, "fill_yi", []), dtype=float) if trimfill is not None else np.empty(0)
     fill_se = np.sqrt(np.asarray(getattr(trimfill, "fill_vi", []), dtype=float)) if trimfill is not None else np.empty(0)

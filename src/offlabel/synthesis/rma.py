@@ -219,8 +219,8 @@ def confint(res: RMAResult, level: float | None = None, tau2_max: float | None =
     def root(target: float) -> float:
         if tol is not None:  # reproduce uniroot(tol=...) as metafor calls it
             return zeroin(lambda t: q(t) - target, tmin, tmax, tol, 1000)
-        return _dist.optimize().brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
-                               rtol=4 * np.finfo(float).eps, maxiter=1000)
+        return float(_dist.optimize().brentq(lambda t: q(t) - target, tmin, tmax, xtol=1e-300,
+                                             rtol=4 * np.finfo(float).eps, maxiter=1000))
 
     q_max, q_min = q(tmax), q(tmin)
     lb_sign = ub_sign = ""
