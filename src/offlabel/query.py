@@ -111,7 +111,8 @@ def build_queries(
     drugs = drug_terms(drug, brand_names)
     conds = condition_terms(condition)
     heading = mesh_heading(condition)
-    if not drugs or not any(c.isalnum() for c in drugs[0]):
+    # The drug's own name must be searchable: brand names only widen a search, never make one.
+    if not drugs or not any(c.isalnum() for c in drug):
         raise ValueError(f"drug name {drug!r} has nothing to search for")
     if not conds or not any(c.isalnum() for t in conds for c in t):
         raise ValueError(f"condition {condition.name!r} has nothing to search for")
