@@ -268,6 +268,10 @@ class Source(BaseModel):
     nct: str | None = None
     where: str = Field(min_length=3, description="Where in the paper/page: e.g. 'Abstract, Results'.")
     quote: str | None = None
+    # A secondary page where the passage was read; never the source of record (source_policy.py).
+    read_at: str | None = None
+    # "secondary": no primary copy could be read, so the fact stands on read_at alone.
+    verified: Literal["primary", "secondary"] = "primary"
 
     @field_validator("pmid", mode="before")
     @classmethod
@@ -285,7 +289,8 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _has_identifier(self) -> Source:
-        if not (self.pmid or self.doi or self.url or self.nct):
+        if not (self.pmid or self.doi or self.url or self.nct
+                or (self.read_at and self.verified == "secondary")):
             raise ValueError("a source needs a pmid, doi, nct or url")
         return self
 
