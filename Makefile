@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/offlabel ask baclofen "alcohol use disorder"
 
+# The house rules first (seconds), then the suite: layers (import-linter), types (mypy).
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

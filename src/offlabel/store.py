@@ -37,6 +37,10 @@ from offlabel.errors import StoreError
 from offlabel.model import Blinding, Classification, Comparator, Design, Direction, Record
 
 # When two sources give the same record key, the richer one's copy is kept.
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SOURCE_RANK", "Run", "Store", "StoreError",
+           "WriteResult", "classification_from_row", "default_path", "record_from_json",
+           "record_to_json"]
+
 SOURCE_RANK = {"pubmed": 0, "medline": 1, "europepmc": 2, "ctgov": 3, "openfda": 4}
 
 _SCHEMA_1 = """

@@ -11,6 +11,9 @@ import re
 
 from offlabel.model import Condition, OutcomeKind
 
+__all__ = ["BY_ID", "CONDITIONS", "OUTCOME_SYNONYMS", "descendants", "known_conditions",
+           "normalise", "resolve_condition", "resolve_outcome"]
+
 CONDITIONS: tuple[Condition, ...] = (
     Condition(
         "alcohol_use_disorder",
