@@ -6,13 +6,15 @@ import os
 import signal
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from offlabel.cli.doors import doors
 from offlabel.errors import EXIT_ERROR, EXIT_INTERRUPTED
-from offlabel.pipeline.collect import SOURCE_LABEL, SOURCES, CollectResult
+
+if TYPE_CHECKING:
+    from offlabel.pipeline.collect import CollectResult
 
 __all__ = ["collect", "print_summary"]
 
@@ -22,8 +24,11 @@ STORE_OPTION = typer.Option(
 
 class _RichProgress:
     def __init__(self, progress: Any, sources: tuple[str, ...]) -> None:
+        from offlabel.pipeline.collect import SOURCE_LABEL
+
+        self.label = SOURCE_LABEL
         self.p = progress
-        self.tasks = {s: progress.add_task(SOURCE_LABEL[s], total=None) for s in sources}
+        self.tasks = {s: progress.add_task(self.label[s], total=None) for s in sources}
 
     def total(self, source: str, total: int | None) -> None:
         self.p.update(self.tasks[source], total=total)
@@ -37,13 +42,15 @@ class _RichProgress:
         self.p.update(
             task,
             total=t.total if t.total is not None else t.completed,
-            description=f"{SOURCE_LABEL[source]} [dim]({note})[/dim]",
+            description=f"{self.label[source]} [dim]({note})[/dim]",
         )
 
 
 def print_summary(result: CollectResult, console: Any, errors: Any | None = None) -> None:
     from rich.markup import escape
     from rich.table import Table
+
+    from offlabel.pipeline.collect import SOURCE_LABEL
 
     table = Table(title=f"{result.drug} for {result.condition}: run #{result.run_id}")
     for col in ("source", "found", "fetched", "new to store", "new to question", "requests"):
@@ -147,6 +154,7 @@ def collect(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from offlabel.pipeline import Offlabel
+    from offlabel.pipeline.collect import SOURCES
 
     # The summary is the command's output; progress and errors go to stderr.
     console = Console()
