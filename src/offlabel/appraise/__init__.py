@@ -6,40 +6,34 @@ evidence base has nothing on the drug or the condition, so the CLI can say so pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from offlabel.appraise.core import covered_conditions
+from offlabel.appraise.results import Answer, ConditionAppraisal
 from offlabel.errors import NotCovered
-from offlabel.model import Condition, DrugProfile, Study
+from offlabel.model import SYNTHESES, Question
+
+if TYPE_CHECKING:
+    from offlabel.evidence import EvidenceBase
+
+__all__ = ["Answer", "ConditionAppraisal", "NotCovered", "answer", "covered_conditions"]
 
 
-@dataclass
-class Answer:
-    drug: DrugProfile
-    condition: Condition | None  # None: overview of every covered condition
-    conditions: list  # list[ConditionAppraisal]
-    example: bool = False
-
-
-def covered_conditions(studies: list[Study]) -> list[Condition]:
-    from offlabel.vocabulary import BY_ID, CONDITIONS
-
-    present = {c for s in studies for c in s.conditions}
-    return [c for c in CONDITIONS if c.id in present and c.id in BY_ID]
-
-
-def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN001
+def answer(base: EvidenceBase, drug_text: str | Question, condition_text: str | None = None,
            profile: dict[str, object] | None = None,
-           unpublished: list[dict] | None = None) -> Answer:
+           unpublished: list[dict[str, Any]] | None = None) -> Answer:
+    """The appraisal of a question: a resolved Question, or the drug and condition as typed
+    (resolved by appraise.question.resolve_question, the one place that does it)."""
     from offlabel.appraise.core import appraise_condition
-    from offlabel.vocabulary import descendants, known_conditions, resolve_condition
+    from offlabel.appraise.question import resolve_question
+    from offlabel.vocabulary import descendants
 
-    drug = base.find_drug(drug_text)
-    if drug is None:
-        known = ", ".join(sorted(d.name for d in base.drugs.values()))
-        raise NotCovered(f"drug '{drug_text}' is not in the evidence base (covered: {known})")
+    question = (drug_text if isinstance(drug_text, Question)
+                else resolve_question(base, drug_text, condition_text))
+    drug = base.drugs[question.drug.id]
     studies = base.studies_for(drug.id)
     example = drug.id in base.example_drugs
-    if condition_text is None:
+    if question.condition is None:
         conds = covered_conditions(studies)
         appraisals = []
         for c in conds:
@@ -47,11 +41,7 @@ def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN
             subset = [s for s in studies if ids & set(s.conditions)]
             appraisals.append(appraise_condition(drug, c, subset, ids, example))
         return Answer(drug, None, appraisals, example)
-    cond = resolve_condition(condition_text)
-    if cond is None:
-        raise NotCovered(
-            f"condition '{condition_text}' is not recognised (known: {', '.join(known_conditions())})"
-        )
+    cond = question.condition
     ids = descendants(cond.id)
     subset = [s for s in studies if ids & set(s.conditions)]
     has_approval = any(set(a.conditions) & ids for a in drug.approvals)
@@ -66,6 +56,6 @@ def answer(base, drug_text: str, condition_text: str | None = None,  # noqa: ANN
     if profile:
         from offlabel.appraise.applicability import applicability
 
-        primary = [s for s in subset if s.design.value not in ("systematic_review", "meta_analysis")]
+        primary = [s for s in subset if s.design not in SYNTHESES]
         ca.applicability = applicability(profile, primary, ca.comparisons)
     return Answer(drug, cond, [ca], example)
