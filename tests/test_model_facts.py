@@ -81,11 +81,16 @@ def test_evaluation_labels_are_the_evaluation_sets_labels():
 def test_old_names_are_derived_from_the_table():
     assert {d: f.level for d, f in DESIGN_FACTS.items()} == dict(EVIDENCE_LEVEL)
     assert model.PRIMARY_CLINICAL == designs_where(lambda f: f.role == "primary")
-    assert model.SYNTHESES == {Design.systematic_review, Design.meta_analysis}
-    assert model.PRECLINICAL == {Design.animal, Design.in_vitro, Design.human_laboratory}
-    assert model.RANDOMISED == {Design.rct}
-    assert model.CONTROLLED == {Design.rct, Design.nonrandomized_controlled_trial}
-    assert Design.rct not in model.WEAKER_DESIGNS
+    assert model.SYNTHESES == designs_where(lambda f: f.role == "synthesis")
+    assert model.PRECLINICAL == designs_where(lambda f: f.role == "preclinical")
+    assert model.RANDOMISED == designs_where(lambda f: f.randomised is True)
+    assert model.CONTROLLED == designs_where(lambda f: f.controlled)
+    assert model.WEAKER_DESIGNS == designs_where(lambda f: f.weaker)
+    # and the table says what the stages used to list
+    assert {Design.systematic_review, Design.meta_analysis} <= model.SYNTHESES
+    assert {Design.animal, Design.in_vitro, Design.human_laboratory} <= model.PRECLINICAL
+    assert Design.rct in model.RANDOMISED and Design.rct not in model.WEAKER_DESIGNS
+    assert {Design.rct, Design.nonrandomized_controlled_trial} <= model.CONTROLLED
     assert Design.open_label_trial in model.WEAKER_DESIGNS
 
 
