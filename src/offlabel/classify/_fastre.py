@@ -258,7 +258,10 @@ def _walk(ops: list[Any], open_: set[str], done: set[str]) -> set[str] | None:
         elif op is _c.SUBPATTERN:
             if arg[1] & re.IGNORECASE:  # (?i:...): other spellings match too
                 return None
-            open_ = _walk(list(arg[-1]), open_, done)
+            walked = _walk(list(arg[-1]), open_, done)
+            if walked is None:
+                return None
+            open_ = walked
         elif op is _c.BRANCH:
             out: set[str] = set()
             for alt in arg[1]:
@@ -272,11 +275,12 @@ def _walk(ops: list[Any], open_: set[str], done: set[str]) -> set[str] | None:
             if hi > 2:
                 return None
             out = set(open_) if lo == 0 else set()
-            cur: set[str] | None = set(open_)
+            cur = set(open_)
             for n in range(1, hi + 1):
-                cur = _walk(list(sub), cur, done)
-                if cur is None:
+                step = _walk(list(sub), cur, done)
+                if step is None:
                     return None
+                cur = step
                 if n >= lo:
                     out |= cur
             open_ = out

@@ -730,9 +730,10 @@ def _blinding(c: Classification, t: _Text, record: Record, text_only: bool) -> N
 
 def _comparator(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
     if not text_only:
+        arms = record.extra.get("arms")
         types = {
             str(a.get("type") or "").upper()
-            for a in record.extra.get("arms") or []
+            for a in (arms if isinstance(arms, list) else [])
             if isinstance(a, dict)
         }
         for arm, value in _ARM_COMPARATORS:
@@ -950,8 +951,9 @@ def _to_int(token: str) -> int | None:
 
 
 def _sample_size(c: Classification, t: _Text, record: Record, text_only: bool) -> None:
-    if not text_only and isinstance(record.extra.get("enrollment"), int):
-        c.n, c.evidence["n"] = int(record.extra["enrollment"]), "registry enrollment count"
+    enrollment = record.extra.get("enrollment")
+    if not text_only and isinstance(enrollment, int):
+        c.n, c.evidence["n"] = enrollment, "registry enrollment count"
         return
     if c.design is Design.case_report:
         c.n, c.evidence["n"] = 1, "case report"
