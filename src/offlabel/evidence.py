@@ -7,9 +7,10 @@ pydantic error location is walked down that tree.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -80,14 +81,14 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 
 def _problems(
-    exc: ValidationError, node: yaml.Node | None, where: str, filename: str,
+    exc: ValidationError, locate: Callable[[tuple[int | str, ...]], int], where: str,
+    filename: str,
 ) -> list[tuple[int, str]]:
-    """(line, problem line) for each error of one validation, located in `node`'s tree."""
+    """(line, problem line) for each error of one validation; `locate` gives a location's line."""
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        at = _node_at(node, loc)
-        line = at.start_mark.line + 1 if at is not None else 1
+        line = locate(loc)
         place = where
         if where == "file" and loc[:1] == ("drug",):
             place, loc = "drug", loc[1:]
@@ -100,44 +101,145 @@ def _problems(
     return out
 
 
-class _Loader(_FAST_LOADER):  # type: ignore[misc,valid-type]
-    """libyaml's event parser with PyYAML's safe constructor, composed one study at a time.
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALAR = yaml.ScalarEvent
+# The tags of plain scalars: the same short ones ("rct", "true", "12") recur thousands of
+# times, and the resolver tries its regular expressions on each.
+_PLAIN_TAGS: dict[str, str] = {}
 
-    `yaml.load` composes the whole document's node tree before building any value: for a
-    50 MB file that is over a gigabyte, and the cyclic garbage collector then walks those
-    millions of nodes again and again. Here each study's nodes are built, turned into data,
-    validated and dropped, so memory holds the validated studies and one study's nodes.
+
+class _Loader(_FAST_LOADER):  # type: ignore[misc,valid-type]
+    """libyaml's event parser, building values straight from its events.
+
+    `yaml.load` composes the whole document's node tree before it builds any value: for a
+    50 MB file that is over a gigabyte, and the cyclic garbage collector walks those millions
+    of nodes again and again. Here values are built as the events arrive (PyYAML's safe
+    constructor still builds every scalar that is not a plain string), so a file is read one
+    study at a time. Line numbers are only needed for problems: the text of the part with a
+    problem is then read again into nodes (see `_Spans`).
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, part: bool = False) -> None:
         super().__init__(text)
-        self.anchors: dict[str, yaml.Node] = {}
-        # the same short plain scalars ("rct", "true", "12") recur thousands of times and
-        # the resolver tries its regular expressions on each
-        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self.part = part  # a part of a document, read again to locate a problem
+        self.anchors: dict[str, yaml.Node] = {}  # read_node's
+        self.anchored: dict[str, tuple[Any, yaml.Mark]] = {}  # read_value's
 
-    def resolve(self, kind: type, value: str | None, implicit: object) -> str:
-        if kind is yaml.ScalarNode and value is not None and len(value) < 32:
-            key = (value, implicit)
-            tag = self._tags.get(key)  # type: ignore[arg-type]
-            if tag is None:
-                if len(self._tags) > 50_000:
-                    self._tags.clear()
-                tag = self._tags[key] = super().resolve(kind, value, implicit)  # type: ignore[index]
-            return tag
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+    def _plain_tag(self, value: str) -> str:
+        tag: str = self.resolve(yaml.ScalarNode, value, (True, False))
+        if len(value) < 32:
+            if len(_PLAIN_TAGS) > 50_000:
+                _PLAIN_TAGS.clear()
+            _PLAIN_TAGS[value] = tag
+        return tag
 
-    def read_node(self, event: yaml.Event | None = None) -> yaml.Node:
-        """The node that starts with `event` (by default the next one), read to its end."""
-        ev = self.get_event() if event is None else event
+    def _tag(self, ev: Any) -> str:
+        """The tag of an untagged scalar event, as the resolver would give it."""
+        if not ev.implicit[0]:
+            return _STR  # quoted
+        return _PLAIN_TAGS.get(ev.value) or self._plain_tag(ev.value)
+
+    def read_value(self, ev: Any = None) -> Any:
+        """The value that starts with event `ev` (by default the next one), read to its end."""
+        if ev is None:
+            ev = self.get_event()
+        if type(ev) is _SCALAR and ev.tag is None and ev.anchor is None:
+            # most events: an untagged scalar, read here without another call
+            if not ev.implicit[0]:
+                return ev.value  # quoted: a string
+            tag = _PLAIN_TAGS.get(ev.value) or self._plain_tag(ev.value)
+            return ev.value if tag == _STR else self._scalar(tag, ev)
+        return self._read_value(ev)
+
+    def _scalar(self, tag: str, ev: Any) -> Any:
+        node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, style=ev.style)
+        build = self.yaml_constructors.get(tag)
+        return build(self, node) if build is not None else self.construct_object(node)
+
+    def _read_value(self, ev: Any) -> Any:
         kind = type(ev)
         if kind is yaml.AliasEvent:
-            if ev.anchor not in self.anchors:
+            if ev.anchor not in self.anchored:
                 raise yaml.composer.ComposerError(
                     None, None, f"found undefined alias {ev.anchor!r}", ev.start_mark
                 )
-            return self.anchors[ev.anchor]
-        if ev.anchor is not None and ev.anchor in self.anchors:
+            return self.anchored[ev.anchor][0]
+        anchor = ev.anchor
+        if anchor is not None and anchor in self.anchored:
+            raise yaml.composer.ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                self.anchored[anchor][1], "second occurrence", ev.start_mark,
+            )
+        tag = ev.tag
+        value: Any
+        if kind is yaml.ScalarEvent:
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.ScalarNode, ev.value, ev.implicit)
+            value = ev.value if tag == _STR else self._scalar(tag, ev)
+        elif kind is yaml.SequenceStartEvent:
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.SequenceNode, None, ev.implicit)
+            if tag != _SEQ:  # !!omap, !!pairs, a local tag: PyYAML's own way
+                return self._by_node(ev)
+            value = []
+            if anchor is not None:  # registered first: an alias inside may refer to it
+                self.anchored[anchor] = (value, ev.start_mark)
+            read, get = self.read_value, self.get_event
+            while type(sub := get()) is not yaml.SequenceEndEvent:
+                value.append(read(sub))
+        elif kind is yaml.MappingStartEvent:
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.MappingNode, None, ev.implicit)
+            if tag != _MAP:  # !!set, a local tag
+                return self._by_node(ev)
+            value = {}
+            if anchor is not None:
+                self.anchored[anchor] = (value, ev.start_mark)
+            merged: list[dict[Any, Any]] = []
+            read, get = self.read_value, self.get_event
+            while type(sub := get()) is not yaml.MappingEndEvent:
+                if _is_merge(sub):
+                    merged += _to_merge(read(), ev, sub)
+                    continue
+                key = read(sub)
+                if type(key) is not str:
+                    _hashable(key, ev, sub)
+                value[key] = read()
+            if merged:  # merged keys first, the mapping's own keys win (as PyYAML merges)
+                own = dict(value)
+                value.clear()
+                for m in merged:
+                    value.update(m)
+                value.update(own)
+        else:  # the parser hands out nothing else inside a document
+            raise yaml.composer.ComposerError(None, None, f"unexpected {ev}", ev.start_mark)
+        if anchor is not None:
+            self.anchored[anchor] = (value, ev.start_mark)
+        return value
+
+    def _by_node(self, ev: Any) -> Any:
+        value = self.construct_document(self.read_node(ev))
+        if ev.anchor is not None:
+            self.anchored[ev.anchor] = (value, ev.start_mark)
+        return value
+
+    def read_node(self, ev: Any = None) -> yaml.Node:
+        """The node that starts with event `ev` (by default the next one), as yaml.compose."""
+        if ev is None:
+            ev = self.get_event()
+        kind = type(ev)
+        if kind is yaml.AliasEvent:
+            if ev.anchor in self.anchors:
+                return self.anchors[ev.anchor]
+            if self.part:  # its anchor lies outside the part: the alias's own place will do
+                return yaml.ScalarNode(_STR, "", ev.start_mark, ev.end_mark)
+            raise yaml.composer.ComposerError(
+                None, None, f"found undefined alias {ev.anchor!r}", ev.start_mark
+            )
+        if ev.anchor is not None and ev.anchor in self.anchors and not self.part:
             raise yaml.composer.ComposerError(
                 f"found duplicate anchor {ev.anchor!r}; first occurrence",
                 self.anchors[ev.anchor].start_mark, "second occurrence", ev.start_mark,
@@ -145,18 +247,19 @@ class _Loader(_FAST_LOADER):  # type: ignore[misc,valid-type]
         tag = ev.tag
         node: yaml.Node
         if kind is yaml.ScalarEvent:
-            if tag is None or tag == "!":
+            if tag is None:
+                tag = self._tag(ev)
+            elif tag == "!":
                 tag = self.resolve(yaml.ScalarNode, ev.value, ev.implicit)
             node = yaml.ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark, style=ev.style)
         elif kind is yaml.SequenceStartEvent:
             if tag is None or tag == "!":
                 tag = self.resolve(yaml.SequenceNode, None, ev.implicit)
             node = yaml.SequenceNode(tag, [], ev.start_mark, None, flow_style=ev.flow_style)
-            if ev.anchor is not None:  # registered first: an alias inside may refer to it
+            if ev.anchor is not None:
                 self.anchors[ev.anchor] = node
-            items = node.value
             while type(sub := self.get_event()) is not yaml.SequenceEndEvent:
-                items.append(self.read_node(sub))
+                node.value.append(self.read_node(sub))
             node.end_mark = sub.end_mark
         elif kind is yaml.MappingStartEvent:
             if tag is None or tag == "!":
@@ -164,33 +267,99 @@ class _Loader(_FAST_LOADER):  # type: ignore[misc,valid-type]
             node = yaml.MappingNode(tag, [], ev.start_mark, None, flow_style=ev.flow_style)
             if ev.anchor is not None:
                 self.anchors[ev.anchor] = node
-            pairs = node.value
             while type(sub := self.get_event()) is not yaml.MappingEndEvent:
                 key = self.read_node(sub)
-                pairs.append((key, self.read_node()))
+                node.value.append((key, self.read_node()))
             node.end_mark = sub.end_mark
-        else:  # the parser only hands out these four inside a document
+        else:
             raise yaml.composer.ComposerError(None, None, f"unexpected {ev}", ev.start_mark)
         if ev.anchor is not None:
             self.anchors[ev.anchor] = node
         return node
 
-    def to_value(self, node: yaml.Node) -> Any:
-        return self.construct_document(node)
+
+def _is_merge(ev: Any) -> bool:
+    """A plain, untagged `<<` key: YAML's merge key (which the resolver makes of it)."""
+    return type(ev) is _SCALAR and ev.value == "<<" and ev.tag is None and ev.implicit[0]
+
+
+def _hashable(key: Any, mapping: Any, event: Any) -> None:
+    try:
+        hash(key)
+    except TypeError:
+        raise yaml.constructor.ConstructorError(
+            "while constructing a mapping", mapping.start_mark, "found unhashable key",
+            event.start_mark,
+        ) from None
+
+
+def _to_merge(value: Any, mapping: Any, key: Any) -> list[dict[Any, Any]]:
+    """The mappings a `<<` key merges, in increasing priority (YAML's merge key)."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        for v in value:
+            if not isinstance(v, dict):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", mapping.start_mark,
+                    f"expected a mapping for merging, but found {type(v).__name__}",
+                    key.start_mark,
+                )
+        return list(value)  # pair after pair, as PyYAML 6 merges them
+    raise yaml.constructor.ConstructorError(
+        "while constructing a mapping", mapping.start_mark,
+        f"expected a mapping or list of mappings for merging, but found {type(value).__name__}",
+        key.start_mark,
+    )
+
+
+class _Spans:
+    """Where parts of a text lie, to give a problem its line without keeping nodes around.
+
+    A part (a study, the drug block) is read again from its own text into nodes only when it
+    has a problem; a part that does not read on its own (an alias to an anchor outside it)
+    reports its first line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._last: tuple[int, yaml.Node | None] = (-1, None)  # a part has problems in a row
+
+    def line(self, start: yaml.Mark, end: yaml.Mark, loc: tuple[int | str, ...]) -> int:
+        if self._last[0] != start.index:
+            self._last = (start.index, self._node(start, end))
+        node = self._last[1]
+        at = _node_at(node, loc) if node is not None else None
+        return start.line + 1 + (at.start_mark.line if at is not None else 0)
+
+    def _node(self, start: yaml.Mark, end: yaml.Mark) -> yaml.Node | None:
+        # the part's first line padded to its column, so that block indentation still reads
+        part = " " * start.column + self.text[start.index : end.index]
+        loader = _Loader(part, part=True)
+        try:
+            loader.get_event()
+            if not loader.check_event(yaml.DocumentStartEvent):
+                return None  # an empty part: its first line is the place
+            loader.get_event()
+            return loader.read_node()
+        except yaml.YAMLError:
+            return None
+        finally:
+            loader.dispose()
 
 
 def check_text(text: str, filename: str) -> tuple[EvidenceFile | None, list[str]]:
     """Validate one file's text. Returns the parsed file (or None) and the problem lines.
 
-    Linear in the file's size, in time and memory: studies are read, validated and located
-    one at a time, and every problem is located in the nodes already built (never by
-    composing the file again).
+    Linear in the file's size, in time and memory: studies are read and validated one at a
+    time, and each problem is located by reading again only the study (or block) it is in.
     """
     collecting = gc.isenabled()
-    gc.disable()  # the nodes and values built here hold no cycles to collect
+    gc.disable()  # what is built here holds no cycles, and collections would walk all of it
+    text = text.removeprefix("\ufeff")  # libyaml skips it, and would count marks from after it
     loader = _Loader(text)
     try:
-        return _check(loader, filename)
+        return _check(loader, _Spans(text), filename)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1
@@ -202,7 +371,9 @@ def check_text(text: str, filename: str) -> tuple[EvidenceFile | None, list[str]
             gc.enable()
 
 
-def _check(loader: _Loader, filename: str) -> tuple[EvidenceFile | None, list[str]]:
+def _check(
+    loader: _Loader, spans: _Spans, filename: str
+) -> tuple[EvidenceFile | None, list[str]]:
     loader.get_event()  # the stream's start
     not_mapping = (
         None,
@@ -212,42 +383,32 @@ def _check(loader: _Loader, filename: str) -> tuple[EvidenceFile | None, list[st
         return not_mapping  # an empty file
     start = loader.get_event()  # the document's start
     first = loader.get_event()
-    if type(first) is not yaml.MappingStartEvent:
-        loader.read_node(first)
+    if type(first) is not yaml.MappingStartEvent or (
+        first.tag not in (None, "!", _MAP)
+    ):
+        value = loader.read_value(first)
         _end_of_document(loader, start)
-        return not_mapping
-    top: dict[Any, Any] = {}
-    pairs: list[tuple[yaml.Node, yaml.Node]] = []
-    studies: list[Study] | None = None  # validated studies, when `studies` is a sequence
-    in_studies: list[tuple[int, str]] = []
-    while type(ev := loader.get_event()) is not yaml.MappingEndEvent:
-        key_node = loader.read_node(ev)
-        key = loader.to_value(key_node)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", first.start_mark, "found unhashable key",
-                key_node.start_mark,
-            ) from None
-        if key == "studies" and loader.check_event(yaml.SequenceStartEvent):
-            # a repeated key replaces the earlier value, as yaml.load would
-            pairs = [(k, v) for k, v in pairs if getattr(k, "value", None) != "studies"]
-            studies, in_studies = _check_studies(loader, filename)
-            top[key] = []
-            continue
-        if key == "studies":
-            studies, in_studies = None, []
-        value_node = loader.read_node()
-        pairs.append((key_node, value_node))
-        top[key] = loader.to_value(value_node)
-    _end_of_document(loader, start)
+        if not isinstance(value, dict):
+            return not_mapping
+        top: dict[Any, Any] = value  # a tagged root mapping: no line beyond the first
+        where: dict[Any, tuple[yaml.Mark, yaml.Mark]] = {}
+        studies: list[Study] | None = None
+        in_studies: list[tuple[int, str]] = []
+    else:
+        top, where, studies, in_studies = _read_top(loader, spans, filename, first)
+        _end_of_document(loader, start)
+
+    def locate(loc: tuple[int | str, ...]) -> int:
+        if loc and loc[0] in where:
+            begin, end = where[loc[0]]
+            return spans.line(begin, end, loc[1:])
+        return int(first.start_mark.line) + 1  # a missing key: the mapping that lacks it
+
     found = list(in_studies)
     try:
         parsed = EvidenceFile.model_validate(top)
     except ValidationError as exc:
-        root = yaml.MappingNode("tag:yaml.org,2002:map", pairs, first.start_mark, None)
-        found += _problems(exc, root, "file", filename)
+        found += _problems(exc, locate, "file", filename)
     if found:
         found.sort()
         return None, list(dict.fromkeys(p for _, p in found))
@@ -256,28 +417,76 @@ def _check(loader: _Loader, filename: str) -> tuple[EvidenceFile | None, list[st
     return parsed, []
 
 
-def _check_studies(loader: _Loader, filename: str) -> tuple[list[Study], list[tuple[int, str]]]:
+def _read_top(
+    loader: _Loader, spans: _Spans, filename: str, first: Any
+) -> tuple[
+    dict[Any, Any],
+    dict[Any, tuple[yaml.Mark, yaml.Mark]],
+    list[Study] | None,
+    list[tuple[int, str]],
+]:
+    """The top-level mapping, with the `studies` sequence read and validated as it goes."""
+    top: dict[Any, Any] = {}
+    where: dict[Any, tuple[yaml.Mark, yaml.Mark]] = {}  # each key's value, for its problems
+    studies: list[Study] | None = None  # validated studies, when `studies` is a sequence
+    in_studies: list[tuple[int, str]] = []
+    merged: list[dict[Any, Any]] = []
+    while type(ev := loader.get_event()) is not yaml.MappingEndEvent:
+        if _is_merge(ev):
+            merged += _to_merge(loader.read_value(), first, ev)
+            continue
+        key = loader.read_value(ev)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", first.start_mark, "found unhashable key",
+                ev.start_mark,
+            ) from None
+        nxt = loader.peek_event()
+        if key == "studies" and type(nxt) is yaml.SequenceStartEvent and nxt.anchor is None \
+                and nxt.tag in (None, "!", _SEQ):
+            # a repeated key replaces the earlier value, as yaml.load would
+            studies, in_studies = _read_studies(loader, spans, filename)
+            top[key] = []
+            where.pop(key, None)
+            continue
+        if key == "studies":
+            studies, in_studies = None, []
+        value_start = nxt.start_mark
+        top[key] = loader.read_value()
+        where[key] = (value_start, loader.peek_event().start_mark)
+    if merged:
+        own = dict(top)
+        top.clear()
+        for m in merged:
+            top.update(m)
+        top.update(own)
+    return top, where, studies, in_studies
+
+
+def _read_studies(
+    loader: _Loader, spans: _Spans, filename: str
+) -> tuple[list[Study], list[tuple[int, str]]]:
     """The valid studies of a `studies:` sequence, and (line, problem) for the others."""
     studies: list[Study] = []
     found: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    start = loader.get_event()
-    if start.anchor is not None:  # the whole list may be aliased later: keep it as one node
-        items = iter(loader.read_node(start).value)
-    else:
-        items = iter(lambda: _next_item(loader), None)
-    for i, node in enumerate(items):
-        data = loader.to_value(node)
+    loader.get_event()  # the sequence's start
+    i = -1
+    while type(ev := loader.get_event()) is not yaml.SequenceEndEvent:
+        i += 1
+        data = loader.read_value(ev)
+        span = (ev.start_mark, loader.peek_event().start_mark)
         sid = data.get("id") if isinstance(data, dict) else None
         where = f"study {sid or '#' + str(i + 1)}"
         try:
             study = Study.model_validate(data)
         except ValidationError as exc:
-            found += _problems(exc, node, where, filename)
+            found += _problems(exc, functools.partial(spans.line, *span), where, filename)
             continue
         if study.id in seen:
-            at = _node_at(node, ("id",))
-            line = at.start_mark.line + 1 if at is not None else 1
+            line = spans.line(*span, ("id",))
             found.append((line, f"{filename}:{line}: study {study.id}: field id: "
                                 f"duplicate of study #{seen[study.id] + 1}"))
         seen.setdefault(study.id, i)
@@ -285,12 +494,7 @@ def _check_studies(loader: _Loader, filename: str) -> tuple[list[Study], list[tu
     return studies, found
 
 
-def _next_item(loader: _Loader) -> yaml.Node | None:
-    ev = loader.get_event()
-    return None if type(ev) is yaml.SequenceEndEvent else loader.read_node(ev)
-
-
-def _end_of_document(loader: _Loader, start: yaml.Event) -> None:
+def _end_of_document(loader: _Loader, start: Any) -> None:
     loader.get_event()  # the document's end
     if not loader.check_event(yaml.StreamEndEvent):
         ev = loader.get_event()
