@@ -7,23 +7,27 @@ in docs/evidence-schema.md is exactly these classes.
 
 from __future__ import annotations
 
+import datetime
+import difflib
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
-    "CERTAINTY_ORDER", "CONTROLLED", "DESIGN_FACTS", "EFFICACY_KINDS", "EVIDENCE_LEVEL", "LEVEL_ORDER",
+    "CERTAINTY_ORDER", "CONDITION_IDS", "CONTROLLED", "DESIGN_FACTS", "EFFICACY_KINDS", "EVIDENCE_LEVEL", "LEVEL_ORDER",
     "PRECLINICAL", "PRIMARY_CLINICAL", "RANDOMISED", "RATIO_MEASURES", "SURROGATE_KINDS",
-    "SYNTHESES", "WEAKER_DESIGNS",
+    "MAX_COUNT", "SCHEMA_VERSIONS", "SYNTHESES", "WEAKER_DESIGNS",
     "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
     "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
     "DrugProfile", "Effect", "EvidenceFile", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
     "Question", "Record", "ReportedEffect", "RobTool", "SingleArmEffect", "Source", "Study",
-    "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance",
+    "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance", "name_key",
 ]
 
 
@@ -301,7 +305,8 @@ class Source(BaseModel):
             return f"doi:{self.doi}"
         if self.nct:
             return self.nct
-        return self.url or "?"
+        # A secondary-only source is named by the page it was read on (never linked as the record).
+        return self.url or self.read_at or "?"
 
     def link(self) -> str | None:
         """The canonical record (PubMed, doi.org, the registry) before the page it was read on."""
@@ -314,6 +319,48 @@ class Source(BaseModel):
         return self.url
 
 
+# --- plausibility bounds (docs/evidence-schema.md, "Validation"): a number outside them is a
+# typo or a unit slip, and would silently weigh in a pooled estimate.
+
+# The condition ids evidence may name: the keys of vocabulary.CONDITIONS, kept here because the
+# model imports nothing of ours (vocabulary refuses to import when the two differ). A typo
+# ("alcohol_use_disorderr") would otherwise drop a study from its question unseen.
+CONDITION_IDS: frozenset[str] = frozenset({
+    "alcohol_use_disorder", "alcohol_withdrawal", "stimulant_use_disorder",
+    "cocaine_use_disorder", "methamphetamine_use_disorder", "opioid_use_disorder",
+    "opioid_withdrawal", "nicotine_dependence", "cannabis_use_disorder", "ghb_use_disorder",
+    "spasticity",
+})
+SCHEMA_VERSIONS: frozenset[int] = frozenset({1})
+# No trial or cohort in this field comes near ten million people; a count above it is a typo.
+MAX_COUNT = 10_000_000
+FIRST_YEAR = 1900
+
+
+def _known_conditions(ids: list[str]) -> list[str]:
+    for cid in ids:
+        if cid not in CONDITION_IDS:
+            near = difflib.get_close_matches(cid, sorted(CONDITION_IDS), n=1)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise ValueError(f"unknown condition id {cid!r} (bound: one of the vocabulary's "
+                             f"{len(CONDITION_IDS)} condition ids{hint})")
+    return ids
+
+
+def _count(v: int | None) -> int | None:
+    if v is not None and v > MAX_COUNT:
+        raise ValueError(f"{v} is above the plausible bound of {MAX_COUNT:,} people")
+    return v
+
+
+def _past_year(v: int | None) -> int | None:
+    this_year = datetime.date.today().year
+    if v is not None and not FIRST_YEAR <= v <= this_year:
+        raise ValueError(f"year {v} is outside the plausible bound {FIRST_YEAR}-{this_year} "
+                         f"(not before {FIRST_YEAR}, not in the future)")
+    return v
+
+
 class Arm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -322,6 +369,8 @@ class Arm(BaseModel):
     dose_mg_per_day: float | None = Field(default=None, ge=0)
     dose_note: str | None = None  # e.g. "flexible, titrated to 300 mg/day"
     n: int | None = Field(default=None, ge=0)
+
+    _plausible_n = field_validator("n")(_count)
 
 
 # --- effects ---------------------------------------------------------------------------
@@ -336,6 +385,8 @@ class BinaryEffect(BaseModel):
     total_drug: int = Field(gt=0)
     events_control: int = Field(ge=0)
     total_control: int = Field(gt=0)
+
+    _plausible_totals = field_validator("total_drug", "total_control")(_count)
 
     @model_validator(mode="after")
     def _events_le_total(self) -> BinaryEffect:
@@ -358,6 +409,8 @@ class ContinuousEffect(BaseModel):
     sd_control: float = Field(gt=0)
     n_control: int = Field(gt=1)
 
+    _plausible_n = field_validator("n_drug", "n_control")(_count)
+
 
 class ReportedEffect(BaseModel):
     """A ratio or difference reported with its confidence interval (e.g. 'OR 6.3 (2.4-16.1)')."""
@@ -371,6 +424,8 @@ class ReportedEffect(BaseModel):
     ci_level: float = Field(default=0.95, gt=0, lt=1)
     n_drug: int | None = Field(default=None, ge=0)
     n_control: int | None = Field(default=None, ge=0)
+
+    _plausible_n = field_validator("n_drug", "n_control")(_count)
 
     @model_validator(mode="after")
     def _ci_order(self) -> ReportedEffect:
@@ -391,6 +446,8 @@ class SingleArmEffect(BaseModel):
     events: int | None = Field(default=None, ge=0)
     total: int | None = Field(default=None, gt=0)
     description: str | None = None
+
+    _plausible_total = field_validator("total")(_count)
 
     @model_validator(mode="after")
     def _events_le_total(self) -> SingleArmEffect:
@@ -446,7 +503,7 @@ class Study(BaseModel):
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     first_author: str | None = None
-    year: int | None = Field(default=None, ge=1900, le=2100)
+    year: int | None = None
     title: str | None = None
     journal: str | None = None
     pmid: str | None = None
@@ -485,6 +542,20 @@ class Study(BaseModel):
     def _pmid_str(cls, v: object) -> object:
         return str(v) if isinstance(v, int) else v
 
+    _plausible_year = field_validator("year")(_past_year)
+    _plausible_n = field_validator("n")(_count)
+    _known_conditions = field_validator("conditions")(_known_conditions)
+
+    @field_validator("arms")
+    @classmethod
+    def _arms_within_n(cls, arms: list[Arm], info: ValidationInfo) -> list[Arm]:
+        n = info.data.get("n")
+        for arm in arms:
+            if n is not None and arm.n is not None and arm.n > n:
+                raise ValueError(f"arm {arm.name!r} has n {arm.n}, above the study's n {n} "
+                                 f"(bound: an arm is at most its study)")
+        return arms
+
     @model_validator(mode="after")
     def _consistent(self) -> Study:
         if DESIGN_FACTS[self.design].randomised is True and self.randomised is False:
@@ -512,6 +583,9 @@ class Approval(BaseModel):
     note: str | None = None
     sources: list[Source] = Field(min_length=1)
 
+    _plausible_year = field_validator("year")(_past_year)
+    _known_conditions = field_validator("conditions")(_known_conditions)
+
 
 class DrugProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -538,6 +612,14 @@ class EvidenceFile(BaseModel):
     drug: DrugProfile
     studies: list[Study] = Field(default_factory=list)
     notes: str | None = None
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v not in SCHEMA_VERSIONS:
+            raise ValueError(f"unknown schema version {v} (known: "
+                             f"{', '.join(map(str, sorted(SCHEMA_VERSIONS)))})")
+        return v
 
 
 # --- questions and answers (plain dataclasses: built by code, not read from files) -----
@@ -627,3 +709,33 @@ class Verdict:
     summary: str
     reasons: list[str] = field(default_factory=list)
     evidence: VerdictLabel | None = None  # what the evidence says, whatever the approval status
+
+
+# --- names: how a name someone typed is compared with a known one (conditions, drugs) -----
+
+# Words whose final "s" is not a plural ("cannabis", "sclerosis", "illness").
+_NOT_PLURAL = ("ss", "us", "is")
+
+
+def _fold_word(word: str) -> str:
+    """A word's simple plural made singular, then a final silent "e" dropped, so that the
+    French and English spellings of a name meet ("baclofène", "héroïne")."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(_NOT_PLURAL):
+        word = word[:-3] + "y" if word.endswith("ies") and len(word) > 4 else word[:-1]
+    if len(word) > 4 and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]
+    return word
+
+
+def name_key(text: str) -> str:
+    """The form two names are compared in: Unicode compatibility forms and curly quotes folded
+    (NFKC), accents and other diacritics stripped (NFKD, combining marks dropped: "baclofène"
+    is baclofen), case folded, hyphens, punctuation and runs of spaces made one space, and each
+    word's simple plural made singular ("AUDs", "Alcohol Use Disorders") and its final silent
+    "e" dropped ("baclofène")."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+    text = text.casefold().replace("’", "'").replace("'s", "")
+    words = re.sub(r"[^a-z0-9+]+", " ", text).split()
+    return " ".join(_fold_word(w) for w in words)

@@ -31,9 +31,12 @@ def _safe_url(url: str | None) -> str | None:
 
 
 def source_dict(s: Source) -> dict[str, Any]:
-    return {"label": s.label(), "pmid": s.pmid, "doi": s.doi, "nct": s.nct, "url": _safe_url(s.link()),
-            "read_at": _safe_url(s.url),
-            "where": s.where, "quote": s.quote}
+    out = {"label": s.label(), "pmid": s.pmid, "doi": s.doi, "nct": s.nct, "url": _safe_url(s.link()),
+           "read_at": _safe_url(s.read_at or s.url),
+           "where": s.where, "quote": s.quote}
+    if s.verified == "secondary":
+        out["verified"] = "secondary"
+    return out
 
 
 def _num(x: float | None, nd: int = 4) -> float | None:

@@ -19,7 +19,8 @@ def _md(text: Any) -> str:
 
 
 def _src(s: dict[str, Any]) -> str:
-    return f"[{_md(s['label'])}]({s['url']})" if s.get("url") else _md(s["label"])
+    text = f"[{_md(s['label'])}]({s['url']})" if s.get("url") else _md(s["label"])
+    return text + (" (secondary source)" if s.get("verified") == "secondary" else "")
 
 
 def _pooled(p: dict[str, Any] | None) -> str:

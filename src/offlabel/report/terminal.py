@@ -19,6 +19,10 @@ VERDICT_STYLE = {
 }
 
 
+def _src(s: dict[str, Any]) -> str:
+    return str(s["label"]) + (" (secondary source)" if s.get("verified") == "secondary" else "")
+
+
 def render(d: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     overview = d["question"]["condition"] is None
@@ -43,7 +47,7 @@ def render(d: dict[str, Any], console: Console | None = None) -> None:
             t.add_column(col)
         for a in drug["approvals"]:
             t.add_row(escape(a["region"]), escape(a["indication"]), a["status"].replace("_", " "),
-                      str(a["year"] or ""), escape(a["sources"][0]["label"]))
+                      str(a["year"] or ""), escape(_src(a["sources"][0])))
         console.print(t)
     for c in d["conditions"]:
         _condition(console, c, brief=overview)
@@ -124,5 +128,5 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
         t.add_row(escape(who), s["design"].replace("_", " "), s["blinding"], s["comparator"],
                   str(s["n"]) if s["n"] is not None else "?", s["direction"].replace("_", " "),
                   s["risk_of_bias"]["overall"].replace("_", " "),
-                  escape(s["sources"][0]["label"]) if s["sources"] else "")
+                  escape(_src(s["sources"][0])) if s["sources"] else "")
     console.print(t)
