@@ -98,7 +98,8 @@ def test_a_design_randomised_by_definition_cannot_be_recorded_unrandomised():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="design rct but randomised: false"):
-        model.Study.model_validate({"id": "x", "conditions": ["c"], "design": "rct",
+        model.Study.model_validate({"id": "x", "conditions": ["alcohol_use_disorder"],
+                                    "design": "rct",
                                     "randomised": False, "sources": [{"pmid": "1",
                                                                       "where": "abstract"}]})
 

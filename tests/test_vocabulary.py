@@ -26,7 +26,17 @@ CASES = {
     "muscle spasticity": "spasticity",
     "alcohol withdrawal": "alcohol_withdrawal",
     "D000437": "alcohol_use_disorder",
-    "alcohol dependence in patients with cirrhosis": "alcohol_use_disorder",
+    # MeSH entry terms of the condition's descriptor
+    "ethanol abuse": "alcohol_use_disorder",
+    "Alcoholic Intoxication, Chronic": "alcohol_use_disorder",
+    "prescription opioid misuse": "opioid_use_disorder",
+    "nicotine use disorder": "nicotine_dependence",
+    "clasp-knife spasticity": "spasticity",
+    # folded: accents, Unicode forms, hyphens, spacing, plurals
+    "Cocaïne": "cocaine_use_disorder",
+    "ＡＵＤ": "alcohol_use_disorder",
+    "opioid-use disorders": "opioid_use_disorder",
+    "  Alcohol   Use\tDisorder ": "alcohol_use_disorder",
 }
 
 
@@ -36,9 +46,28 @@ def test_synonyms_resolve(text):
     assert c is not None and c.id == CASES[text]
 
 
-@pytest.mark.parametrize("text", ["", "gout", "hair loss", "xyz"])
+@pytest.mark.parametrize("text", [
+    "", "gout", "hair loss", "xyz",
+    # a known name inside a longer text is another question, not the known one
+    "alcohol dependence in patients with cirrhosis", "opioid overdose", "alcohol poisoning",
+])
 def test_unknown_conditions(text):
     assert resolve_condition(text) is None
+
+
+def test_every_id_has_one_concept_and_matches_the_model():
+    from offlabel.model import CONDITION_IDS
+    from offlabel.vocabulary import BY_ID
+
+    assert set(BY_ID) == CONDITION_IDS
+
+
+def test_nearest_conditions_share_a_word_or_a_spelling():
+    from offlabel.vocabulary import nearest_conditions
+
+    assert nearest_conditions("nicotine poisoning")[0] == "nicotine dependence"
+    assert nearest_conditions("alcohol use disordr")[0] == "alcohol use disorder"
+    assert nearest_conditions("gout") == []
 
 
 def test_stimulants_cover_cocaine_and_methamphetamine():

@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from offlabel.errors import EvidenceError
-from offlabel.model import DrugProfile, EvidenceFile, Study
+from offlabel.model import DrugProfile, EvidenceFile, Study, name_key
 
 BUNDLED_PACKAGE = "offlabel.data.evidence"
 # libyaml's C parser when PyYAML was built with it: parsing the bundled files is most of `ask`.
@@ -40,11 +40,14 @@ class EvidenceBase:
         return [s for s in self.studies if s.drug == drug_id]
 
     def find_drug(self, text: str) -> DrugProfile | None:
-        key = text.strip().lower()
+        """The drug whose whole name, synonym or brand TEXT is, compared as model.name_key does
+        ("BACLOFEN", "Lioresal", "baclofène"); None for anything else, never a drug whose name
+        is merely inside the text."""
+        key = name_key(text)
+        if not key:
+            return None
         for d in self.drugs.values():
-            names = {d.id, d.name.lower(), *(s.lower() for s in d.synonyms),
-                     *(b.lower() for b in d.brand_names)}
-            if key in names:
+            if key in {name_key(n) for n in (d.id, d.name, *d.synonyms, *d.brand_names)}:
                 return d
         return None
 

@@ -47,11 +47,9 @@ def comparable_effects(ca: ConditionAppraisal) -> list[ComparedEffect]:
 def compare_drugs(base: EvidenceBase, condition: str, drugs: list[str]) -> Alternatives:
     """Each drug appraised for CONDITION; NotCovered when the condition is not recognised (a
     drug the evidence does not cover is a row saying so)."""
-    from offlabel.vocabulary import resolve_condition
+    from offlabel.appraise.question import resolve_condition_text
 
-    cond = resolve_condition(condition)
-    if cond is None:
-        raise NotCovered(f"condition '{condition}' is not recognised")
+    cond = resolve_condition_text(condition)
     rows: list[ComparedDrug] = []
     for name in drugs:
         try:

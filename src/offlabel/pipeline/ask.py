@@ -15,7 +15,7 @@ from typing import Any
 
 from offlabel.appraise import Answer, answer
 from offlabel.appraise.question import resolve_question
-from offlabel.errors import NotCovered, StoreError, UsageError
+from offlabel.errors import StoreError, UsageError
 from offlabel.evidence import EvidenceBase
 from offlabel.model import Condition, DrugProfile, Source
 
@@ -53,12 +53,9 @@ def ask(
     if store is not None:
         if condition is None:
             raise UsageError("--store needs a CONDITION")
-        from offlabel.vocabulary import known_conditions, resolve_condition
+        from offlabel.appraise.question import resolve_condition_text
 
-        cond = resolve_condition(condition)
-        if cond is None:
-            raise NotCovered(f"condition '{condition}' is not recognised "
-                             f"(known: {', '.join(known_conditions())})")
+        cond = resolve_condition_text(condition)
         from offlabel.pipeline.records import has_question
 
         if has_question(store, drug, cond):
