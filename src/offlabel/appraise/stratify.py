@@ -46,6 +46,7 @@ from offlabel.model import (
 )
 
 __all__ = ["COVARIATE_PEOPLE", "DOSE_GRADIENT_P", "DOSE_MIN_K", "LOGIT_TO_SMD", "Benefit",
+           "fisher_exact_p",
            "Comparison", "DoseSlope", "ResponseRate", "StratumPool", "abstinence_rates",
            "benefit", "design_comparisons", "dose_gradient", "dose_response",
            "moderator_comparisons"]
@@ -133,17 +134,36 @@ def _subgroup_test(groups: dict[str, list[Benefit]]) -> tuple[str | None, float 
     return f"QM = {res.QM:.2f}, df = {res.QMdf[0]}, p = {res.QMp:.3f}", float(res.QMp)
 
 
+def fisher_exact_p(table: list[list[int]]) -> float:
+    """Two-sided p of Fisher's exact test for a 2x2 table of counts, as scipy.stats.fisher_exact
+    gives it: the probability, under fixed margins, of every table no more likely than the one
+    seen. Exact integer arithmetic, because importing scipy.stats costs `ask` half a second."""
+    from math import comb
+
+    (a, b), (c, d) = table
+    row1, col1, total = a + b, a + c, a + b + c + d
+    lo, hi = max(0, col1 - (total - row1)), min(row1, col1)
+
+    def weight(x: int) -> int:  # hypergeometric probability times comb(total, col1)
+        return comb(row1, x) * comb(total - row1, col1 - x)
+
+    seen = weight(a)
+    # scipy counts tables within a relative 1e-7 of the observed one as "as likely" (ties);
+    # exact integers make ties exact, and the tolerance keeps its near-ties too.
+    limit = seen * (1 + 1e-7)
+    tail = sum(w for x in range(lo, hi + 1) if (w := weight(x)) <= limit)
+    return min(1.0, tail / comb(total, col1))
+
+
 def _direction_test(a: list[Study], b: list[Study]) -> tuple[str | None, float | None]:
     """Fisher's exact test: share of studies favouring the drug in two groups."""
-    from scipy.stats import fisher_exact
-
     ia = [s for s in a if s.direction is not Direction.unclear]
     ib = [s for s in b if s.direction is not Direction.unclear]
     if not ia or not ib:
         return None, None
     pa = sum(s.direction is Direction.favours_drug for s in ia)
     pb = sum(s.direction is Direction.favours_drug for s in ib)
-    _, p = fisher_exact([[pa, len(ia) - pa], [pb, len(ib) - pb]])
+    p = fisher_exact_p([[pa, len(ia) - pa], [pb, len(ib) - pb]])
     return f"{pa}/{len(ia)} vs {pb}/{len(ib)} positive, Fisher exact p = {p:.3f}", float(p)
 
 
