@@ -349,14 +349,14 @@ def _known_conditions(ids: list[str]) -> list[str]:
 
 def _count(v: int | None) -> int | None:
     if v is not None and v > MAX_COUNT:
-        raise ValueError(f"{v} is above the plausible bound of {MAX_COUNT:,} people")
+        raise ValueError(f"above the plausible bound of {MAX_COUNT:,} people")
     return v
 
 
 def _past_year(v: int | None) -> int | None:
     this_year = datetime.date.today().year
     if v is not None and not FIRST_YEAR <= v <= this_year:
-        raise ValueError(f"year {v} is outside the plausible bound {FIRST_YEAR}-{this_year} "
+        raise ValueError(f"outside the plausible bound {FIRST_YEAR}-{this_year} "
                          f"(not before {FIRST_YEAR}, not in the future)")
     return v
 
