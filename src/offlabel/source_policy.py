@@ -35,7 +35,7 @@ PRIMARY_HOSTS: dict[str, tuple[str, ...]] = {
         "thieme-connect.com", "thieme-connect.de", "dovepress.com", "hindawi.com",
         "journalofhospitalmedicine.com", "aafp.org", "ijpsonline.com", "smj.org.sa",
         "rehabilitationj.uswr.ac.ir", "ijpcp.iums.ac.ir", "ovid.com", "jst.go.jp", "jpn.ca",
-        "www.psychiatrist.com", "psychiatrist.com", "informahealthcare.com", "mattioli1885journals.com",
+        "psychiatrist.com", "informahealthcare.com", "mattioli1885journals.com",
         "ekja.org", "termedia.pl", "ingentaconnect.com", "degruyter.com", "cureus.com", "jneurosci.org",
         "pnas.org", "science.org", "acs.org", "physiology.org", "ahajournals.org",
     ),
@@ -52,8 +52,8 @@ PRIMARY_HOSTS: dict[str, tuple[str, ...]] = {
                        "kaypahoito.fi", "awmf.org", "sign.ac.uk", "nhmrc.gov.au"),
 }
 
-# Never acceptable anywhere (url or read_at). Matched like PRIMARY_HOSTS, and checked first,
-# so that e.g. a Pure portal on elsevier.com or a dev copy of a publisher's site is not primary.
+# Never acceptable anywhere (url or read_at). Matched like PRIMARY_HOSTS, and checked first, so
+# that a development copy of a publisher's site (dev2.psychiatrist.com) is not taken as primary.
 FORBIDDEN_HOSTS: dict[str, tuple[str, ...]] = {
     "piracy or e-book reading site": ("kostenlosonlinelesen.net", "pdfmedfinder.com", "pharmpdf.com",
                                       "pdf-archive.com", "sci-hub.se", "libgen.rs", "z-lib.org"),
