@@ -15,12 +15,10 @@ from offlabel.report.data import source_dict
 from offlabel.source_policy import check_source, host_kind, policy_problems
 
 # Records whose only source is a page the policy forbids and for which no primary or acceptable
-# secondary copy could be found. They stay listed here (not silently passed) until the study is
+# secondary copy could be found stay listed here (not silently passed) until the study is
 # re-sourced or removed; the test below fails as soon as one of them is fixed, so the list shrinks.
-KNOWN_UNRESOLVED = {
-    ("baclofen.yaml", "study cocaine_pilot_npp1998"): "only a rehab-clinic page summarises it",
-    ("baclofen.yaml", "study heroin_withdrawal_case2015"): "only a rehab-clinic page summarises it",
-}
+# Empty: the two studies known only from a rehab-clinic page were removed.
+KNOWN_UNRESOLVED: dict[tuple[str, str], str] = {}
 
 
 def _bundled() -> list[tuple[str, EvidenceFile]]:
