@@ -146,3 +146,23 @@ def test_reports_mark_secondary_sources_and_link_only_records(fmt: str) -> None:
     page = "https://asu.pure.elsevier.com/en/publications/randomized-placebo-controlled-trial-of-baclofen-for-cocaine-depen"
     assert f"{page} (secondary source)" in r.stdout
     assert f"]({page}" not in r.stdout and f'href="{page}' not in r.stdout
+
+
+def test_validate_rejects_a_raw_ip_source_with_one_line(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from offlabel.cli import app
+
+    f = tmp_path / "mine.yaml"
+    f.write_text(
+        "schema_version: 1\n"
+        "drug: {id: testdrug, name: Testdrug, sources: [{pmid: '123', where: Abstract}]}\n"
+        "studies:\n"
+        "  - id: smith2010\n    year: 2010\n    conditions: [alcohol_use_disorder]\n"
+        "    design: rct\n    direction: unclear\n"
+        "    sources: [{pmid: '385132', url: 'http://47.251.13.51:8081/385132', where: Abstract}]\n")
+    r = CliRunner().invoke(app, ["validate", str(f)])
+    assert r.exit_code == 1
+    assert r.stdout.splitlines() == [
+        f"{f}: study smith2010: sources[0]: url http://47.251.13.51:8081/385132: never acceptable "
+        "(a raw IP address is not a publisher)"]

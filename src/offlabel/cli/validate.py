@@ -29,6 +29,7 @@ def validate(
     """
     from offlabel.evidence import build_base, bundled_files, check_file, check_text
     from offlabel.model import EvidenceFile
+    from offlabel.source_policy import policy_problems
 
     problems: list[str] = []
     parsed: list[tuple[str, EvidenceFile]] = []
@@ -47,6 +48,8 @@ def validate(
         problems += probs
         if ev:
             parsed.append((str(f), ev))
+            # Sources a reviewer would reject (docs/evidence-schema.md, "Source policy").
+            problems += [f"{f}: {p}" for p in policy_problems(ev)]
     _, more = build_base(parsed)
     problems += more
     for p in problems[:MAX_SHOWN]:
