@@ -475,6 +475,13 @@ class Outcome(BaseModel):
     primary: bool = False
     # GRADE certainty as a review reported it (reviews' pooled outcomes only).
     certainty: Literal["high", "moderate", "low", "very_low"] | None = None
+    # Studies a review pooled for THIS outcome (its summary-of-findings row), usually fewer than
+    # the review included; for a network estimate, the studies that compare these two
+    # treatments directly. None: not read, and never filled in with the review's total.
+    k_studies: int | None = Field(default=None, ge=0)
+    # A network meta-analysis estimate borrows from every trial in the network, so the review's
+    # k is the network's size and never stands for this comparison (shown as unknown instead).
+    network: bool = False
     note: str | None = None
     source: Source | None = None
 
@@ -482,6 +489,8 @@ class Outcome(BaseModel):
     def _effect_has_source(self) -> Outcome:
         if self.effect is not None and self.source is None:
             raise ValueError("an outcome with numbers needs its own source (where the numbers are)")
+        if self.k_studies is not None and self.source is None:
+            raise ValueError("an outcome's k_studies needs its own source (where the count was read)")
         if self.effect is not None and self.higher_is_better is None:
             raise ValueError("an outcome with numbers needs higher_is_better")
         return self

@@ -69,7 +69,7 @@ __all__ = [
     "StudyView", "absolute_effect", "agreement_sentences", "appraise_condition",
     "covered_conditions",
     "appraise_outcome", "conclude", "direction_counts", "latest_review", "moderator_signals",
-    "narrative_grade", "pool", "published_pools", "reported_certainty",
+    "narrative_grade", "outcome_k", "pool", "published_pools", "reported_certainty",
 ]
 
 
@@ -112,6 +112,25 @@ def reported_certainty(outcome: Outcome) -> Certainty | None:
     return next((c for c in CERTAINTY_ORDER if c == level), "very_low")
 
 
+KBasis = Literal["outcome", "direct comparisons", "review total"]
+
+
+def outcome_k(review: Study, outcome: Outcome) -> tuple[int | None, KBasis | None]:
+    """How many studies stand behind one pooled estimate of a review, and what that count is.
+
+    A review's k is everything it included; an outcome pools only the trials that measured it
+    (Agabio 2023: 17 included, 9 pooled for drinks per drinking day). The review's total is
+    shown only when the outcome's own count was not read, and is then labelled as such. A
+    network estimate draws on the whole network, so its count is the direct comparisons or
+    unknown, never the network's size.
+    """
+    if outcome.k_studies is not None:
+        return outcome.k_studies, "direct comparisons" if outcome.network else "outcome"
+    if outcome.network or review.k_studies is None:
+        return None, None
+    return review.k_studies, "review total"
+
+
 def published_pools(studies: list[Study]) -> list[PublishedPool]:
     out = []
     for s in studies:
@@ -128,9 +147,10 @@ def published_pools(studies: list[Study]) -> list[PublishedPool]:
             else:
                 fav = Direction.no_difference
             n = ((e.n_drug or 0) + (e.n_control or 0)) or None
+            k, k_basis = outcome_k(s, o)
             out.append(PublishedPool(s, o.name, o.kind.value, e.measure, e.estimate, e.ci_lb,
-                                     e.ci_ub, fav, s.k_studies, n, o.source.label(),
-                                     reported_certainty(o)))
+                                     e.ci_ub, fav, k, n, o.source.label(),
+                                     reported_certainty(o), k_basis))
     out.sort(key=lambda p: (-(p.study.year or 0), p.study.id))
     return out
 

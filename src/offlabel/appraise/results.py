@@ -231,6 +231,8 @@ class PublishedPool:
     n: int | None
     source_label: str
     certainty: Certainty | None = None
+    # What k counts (core.outcome_k): None when it is unknown.
+    k_basis: Literal["outcome", "direct comparisons", "review total"] | None = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ from offlabel.appraise.results import (
 from offlabel.model import RATIO_MEASURES, Source, Study
 from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
 
-__all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "latest_review_dict",
+__all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "k_label", "latest_review_dict",
            "outcome_dict", "pooled_dict", "source_dict", "study_dict"]
 
 SCHEMA_VERSION = 1
@@ -82,6 +82,8 @@ def study_dict(view: StudyView) -> dict[str, Any]:
             {"name": o.name, "kind": o.kind.value, "timepoint": o.timepoint,
              "direction": o.direction.value,
              "effect": o.effect.model_dump() if o.effect else None,
+             # Curated for review outcomes only; null is unknown (docs/json.md).
+             "k_studies": o.k_studies,
              "source": source_dict(o.source) if o.source else None}
             for o in s.outcomes
         ],
@@ -139,6 +141,16 @@ def latest_review_dict(rev: Study | None) -> dict[str, Any] | None:
             "sources": [source_dict(x) for x in rev.sources]}
 
 
+def k_label(pp: dict[str, Any]) -> str:
+    """A published estimate's study count as the faces print it: a review's total or a network's
+    direct comparisons must not read as the studies pooled for that outcome."""
+    k, basis = pp["k_studies"], pp.get("k_basis")
+    if k is None:
+        return "?"
+    return {"review total": f"{k} (review total)", "direct comparisons": f"{k} (direct)"}.get(
+        basis or "", str(k))
+
+
 def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
     return {
         "condition": ca.condition.name,
@@ -159,7 +171,8 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
             {"review": pp.study.id, "label": pp.study.label, "year": pp.study.year,
              "outcome": pp.outcome, "kind": pp.kind, "measure": pp.measure,
              "estimate": pp.estimate, "ci_lb": pp.ci_lb, "ci_ub": pp.ci_ub,
-             "favours": pp.favours.value, "k_studies": pp.k, "n": pp.n, "source": pp.source_label}
+             "favours": pp.favours.value, "k_studies": pp.k, "k_basis": pp.k_basis, "n": pp.n,
+             "source": pp.source_label}
             for pp in ca.published_pools
         ],
         "design_agreement": ca.agreement,

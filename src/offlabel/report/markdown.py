@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from offlabel.report.data import k_label
 from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
 
 # VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
@@ -120,7 +121,7 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
         out.append("|---|---|---|---|---|---|")
         for pp in c["published_pooled_estimates"]:
             out.append(f"| {_md(pp['label'])} | {_md(pp['outcome'])} | {pp['measure']} {pp['estimate']:g} "
-                       f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {pp['k_studies'] or '?'} | "
+                       f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {k_label(pp)} | "
                        f"{pp['favours'].replace('_', ' ')} | {_md(pp['source'])} |")
         out.append("")
     if c["moderators"]:

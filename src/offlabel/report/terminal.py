@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from offlabel.report.data import k_label
 from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
 
 __all__ = ["VERDICT_STYLE", "render"]
@@ -114,7 +115,7 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
         for pp in c["published_pooled_estimates"]:
             t.add_row(escape(pp["label"]), escape(pp["outcome"]),
                       f"{pp['measure']} {pp['estimate']:g} ({pp['ci_lb']:g} to {pp['ci_ub']:g})",
-                      str(pp["k_studies"] or "?"), pp["favours"].replace("_", " "), escape(pp["source"]))
+                      k_label(pp), pp["favours"].replace("_", " "), escape(pp["source"]))
         console.print(t)
     if c["moderators"]:
         console.print("[bold]Moderators reported[/]")
