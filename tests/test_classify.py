@@ -305,7 +305,7 @@ def test_parallel_batch_matches_serial_and_keeps_the_error_contract(monkeypatch)
         with pytest.raises(ReaderError) as exc:
             got.extend(batch.classify_pubmed_xml(cut_source, workers=2, name="cut.xml"))
         assert 0 < len(got) < 50 and got == serial[: len(got)]
-        assert f"record {len(got) + 1}, after PMID {got[-1][0].pmid}" in str(exc.value)
+        assert f"record {len(got) + 1} (after PMID {got[-1][0].pmid})" in str(exc.value)
     with pytest.raises(ReaderError):
         list(batch.classify_pubmed_xml(b"<html>no</html>", workers=2))
 

@@ -1,5 +1,7 @@
 """Fuzz: truncated and corrupted input never escapes as anything but ReaderError, and what
-was yielded before the fault is exactly the start of what the intact file gives."""
+was yielded before the fault is exactly the start of what the intact file gives. Read with an
+`on_error` callback, nothing escapes at all: every fault is reported, one line each, and the
+reader goes on."""
 
 from __future__ import annotations
 
@@ -61,6 +63,20 @@ def run(fmt: str, data: bytes) -> tuple[list, ReaderError | None]:
     return out, None
 
 
+def run_on(fmt: str, data: bytes) -> tuple[list, list[ReaderError]]:
+    """The records and the reported faults of a reader given on_error (which must not raise)."""
+    errors: list[ReaderError] = []
+    out = []
+    for rec in FORMATS[fmt](data, name=f"fuzz.{fmt}", on_error=errors.append):
+        classify(rec, text_only=True)
+        out.append(rec)
+    for exc in errors:
+        assert isinstance(exc, ReaderError)
+        assert str(exc).startswith("fuzz."), str(exc)
+        assert "\n" not in str(exc)
+    return out, errors
+
+
 @pytest.mark.parametrize("fmt", sorted([*SAMPLES, *SYNTHETIC]))
 @FUZZ
 @given(cut=st.floats(min_value=0.0, max_value=1.0))
@@ -68,10 +84,11 @@ def test_truncated_input_yields_a_prefix(fmt, cut):
     data = load(fmt)
     full, err = run(fmt, data)
     assert err is None and full
-    got, _ = run(fmt, data[: int(len(data) * cut)])
-    # a cut can shorten the last record's final field, so compare ids of all but the last
-    assert [r.key for r in got[:-1]] == [r.key for r in full[: max(len(got) - 1, 0)]]
-    assert len(got) <= len(full)
+    assert run_on(fmt, data) == (full, [])
+    for got in (run(fmt, data[: int(len(data) * cut)])[0], run_on(fmt, data[: int(len(data) * cut)])[0]):
+        # a cut can shorten the last record's final field, so compare ids of all but the last
+        assert [r.key for r in got[:-1]] == [r.key for r in full[: max(len(got) - 1, 0)]]
+        assert len(got) <= len(full)
 
 
 @pytest.mark.parametrize("fmt", sorted([*SAMPLES, *SYNTHETIC]))
@@ -86,7 +103,11 @@ def test_corrupted_input_never_raises_anything_else(fmt, data):
             raw[pos:pos] = junk  # insert
         else:
             raw[pos : pos + len(junk)] = junk  # overwrite
-    run(fmt, bytes(raw))
+    strict, err = run(fmt, bytes(raw))
+    read_on, errors = run_on(fmt, bytes(raw))
+    # with on_error the reader reads on past the first fault, never reads less
+    assert len(read_on) >= len(strict)
+    assert (err is None) <= (not errors) or fmt == "pubmed_xml"
 
 
 @FUZZ
@@ -94,6 +115,7 @@ def test_corrupted_input_never_raises_anything_else(fmt, data):
 def test_arbitrary_bytes_in_every_reader(blob):
     for fmt in FORMATS:
         run(fmt, blob)
+        run_on(fmt, blob)
 
 
 @FUZZ
@@ -101,6 +123,7 @@ def test_arbitrary_bytes_in_every_reader(blob):
 def test_truncated_gzip(cut):
     data = gzip.compress(load("pubmed_xml"))
     run("pubmed_xml", data[:cut])
+    run_on("pubmed_xml", data[:cut])
 
 
 @example("a  b")

@@ -1,10 +1,11 @@
 """Parse and classify a large PubMed XML file on several cores.
 
 The main process only decompresses and cuts the byte stream at article boundaries (a bytes
-search, no parsing); worker processes parse each slice with the streaming reader and classify
+search, no parsing); worker processes parse each slice with the PubMed XML reader and classify
 it. At most a few slices are in flight, so memory stays flat in the file size, and results
-come back in file order. Errors keep the reader contract: the good records first, then one
-ReaderError naming the file, the record and the line.
+come back in file order. Errors keep the reader contract: each bad record is one ReaderError
+naming the file, the record and the line, raised after the good records before it (the
+default) or handed to `on_error`, in file order, while every good record is still yielded.
 
     for record, classification in classify_pubmed_xml("pubmed25n0001.xml.gz", workers=4):
         ...
@@ -14,13 +15,23 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from offlabel.model import Classification, Record
-from offlabel.sources.readers import ReaderError
-from offlabel.sources.readers._common import Source, open_binary, source_name
+from offlabel.sources.readers import (
+    OnError,
+    ReaderError,
+    Source,
+    between_label,
+    iter_pubmed_xml,
+    open_binary,
+    raise_error,
+    record_label,
+    source_name,
+)
 
 from .design import classify
 
@@ -28,7 +39,10 @@ _ENDS = (b"</PubmedArticle>", b"</PubmedBookArticle>")
 _STARTS = (b"<PubmedArticle>", b"<PubmedArticle ", b"<PubmedBookArticle>")
 _BLOCK = 1 << 20  # bytes read at a time; a slice is the complete articles of one or more blocks
 
-Pairs = list[tuple[Record, Classification]]
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)\b")  # libxml2's "tag mismatch: Article line 14"
+
+Pair = tuple[Record, Classification]
+Events = list[Pair | ReaderError]  # a slice's records and faults, in file order
 
 
 def classify_pubmed_xml(
@@ -37,58 +51,85 @@ def classify_pubmed_xml(
     text_only: bool = False,
     workers: int | None = None,
     name: str | None = None,
-) -> Iterator[tuple[Record, Classification]]:
+    on_error: OnError | None = None,
+) -> Iterator[Pair]:
     """(record, classification) for every article, in file order.
 
-    `workers=1` streams in this process; the default uses every CPU.
+    `workers=1` streams in this process; the default uses every CPU. Each bad record is a
+    ReaderError: raised (the default), or handed to `on_error` and read past.
     """
-    from offlabel.sources.readers.pubmed_xml import iter_pubmed_xml
-
     file = source_name(source, name)
     workers = workers or os.cpu_count() or 1
     if workers == 1:
-        for rec in iter_pubmed_xml(source, name=name):
+        for rec in iter_pubmed_xml(source, name=name, on_error=on_error):
             yield rec, classify(rec, text_only=text_only)
         return
-    count = 0
-    last_pmid: str | None = None
-    stop: ReaderError | None = None
-    pending: deque[tuple[Future[tuple[Pairs, ReaderError | None]], int]] = deque()
+    report = on_error or raise_error
+    count = 0  # records so far, good or bad
+    last: str | None = None  # "PMID x" of the last good one
+    stop: ReaderError | None = None  # the first fault, without on_error
+    pending: deque[tuple[Future[Events], int]] = deque()
 
-    def drain_one() -> Iterator[tuple[Record, Classification]]:
-        nonlocal count, last_pmid, stop
+    def drain_one() -> Iterator[Pair]:
+        nonlocal count, last, stop
         future, line = pending.popleft()
-        pairs, error = future.result()
-        for pair in pairs:
+        for event in future.result():
+            if isinstance(event, ReaderError):
+                if event.line is not None:  # the slice was parsed behind a one-line wrapper
+                    event.line += line - 2
+                    event.message = _LINE_IN_MESSAGE.sub(
+                        lambda m: f"line {int(m.group(1)) + line - 2}", event.message
+                    )
+                count = _renumber(event, count, last)
+                if on_error is None:
+                    stop = event
+                    return
+                on_error(event)
+                continue
             count += 1
-            last_pmid = pair[0].pmid or last_pmid
-            yield pair
-        if error is not None and stop is None:
-            if error.line is not None:
-                error.line += line - 2  # the slice was parsed behind a one-line wrapper
-            stop = error
+            last = f"PMID {event[0].pmid}" if event[0].pmid else last
+            yield event
 
     stream_error: ReaderError | None = None
     with ProcessPoolExecutor(max_workers=workers) as pool:
         try:
             for line, piece in _slices(source, file):
-                pending.append((pool.submit(_work, piece, text_only, file), line))
+                pending.append(
+                    (pool.submit(_work, piece, text_only, file, on_error is not None), line)
+                )
                 while len(pending) > 2 * workers and stop is None:  # bounded look-ahead
                     yield from drain_one()
                 if stop is not None:
                     break
         except ReaderError as exc:  # the stream itself broke (e.g. truncated gzip)
             stream_error = exc
-        # slices already cut lie before any stream fault; a parse fault ends the output
+        # slices already cut lie before any stream fault; without on_error a fault ends it
         while pending and stop is None:
             yield from drain_one()
         for future, _ in pending:
             future.cancel()
-    stop = stop or stream_error
     if stop is not None:
-        after = f", after PMID {last_pmid}" if last_pmid else ""
-        stop.record = f"record {count + 1}{after}"
         raise stop
+    if stream_error is not None:
+        if stream_error.line is not None:  # a fault in the stream: the record it cut short
+            stream_error.record = record_label(count, last)
+        report(stream_error)
+
+
+def _renumber(error: ReaderError, count: int, last: str | None) -> int:
+    """Give a fault found in a slice its place in the file, `count` records (good or bad)
+    and the good one `last` before it; the running count after it.
+
+    Faults come back in file order, so the running count is the fault's own place: only
+    the kind of label the reader gave (readers._common) matters, a bad record counting as
+    a record.
+    """
+    label = error.record or ""
+    if label.startswith(("after record", "before record")):
+        error.record = between_label(count, last)
+        return count
+    error.record = record_label(count, last)
+    return count + 1 if label.startswith("record ") else count
 
 
 def _last_end(buf: bytes) -> int:
@@ -169,15 +210,14 @@ def _slices(source: Source, file: str) -> Iterator[tuple[int, bytes]]:
             return
 
 
-def _work(piece: bytes, text_only: bool, file: str) -> tuple[Pairs, ReaderError | None]:
-    from offlabel.sources.readers.pubmed_xml import iter_pubmed_xml
-
-    pairs: Pairs = []
+def _work(piece: bytes, text_only: bool, file: str, read_on: bool) -> Events:
+    """The records of one slice, classified, and its faults (the first only, unless
+    `read_on`), in file order. The labels of the faults count from the slice's start."""
+    events: Events = []
     wrapped = b"<PubmedArticleSet>\n" + piece + b"\n</PubmedArticleSet>"
     try:
-        for rec in iter_pubmed_xml(wrapped, name=file):
-            pairs.append((rec, classify(rec, text_only=text_only)))
+        for rec in iter_pubmed_xml(wrapped, name=file, on_error=events.append if read_on else None):
+            events.append((rec, classify(rec, text_only=text_only)))
     except ReaderError as exc:
-        exc.record = None  # renumbered by the caller, which knows the running count
-        return pairs, exc
-    return pairs, None
+        events.append(exc)
+    return events

@@ -1,27 +1,40 @@
 """File readers: every format in, one `offlabel.model.Record` type out.
 
     from offlabel.sources.readers import read_records, merge_records
-    records = list(read_records("export.nbib"))
+    errors = []
+    records = list(read_records("export.nbib", errors=errors))
 
 Formats: PubMed XML (plain or .gz), MEDLINE/.nbib text, RIS, CSV (see readers.csv for the
 header), ClinicalTrials.gov v2 JSON, Europe PMC JSON. The format is chosen from the file name
 and confirmed by sniffing the first bytes.
 
-Errors: readers yield the good records before a fault and then raise one `ReaderError`
-(file, record, line). `read_records(path, errors=[])` instead appends that error to the list
-and ends the iteration, for callers that read many files and report at the end.
+Errors (see readers._common): each bad record is one `ReaderError` (file, line, record). A
+reader raises the first one unless given `on_error`, a callback it calls for each one before
+reading on from the next record. `read_records(path, errors=[])` collects them in the list
+and yields every good record of a damaged file, for callers that read many files and report
+at the end.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from offlabel.model import Record
 
-from ._common import ReaderError, open_binary
+from ._common import (
+    OnError,
+    ReaderError,
+    Source,
+    between_label,
+    open_binary,
+    raise_error,
+    record_label,
+    source_name,
+)
 from .csv import iter_csv
 from .ctgov import iter_ctgov, record_from_ctgov
 from .europepmc import iter_europepmc, record_from_europepmc
@@ -31,17 +44,40 @@ from .ris import iter_ris
 
 __all__ = [
     "FORMATS",
+    "OnError",
+    "Reader",
     "ReaderError",
+    "Source",
+    "between_label",
     "detect_format",
+    "iter_csv",
+    "iter_ctgov",
+    "iter_europepmc",
+    "iter_medline",
+    "iter_pubmed_xml",
     "iter_records_in",
+    "iter_ris",
     "merge_records",
+    "open_binary",
     "parse_pubmed_xml",
+    "raise_error",
     "read_records",
     "record_from_ctgov",
     "record_from_europepmc",
+    "record_label",
+    "source_name",
 ]
 
-FORMATS: dict[str, Callable[..., Iterator[Record]]] = {
+
+class Reader(Protocol):
+    """What every entry of FORMATS is: records of a path, bytes, text or stream."""
+
+    def __call__(
+        self, source: Source, *, name: str | None = None, on_error: OnError | None = None
+    ) -> Iterator[Record]: ...
+
+
+FORMATS: dict[str, Reader] = {
     "pubmed_xml": iter_pubmed_xml,
     "medline": iter_medline,
     "ris": iter_ris,
@@ -98,17 +134,36 @@ def read_records(
     *,
     format: str | None = None,
     errors: list[ReaderError] | None = None,
+    on_error: OnError | None = None,
 ) -> Iterator[Record]:
-    """Yield the records of one file. With `errors`, a fault is appended there, not raised."""
+    """Yield the records of one file.
+
+    Without `errors` or `on_error` the first bad record raises ReaderError. With either, each
+    bad record (and a file that cannot be read at all) is appended to `errors` / passed to
+    `on_error`, and every good record is still yielded.
+    """
+    report = _sink(errors, on_error)
     try:
         fmt = format or detect_format(path)
         if fmt not in FORMATS:
             raise ReaderError(os.fspath(path), f"unknown format {fmt!r}")
-        yield from FORMATS[fmt](path)
     except ReaderError as exc:
-        if errors is None:
-            raise
-        errors.append(exc)
+        (report or raise_error)(exc)
+        return
+    yield from FORMATS[fmt](path, on_error=report)
+
+
+def _sink(errors: list[ReaderError] | None, on_error: OnError | None) -> OnError | None:
+    if errors is None:
+        return on_error
+    if on_error is None:
+        return errors.append
+
+    def both(error: ReaderError) -> None:
+        errors.append(error)
+        on_error(error)
+
+    return both
 
 
 _RECORD_SUFFIXES = (".xml", ".xml.gz", ".nbib", ".medline", ".txt", ".ris", ".csv", ".json")
@@ -176,7 +231,8 @@ def merge_records(records: Iterable[Record]) -> list[Record]:
             incoming_registry = _is_registry(rec)
             for idx in by_nct.get(rec.nct.upper(), []):
                 other = merged[idx]
-                joined = "ctgov" in other.extra.get("merged_from", []) or _is_registry(other)
+                sources = other.extra.get("merged_from", [])
+                joined = (isinstance(sources, list) and "ctgov" in sources) or _is_registry(other)
                 # a registry entry joins a paper not yet joined to one; a paper joins a registry
                 # entry not yet joined to a paper
                 if (incoming_registry and not joined) or (

@@ -1,11 +1,24 @@
 """What every reader shares: the error type, opening plain or gzipped input, small text helpers.
 
-Error contract (all readers): a reader is a generator. It yields every good record it can read,
-in file order, and when it meets a fault it stops and raises one `ReaderError` that names the
-file, the record (its index, and PMID/NCT when known) and the line. Nothing is skipped
-silently: a reader never drops a bad record and carries on, because a user who exported 500
-records and got 499 would not notice. Callers that prefer to collect errors pass an `errors`
-list to `offlabel.sources.readers.read_records`.
+Error contract (all readers): a reader is a generator that yields every good record it can
+read, in file order. Each bad record (and any stretch between records that is not a record)
+becomes one `ReaderError` naming the file, the line and the record:
+
+    export.nbib:41: record 4 (after PMID 123456): not a MEDLINE 'TAG - value' line: 'junk'
+    export.nbib:40: after record 3 (PMID 123456): continuation line outside a record
+
+What happens to it is the caller's choice, through the reader's `on_error` argument:
+
+* `on_error=None` (the default): the first one is raised, after the good records before it.
+  For a caller that must not go on with a damaged input (an EFetch response is fetched
+  again rather than half used).
+* `on_error=callback`: the reader calls it with each error and goes on to the next record
+  (it resynchronises at the next record's start), so every good record of a damaged file is
+  read and every bad one reported. `read_records(path, errors=[...])` collects them in a
+  list.
+
+Nothing is skipped silently: a record is either yielded whole or reported, because a user who
+exported 500 records and got 499 would not notice.
 """
 
 from __future__ import annotations
@@ -14,15 +27,52 @@ import gzip
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from offlabel.errors import ReaderError
 
+__all__ = [
+    "JsonFault",
+    "OnError",
+    "ReaderError",
+    "Source",
+    "between_label",
+    "dig",
+    "find_nct",
+    "json_items",
+    "open_binary",
+    "parse_year",
+    "raise_error",
+    "read_text",
+    "record_label",
+    "source_name",
+    "split_sections",
+    "squash",
+]
+
 Source = str | os.PathLike[str] | bytes | IO[bytes]
+OnError = Callable[[ReaderError], None]
 
 
+def raise_error(error: ReaderError) -> None:
+    """The default `on_error`: stop at the first bad record."""
+    raise error
+
+
+def record_label(count: int, last_id: str | None) -> str:
+    """'record N (after PMID x)': where a bad record sits, `count` records (good or bad)
+    before it; `last_id` names the last good one ("PMID 123", "NCT01234567")."""
+    return f"record {count + 1} (after {last_id})" if last_id else f"record {count + 1}"
+
+
+def between_label(count: int, last_id: str | None) -> str:
+    """'after record N (PMID x)': something between records that is not a record."""
+    if count == 0:
+        return "before record 1"
+    return f"after record {count} ({last_id})" if last_id else f"after record {count}"
 
 
 def source_name(source: object, name: str | None = None) -> str:
@@ -47,13 +97,14 @@ def open_binary(source: Source) -> IO[bytes]:
         raw = source
     peek = _peek(raw, 2)
     if peek == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     return raw
 
 
 def _peek(stream: IO[bytes], n: int) -> bytes:
     if hasattr(stream, "peek"):
-        return stream.peek(n)[:n]
+        head: bytes = stream.peek(n)[:n]
+        return head
     if stream.seekable():
         pos = stream.tell()
         head = stream.read(n)
@@ -67,7 +118,7 @@ def read_text(source: Source | str, file: str) -> str:
     if isinstance(source, str) and not _looks_like_path(source):
         return source
     try:
-        with open_binary(source) as fh:  # type: ignore[arg-type]
+        with open_binary(source) as fh:
             data = fh.read()
     except (OSError, EOFError) as exc:  # truncated gzip, unreadable file
         raise ReaderError(file, f"cannot read: {exc}") from None
@@ -79,7 +130,10 @@ def read_text(source: Source | str, file: str) -> str:
 
 
 def _looks_like_path(s: str) -> bool:
-    return "\n" not in s and len(s) < 4096 and Path(s).exists()
+    try:
+        return "\n" not in s and len(s) < 4096 and Path(s).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL: text
+        return False
 
 
 def dig(d: object, *path: str) -> Any:
@@ -140,15 +194,30 @@ def split_sections(abstract: str) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass
+class JsonFault:
+    """A place in a JSON array that does not decode: `in_record` when it is (part of) an item,
+    which then counts as a bad record, else it lies before or after the items."""
+
+    message: str
+    line: int
+    in_record: bool
+
+
 def json_items(
-    source: Source | str, file: str, array_key: str, unwrap: object
+    source: Source | str,
+    file: str,
+    array_key: str,
+    unwrap: Callable[[object], list[Any]],
+    is_item: Callable[[object], bool],
 ) -> Iterator[tuple[int, object]]:
-    """(index, item) for each element of the JSON array under `array_key`.
+    """(index, item) for each element of the JSON array under `array_key` (or of a top-level
+    array); a `JsonFault` in place of an item that does not decode.
 
     `unwrap(doc)` turns a parsed document into its list of items (or raises ValueError). When
-    the document does not parse (typically a truncated download), the items that do parse
-    before the fault are still yielded by decoding the array element by element, and then one
-    ReaderError names the record and line where it broke.
+    the document does not parse (a truncated download, a corrupted item), the array is decoded
+    element by element: after a broken element, decoding resumes at the next object that
+    `is_item` accepts, so every whole item is still read.
     """
     import json
 
@@ -156,23 +225,26 @@ def json_items(
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield from _salvage(text, file, array_key, exc)
+        yield from _salvage(text, array_key, exc, is_item)
         return
     try:
-        items = unwrap(doc)  # type: ignore[operator]
+        items = unwrap(doc)
     except ValueError as exc:
         raise ReaderError(file, str(exc), line=1) from None
     yield from enumerate(items)
 
 
-def _salvage(text: str, file: str, key: str, err: Any) -> Iterator[tuple[int, object]]:
+def _salvage(
+    text: str, key: str, err: Any, is_item: Callable[[object], bool]
+) -> Iterator[tuple[int, object]]:
     import json
 
-    m = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text)
+    m = re.search(r'"' + re.escape(key) + r'"\s*:\s*\[', text) or re.match(r"\s*\[", text)
     if m is None:
-        raise ReaderError(file, f"malformed JSON: {err.msg}", line=err.lineno) from None
+        yield 0, JsonFault(f"malformed JSON: {err.msg}", err.lineno, in_record=False)
+        return
     decoder = json.JSONDecoder()
-    pos, index = m.end(), 0
+    pos, index, faults = m.end(), 0, 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1
@@ -181,11 +253,27 @@ def _salvage(text: str, file: str, key: str, err: Any) -> Iterator[tuple[int, ob
         try:
             item, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise ReaderError(
-                file, f"malformed JSON: {exc.msg}", record=f"record {index + 1}", line=exc.lineno
-            ) from None
+            faults += 1
+            yield index, JsonFault(f"malformed JSON: {exc.msg}", exc.lineno, in_record=True)
+            index += 1
+            pos = _next_item(text, exc.pos, decoder, is_item)
+            continue
         yield index, item
         index += 1
-    raise ReaderError(
-        file, f"malformed JSON: {err.msg}", record=f"after record {index}", line=err.lineno
-    )
+    if not faults:  # the array is whole: the fault lies before or after it
+        yield index, JsonFault(f"malformed JSON: {err.msg}", err.lineno, in_record=False)
+
+
+def _next_item(text: str, pos: int, decoder: Any, is_item: Callable[[object], bool]) -> int:
+    """Where the next whole item starts at or after `pos` (the end of the text if none does)."""
+    import json
+
+    while (pos := text.find("{", pos)) >= 0:
+        try:
+            item, _ = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            item = None
+        if is_item(item):
+            return pos
+        pos += 1
+    return len(text)

@@ -13,16 +13,49 @@ from typing import Any
 
 from offlabel.model import Record
 
-from ._common import ReaderError, Source, dig, json_items, parse_year, source_name, squash
+from ._common import (
+    JsonFault,
+    OnError,
+    ReaderError,
+    Source,
+    between_label,
+    dig,
+    json_items,
+    parse_year,
+    raise_error,
+    record_label,
+    source_name,
+    squash,
+)
 
 
-def iter_ctgov(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
+def iter_ctgov(
+    source: Source | str, *, name: str | None = None, on_error: OnError | None = None
+) -> Iterator[Record]:
+    """Yield a Record per study; each bad study (or broken JSON) is one ReaderError, raised
+    (the default) or handed to `on_error` and read past."""
+    report = on_error or raise_error
     file = source_name(source, name)
-    for index, study in json_items(source, file, "studies", _studies):
-        try:
-            yield record_from_ctgov(study)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise ReaderError(file, str(exc), record=f"record {index + 1}") from None
+    last: str | None = None
+    try:
+        for index, study in json_items(source, file, "studies", _studies, _is_study):
+            if isinstance(study, JsonFault):
+                label = record_label if study.in_record else between_label
+                report(ReaderError(file, study.message, record=label(index, last), line=study.line))
+                continue
+            try:
+                rec = record_from_ctgov(study)  # type: ignore[arg-type]
+            except ValueError as exc:
+                report(ReaderError(file, str(exc), record=record_label(index, last)))
+                continue
+            last = rec.nct
+            yield rec
+    except ReaderError as exc:  # the file itself: unreadable, not UTF-8, not this format
+        report(exc)
+
+
+def _is_study(item: object) -> bool:
+    return isinstance(item, dict) and "protocolSection" in item
 
 
 def _studies(doc: object) -> list[Any]:

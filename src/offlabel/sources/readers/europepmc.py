@@ -13,19 +13,51 @@ from typing import Any
 
 from offlabel.model import Record
 
-from ._common import ReaderError, Source, json_items, parse_year, source_name, squash
+from ._common import (
+    JsonFault,
+    OnError,
+    ReaderError,
+    Source,
+    between_label,
+    json_items,
+    parse_year,
+    raise_error,
+    record_label,
+    source_name,
+    squash,
+)
 
 _TAG = re.compile(r"<[^>]+>")
 _H4 = re.compile(r"<h4>(.*?)</h4>", re.I | re.S)
 
 
-def iter_europepmc(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
+def iter_europepmc(
+    source: Source | str, *, name: str | None = None, on_error: OnError | None = None
+) -> Iterator[Record]:
+    """Yield a Record per result; each bad result (or broken JSON) is one ReaderError, raised
+    (the default) or handed to `on_error` and read past."""
+    report = on_error or raise_error
     file = source_name(source, name)
-    for index, result in json_items(source, file, "result", _results):
-        try:
-            yield record_from_europepmc(result)  # type: ignore[arg-type]
-        except ValueError as exc:
-            raise ReaderError(file, str(exc), record=f"record {index + 1}") from None
+    last: str | None = None
+    try:
+        for index, result in json_items(source, file, "result", _results, _is_result):
+            if isinstance(result, JsonFault):
+                label = record_label if result.in_record else between_label
+                report(ReaderError(file, result.message, record=label(index, last), line=result.line))
+                continue
+            try:
+                rec = record_from_europepmc(result)  # type: ignore[arg-type]
+            except ValueError as exc:
+                report(ReaderError(file, str(exc), record=record_label(index, last)))
+                continue
+            last = f"PMID {rec.pmid}" if rec.pmid else rec.doi or rec.pmcid or last
+            yield rec
+    except ReaderError as exc:  # the file itself: unreadable, not UTF-8, not this format
+        report(exc)
+
+
+def _is_result(item: object) -> bool:
+    return isinstance(item, dict) and "id" in item and "source" in item
 
 
 def _results(doc: object) -> list[Any]:
@@ -33,8 +65,8 @@ def _results(doc: object) -> list[Any]:
         return doc
     if isinstance(doc, dict):
         rl = doc.get("resultList")
-        if isinstance(rl, dict) and isinstance(rl.get("result", []), list):
-            return rl.get("result", [])
+        if isinstance(rl, dict) and isinstance(results := rl.get("result", []), list):
+            return results
         if "id" in doc and "source" in doc:
             return [doc]
     raise ValueError("not Europe PMC search JSON (no resultList.result)")
@@ -63,7 +95,7 @@ def record_from_europepmc(result: dict[str, Any]) -> Record:
     rec.journal = (journal.get("journal") or {}).get("title") or result.get("journalTitle") or None
     rec.year = parse_year(str(result.get("pubYear") or journal.get("yearOfPublication") or ""))
     authors = (result.get("authorList") or {}).get("author") or []
-    rec.authors = [a.get("fullName") for a in authors if isinstance(a, dict) and a.get("fullName")]
+    rec.authors = [str(a["fullName"]) for a in authors if isinstance(a, dict) and a.get("fullName")]
     if not rec.authors and result.get("authorString"):
         rec.authors = [a.strip(" .") for a in str(result["authorString"]).split(",") if a.strip()]
     pub_types = (result.get("pubTypeList") or {}).get("pubType")
@@ -84,7 +116,7 @@ def record_from_europepmc(result: dict[str, Any]) -> Record:
         if names:
             rec.mesh_qualifiers[desc] = [n for n in names if n]
     rec.chemicals = [
-        c.get("name")
+        str(c["name"])
         for c in (result.get("chemicalList") or {}).get("chemical") or []
         if isinstance(c, dict) and c.get("name")
     ]

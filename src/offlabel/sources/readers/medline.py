@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from offlabel.model import Record
 
 from ._common import (
+    OnError,
     ReaderError,
     Source,
+    between_label,
     find_nct,
     parse_year,
+    raise_error,
     read_text,
+    record_label,
     source_name,
     split_sections,
     squash,
@@ -26,75 +30,89 @@ _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) *- ?(.*)$")
 _ID_KIND = re.compile(r"^(\S+)\s*\[(\w+)\]")
 
 
-def iter_medline(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
-    """Yield a Record per MEDLINE block; raise ReaderError at the first line that is not MEDLINE."""
+def iter_medline(
+    source: Source | str, *, name: str | None = None, on_error: OnError | None = None
+) -> Iterator[Record]:
+    """Yield a Record per MEDLINE block. A block with a line that is not MEDLINE is one bad
+    record, and a stray line between blocks one problem: each a ReaderError, raised (the
+    default) or handed to `on_error`, after which reading resumes at the next block."""
+    report = on_error or raise_error
     file = source_name(source, name)
-    text = read_text(source, file)
+    try:
+        text = read_text(source, file)
+    except ReaderError as exc:
+        report(exc)
+        return
     fields: list[tuple[str, str]] = []
     start_line = 0
     count = 0
     last_pmid: str | None = None
+    broken = False  # inside a bad block: its lines are skipped up to the next block
+    stray = False  # after a stray line between blocks: its continuation lines go with it
 
-    def finish() -> Record:
-        nonlocal count, last_pmid
+    def last() -> str | None:
+        return f"PMID {last_pmid}" if last_pmid else None
+
+    def fault(message: str, line: int) -> None:
+        """The block being read is bad: report it once, skip the rest of it."""
+        nonlocal broken, fields, count
+        report(ReaderError(file, message, record=record_label(count, last()), line=line))
+        broken, fields = True, []
+        count += 1
+
+    def finish() -> Record | None:
+        nonlocal count, last_pmid, fields
         rec = _record(fields)
+        fields = []
         if rec.pmid is None and not rec.title:
-            raise ReaderError(
-                file,
-                "record has neither PMID nor TI",
-                record=_where(count, last_pmid),
-                line=start_line,
-            )
+            fault("record has neither PMID nor TI", start_line)
+            return None
         count += 1
         last_pmid = rec.pmid or last_pmid
         return rec
 
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
-            if fields:
-                yield finish()
-                fields = []
+            if fields and (rec := finish()) is not None:
+                yield rec
+            broken = stray = False
             continue
         if line.startswith((" ", "\t")):
+            if broken or stray:
+                continue
             if not fields:
-                raise ReaderError(
-                    file,
-                    "continuation line outside a record",
-                    record=_where(count, last_pmid),
-                    line=lineno,
-                )
+                report(ReaderError(file, "continuation line outside a record",
+                                   record=between_label(count, last()), line=lineno))
+                continue
             tag, value = fields[-1]
             fields[-1] = (tag, f"{value} {line.strip()}")
             continue
         m = _TAG_LINE.match(line)
         if not m or line[4:5] != "-":
-            raise ReaderError(
-                file,
-                f"not a MEDLINE 'TAG - value' line: {line[:40]!r}",
-                record=_where(count, last_pmid),
-                line=lineno,
-            )
+            message = f"not a MEDLINE 'TAG - value' line: {line[:40]!r}"
+            if fields:
+                fault(message, lineno)
+            elif not broken:  # a stray line between blocks, not a record
+                report(ReaderError(file, message, record=between_label(count, last()),
+                                   line=lineno))
+                stray = True
+            continue
+        stray = False
         tag, value = m.group(1), m.group(2).strip()
-        if tag == "PMID" and fields:  # a new record without the blank separator
-            yield finish()
-            fields = []
-        if tag == "PMID" and not value.isdigit():
-            raise ReaderError(
-                file,
-                f"field PMID: not a number {value[:40]!r}",
-                record=_where(count, last_pmid),
-                line=lineno,
-            )
+        if tag == "PMID":
+            if fields and (rec := finish()) is not None:
+                yield rec
+            broken = False  # a new block starts, even without the blank separator
+            if not value.isdigit():
+                fault(f"field PMID: not a number {value[:40]!r}", lineno)
+                continue
+        if broken:
+            continue
         if not fields:
             start_line = lineno
         fields.append((tag, value))
-    if fields:
-        yield finish()
-
-
-def _where(count: int, last_pmid: str | None) -> str:
-    after = f", after PMID {last_pmid}" if last_pmid else ""
-    return f"record {count + 1}{after}"
+    if fields and (rec := finish()) is not None:
+        yield rec
 
 
 def _record(fields: list[tuple[str, str]]) -> Record:

@@ -1,7 +1,15 @@
 """PubMed/MEDLINE XML: efetch output and the annual baseline / daily update files, plain or .gz.
 
-Streamed with lxml iterparse: each <PubmedArticle> is turned into a Record and then freed
-(together with its already-seen siblings), so memory stays flat however large the file is.
+Three ways through a file, one result for the records they all read:
+
+* the quick path (paths and bytes): each block read is cut after its last whole article and
+  its articles parsed as one document;
+* the streaming parse (lxml iterparse), for anything the quick path does not handle: each
+  <PubmedArticle> is turned into a Record and freed, so memory stays flat however large the
+  file is. It stops at the first fault (`on_error=None`);
+* the piecewise parse, for a damaged file read with an `on_error` callback: the input is cut
+  at every article's start tag and each piece parsed on its own, so a broken article is one
+  bad record and the articles after it are still read.
 """
 
 from __future__ import annotations
@@ -10,30 +18,48 @@ import gzip
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from offlabel.model import Record
 
-from ._common import ReaderError, Source, open_binary, parse_year, source_name, squash
+from ._common import (
+    OnError,
+    ReaderError,
+    Source,
+    between_label,
+    open_binary,
+    parse_year,
+    record_label,
+    source_name,
+    squash,
+)
 
 _ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
 _POSITION = re.compile(r",? line \d+, column \d+$")
 
 
-def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Record]:
-    """Yield a Record per article; raise ReaderError (after the good ones) on a malformed file.
+def iter_pubmed_xml(
+    source: Source, *, name: str | None = None, on_error: OnError | None = None
+) -> Iterator[Record]:
+    """Yield a Record per article. A bad article is a ReaderError: raised (the default, after
+    the good records before it), or handed to `on_error`, after which reading resumes at the
+    next article.
 
     A path or bytes is first read the quick way: each block read is cut after its last
     whole article, and its articles parsed as one document (about a quarter less libxml2
     time than iterparse, which records events for every element). Anything unusual there
     (a syntax error, a truncated stream, an unknown element between articles, another
-    encoding) hands over to the streaming parse, which re-reads the input from the start,
-    skips the records already yielded and reports the fault exactly as it always has. File
-    objects are read by the streaming parse only: they cannot be read twice.
+    encoding) hands over to the streaming parse (or, with `on_error`, the piecewise one),
+    which re-reads the input from the start, skips the records already yielded and reports
+    the fault. File objects cannot be read twice: they go to the streaming parse (or, with
+    `on_error`, the piecewise one) directly.
     """
     if not isinstance(source, bytes | bytearray | str | os.PathLike):
-        yield from _iter_streamed(source, name=name)
+        if on_error is None:
+            yield from _iter_streamed(source, name=name)
+        else:
+            yield from _iter_pieces(source, name=name, report=on_error)
         return
     done = 0
     quick = _iter_sliced(source)
@@ -52,10 +78,14 @@ def iter_pubmed_xml(source: Source, *, name: str | None = None) -> Iterator[Reco
         yield from batch
         return
     except _Unusual:
-        pass  # records parsed but not yet handed out are read again by the streaming parse
+        pass  # records parsed but not yet handed out are read again by the slower parse
     finally:
         quick.close()
-    for i, rec in enumerate(_iter_streamed(source, name=name)):
+    if on_error is None:
+        rest = _iter_streamed(source, name=name)
+    else:
+        rest = _iter_pieces(source, name=name, report=on_error)
+    for i, rec in enumerate(rest):
         if i >= done:
             yield rec
 
@@ -77,7 +107,7 @@ _BLOCK = 1 << 20
 _READ_AHEAD = 64
 
 
-def _iter_sliced(source: Source) -> Iterator[Record]:
+def _iter_sliced(source: Source) -> Generator[Record, None, None]:
     from lxml import etree
 
     try:
@@ -249,6 +279,235 @@ def _iter_streamed(source: Source, *, name: str | None = None) -> Iterator[Recor
         raise ReaderError(file, f"not PubMed XML (root element <{root.tag}>)", line=1)
 
 
+_START = re.compile(rb"<Pubmed(?:Book)?Article[\s>]")
+_END_TAGS = (b"</PubmedArticle>", b"</PubmedBookArticle>")
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)\b")
+_NO_ARTICLE_LIMIT = 64 * _BLOCK  # read this far without an article: not worth buffering on
+
+
+def _iter_pieces(source: Source, *, name: str | None, report: OnError) -> Iterator[Record]:
+    """Every good record of a damaged file; each bad one (and each stretch between records
+    that does not parse) reported, one ReaderError each.
+
+    The input is cut at every article's start tag, and each piece (an article, then whatever
+    lies up to the next one) parsed on its own: a fault is then confined to its piece. What
+    lies before the first article must open the document, what follows the last must close
+    it, and what lies between articles must be well-formed content (whitespace, comments,
+    <DeleteCitation>...), each read as the streaming parse would read it.
+    """
+    from lxml import etree
+
+    file = source_name(source, name)
+    try:
+        stream = open_binary(source)
+    except OSError as exc:
+        report(ReaderError(file, f"cannot open: {exc}"))
+        return
+    if isinstance(stream, gzip.GzipFile):  # zlib, which keeps the output before a fault
+        stream = _Gunzip(stream.fileobj, owns=isinstance(source, str | os.PathLike))
+    try:
+        yield from _Pieces(file, report, etree).read(stream)
+    finally:
+        if stream is not source:
+            stream.close()
+
+
+class _Pieces:
+    """The state of one piecewise read: the running count, the last PMID, the parser."""
+
+    def __init__(self, file: str, report: OnError, etree: Any) -> None:
+        self.file = file
+        self.report = report
+        self.etree = etree
+        self.count = 0  # records so far, good or bad
+        self.last: str | None = None  # "PMID x" of the last good one
+        self.open: list[str] = []  # the elements the header leaves open (the set)
+        self.parser = self._parser(None)
+
+    def _parser(self, encoding: str | None) -> Any:
+        return self.etree.XMLParser(
+            huge_tree=True,
+            remove_blank_text=True,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            encoding=encoding,
+        )
+
+    def read(self, stream: Any) -> Iterator[Record]:
+        buf, eof, fault = b"", False, None
+
+        def more() -> bool:
+            nonlocal buf, eof, fault
+            if eof:
+                return False
+            try:
+                block = stream.read(_BLOCK)
+            except (OSError, EOFError) as exc:  # truncated or corrupt gzip
+                block, fault = b"", exc
+            if not block:
+                eof = True
+                return False
+            buf += block
+            return True
+
+        while (m := _START.search(buf)) is None:
+            if len(buf) > _NO_ARTICLE_LIMIT or not more():
+                break
+        if m is None:  # no article: the streaming parse says what this is (empty, not PubMed)
+            if fault is not None:
+                self.report(ReaderError(self.file, f"cannot read: {fault}"))
+            elif len(buf) > _NO_ARTICLE_LIMIT:
+                self.report(ReaderError(self.file, "not PubMed XML (no <PubmedArticle> found)"))
+            else:
+                try:
+                    yield from _iter_streamed(buf, name=self.file)
+                except ReaderError as exc:
+                    self.report(exc)
+            return
+        self._header(buf[: m.start()])
+        line = 1 + buf.count(b"\n", 0, m.start())
+        pos, scan = m.start(), m.start() + 1
+        while True:
+            m = _START.search(buf, scan)
+            if m is None:
+                scan = max(pos + 1, len(buf) - 32) - pos  # a start tag may straddle blocks
+                buf, pos = buf[pos:], 0
+                if more():
+                    continue
+                break
+            piece = buf[pos : m.start()]
+            yield from self._piece(piece, line, last=False)
+            line += piece.count(b"\n")
+            pos, scan = m.start(), m.start() + 1
+        if fault is not None:  # the stream broke inside this piece: it is lost with the rest
+            label = record_label(self.count, self.last)
+            self.report(ReaderError(self.file, f"cannot read: {fault}", record=label, line=line))
+            return
+        yield from self._piece(buf, line, last=True)
+
+    def _header(self, header: bytes) -> None:
+        """Check what comes before the first article; note the elements it leaves open."""
+        enc = _ENCODING.search(header)
+        if enc is not None and enc.group(1).lower() not in (b"utf-8", b"utf8"):
+            try:
+                self.parser = self._parser(enc.group(1).decode("ascii"))
+            except (LookupError, UnicodeDecodeError):
+                pass  # the header's own parse below names the problem
+        pull = self.etree.XMLPullParser(
+            events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True,
+            load_dtd=False,
+        )
+        try:
+            pull.feed(header)
+            pull.feed(b"<PubmedArticle/>")  # so that the last start tag is surely seen
+            for event, elem in pull.read_events():
+                if event == "start":
+                    self.open.append(elem.tag)
+                else:
+                    self.open.pop()
+        except (self.etree.XMLSyntaxError, LookupError) as exc:
+            self.open = []  # the end of the file is then only checked as content
+            self._problem(exc, 1, between_label(0, None))
+            return
+        if not self.open:  # no root, or one the header already closed
+            self.report(ReaderError(
+                self.file, "malformed XML: the articles are not inside a <PubmedArticleSet>",
+                record=between_label(0, None), line=1 + header.count(b"\n"),
+            ))
+
+    def _piece(self, piece: bytes, line: int, *, last: bool) -> Iterator[Record]:
+        """The records of an article's piece; what follows the article is checked too."""
+        end = max((piece.rfind(tag) + len(tag) for tag in _END_TAGS if tag in piece), default=0)
+        if end == 0:  # the article never ends (truncated, or its end tag damaged)
+            yield from self._articles(piece, line)
+            return
+        yield from self._articles(piece[:end], line)
+        gap = piece[end:]
+        if not last and not gap.strip():
+            return
+        gap_line = line + piece.count(b"\n", 0, end)
+        label = between_label(self.count, self.last)
+        if not last:
+            self._content(gap, gap_line, label)
+            return
+        if not self.open:  # no root to close (reported with the header), whatever it says
+            self._content(gap.replace(_SET_CLOSE, b""), gap_line, label)
+            return
+        # after the last article: the end of what the header opened, and nothing else
+        opening = b"".join(b"<%s>" % t.encode() for t in self.open)
+        try:
+            self.etree.fromstring(opening + gap, self.parser)
+        except self.etree.XMLSyntaxError as exc:
+            self._problem(exc, gap_line, label)
+
+    def _articles(self, head: bytes, line: int) -> Iterator[Record]:
+        try:
+            root = self.etree.fromstring(_SET_OPEN + head + _SET_CLOSE, self.parser)
+        except self.etree.XMLSyntaxError:
+            parts = _split_after_ends(head)
+            if len(parts) == 1:
+                self._bad(head, line)
+                return
+            # a start tag damaged beyond recognition: the articles cut at each end tag
+            for part in parts:
+                yield from self._articles(part, line)
+                line += part.count(b"\n")
+            return
+        for elem in root:
+            tag = elem.tag
+            if tag not in _ARTICLE_TAGS:
+                continue  # a comment, a <DeleteCitation>: skipped, as the streaming parse does
+            try:
+                rec = _article(elem) if tag == "PubmedArticle" else _book_article(elem)
+            except ValueError as exc:
+                at = line + (elem.sourceline or 1) - 1
+                self.report(ReaderError(
+                    self.file, str(exc), record=record_label(self.count, self.last), line=at
+                ))
+                self.count += 1
+                continue
+            self.count += 1
+            self.last = f"PMID {rec.pmid}"
+            yield rec
+
+    def _bad(self, piece: bytes, line: int) -> None:
+        """Report an article that does not parse as one bad record."""
+        label = record_label(self.count, self.last)
+        self.count += 1
+        try:
+            self.etree.fromstring(_SET_OPEN + piece + _SET_CLOSE, self.parser)
+        except self.etree.XMLSyntaxError as exc:
+            self._problem(exc, line, label)
+
+    def _content(self, gap: bytes, line: int, label: str) -> None:
+        """Check what lies between two articles: well-formed content, as in the document."""
+        try:
+            self.etree.fromstring(b"<x>" + gap + b"</x>", self.parser)
+        except self.etree.XMLSyntaxError as exc:
+            self._problem(exc, line, label)
+
+    def _problem(self, exc: Any, line: int, label: str) -> None:
+        msg = getattr(exc, "msg", None) or str(exc)
+        msg = _POSITION.sub("", msg.splitlines()[0] if msg else "malformed XML")
+        # libxml2 counts lines from the piece's start, in its message too ("Article line 14")
+        msg = _LINE_IN_MESSAGE.sub(lambda m: f"line {line + int(m.group(1)) - 1}", msg)
+        at = line + (exc.lineno - 1 if getattr(exc, "lineno", None) else 0)
+        self.report(ReaderError(self.file, f"malformed XML: {msg}", record=label, line=at))
+
+
+def _split_after_ends(head: bytes) -> list[bytes]:
+    """`head` cut after each article end tag."""
+    parts, start = [], 0
+    for m in re.finditer(rb"</Pubmed(?:Book)?Article>", head):
+        parts.append(head[start : m.end()])
+        start = m.end()
+    if start < len(head) or not parts:
+        parts.append(head[start:])
+    return parts
+
+
+_isal_zlib: Any
 try:
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # optional: zlib does the same, slower
@@ -345,8 +604,7 @@ def parse_pubmed_xml(source: Source, *, name: str | None = None) -> list[Record]
 
 
 def _where(count: int, last_pmid: str | None) -> str:
-    after = f", after PMID {last_pmid}" if last_pmid else ""
-    return f"record {count + 1}{after}"
+    return record_label(count, f"PMID {last_pmid}" if last_pmid else None)
 
 
 def _text(elem: Any) -> str:

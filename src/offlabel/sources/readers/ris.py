@@ -1,7 +1,7 @@
 """RIS (EndNote, Zotero, Mendeley, PubMed's citation manager export).
 
 `TY  - JOUR` opens a record and `ER  -` closes it. A record left open at the end of the file is a
-truncated export: the reader raises ReaderError for it rather than guessing.
+truncated export: the reader reports it (ReaderError) rather than guessing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from offlabel.model import Record
 
 from ._common import (
+    OnError,
     ReaderError,
     Source,
+    between_label,
     find_nct,
     parse_year,
+    raise_error,
     read_text,
+    record_label,
     source_name,
     split_sections,
     squash,
@@ -27,12 +31,24 @@ _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: ?(.*))?$")
 _PUBMED_URL = re.compile(r"pubmed(?:\.ncbi\.nlm\.nih\.gov/|/)(\d+)")
 
 
-def iter_ris(source: Source | str, *, name: str | None = None) -> Iterator[Record]:
+def iter_ris(
+    source: Source | str, *, name: str | None = None, on_error: OnError | None = None
+) -> Iterator[Record]:
+    """Yield a Record per TY ... ER block. A block left open or missing its TY is one bad
+    record, a stray line between blocks one problem: each a ReaderError, raised (the default)
+    or handed to `on_error`, after which reading resumes at the next TY."""
+    report = on_error or raise_error
     file = source_name(source, name)
-    text = read_text(source, file)
+    try:
+        text = read_text(source, file)
+    except ReaderError as exc:
+        report(exc)
+        return
     fields: list[tuple[str, str]] | None = None
     start_line = 0
     count = 0
+    last: str | None = None
+    skipping = False  # inside a block without its TY (reported): up to its ER or a TY
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip()
         m = _TAG_LINE.match(line)
@@ -43,44 +59,41 @@ def iter_ris(source: Source | str, *, name: str | None = None) -> Iterator[Recor
                 tag, value = fields[-1]
                 fields[-1] = (tag, f"{value} {line.strip()}")
                 continue
-            raise ReaderError(
-                file,
-                f"not a RIS 'XX  - value' line: {line[:40]!r}",
-                record=f"record {count + 1}",
-                line=lineno,
-            )
+            if not skipping:
+                report(ReaderError(file, f"not a RIS 'XX  - value' line: {line[:40]!r}",
+                                   record=between_label(count, last), line=lineno))
+            continue
         tag, value = m.group(1), (m.group(2) or "").strip()
         if tag == "TY":
             if fields is not None:
-                raise ReaderError(
-                    file,
-                    "TY before the previous record's ER",
-                    record=f"record {count + 1}",
-                    line=lineno,
-                )
+                report(ReaderError(file, "TY before the previous record's ER",
+                                   record=record_label(count, last), line=lineno))
+                count += 1
+            skipping = False
             fields, start_line = [("TY", value)], lineno
         elif tag == "ER":
             if fields is None:
-                raise ReaderError(file, "ER without TY", record=f"record {count + 1}", line=lineno)
+                if not skipping:
+                    report(ReaderError(file, "ER without TY", record=between_label(count, last),
+                                       line=lineno))
+                skipping = False
+                continue
             count += 1
-            yield _record(fields)
+            rec = _record(fields)
             fields = None
+            last = f"PMID {rec.pmid}" if rec.pmid else rec.doi or last
+            yield rec
         elif fields is None:
-            raise ReaderError(
-                file,
-                f"tag {tag} outside a record (no TY)",
-                record=f"record {count + 1}",
-                line=lineno,
-            )
+            if not skipping:
+                report(ReaderError(file, f"tag {tag} outside a record (no TY)",
+                                   record=record_label(count, last), line=lineno))
+                count += 1
+                skipping = True
         else:
             fields.append((tag, value))
     if fields is not None:
-        raise ReaderError(
-            file,
-            "truncated: record has no ER line",
-            record=f"record {count + 1}",
-            line=start_line,
-        )
+        report(ReaderError(file, "truncated: record has no ER line",
+                           record=record_label(count, last), line=start_line))
 
 
 def _record(fields: list[tuple[str, str]]) -> Record:
