@@ -1,8 +1,9 @@
 """Start-up: how long `offlabel ask baclofen "alcohol use disorder"` takes, as a user runs it.
 
-Each run is a new process on a warm venv (the parsed bundled evidence is cached on disk after the
-first run, keyed by the files' content). Prints the median of 10 runs after one warm-up, and for
-comparison the median with the cache switched off, measured in the same run.
+Each run is a new process on a warm venv. After the first run the parsed bundled evidence and the
+answer are cached on disk, keyed by the evidence files' content, the question and offlabel's code
+(offlabel.cache). Prints the median of 10 runs after one warm-up, and for comparison the median
+with the cache switched off (everything parsed and appraised afresh), measured in the same run.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main() -> None:
     cached = median_seconds(env)
     uncached = median_seconds({**env, "OFFLABEL_NO_CACHE": "1"})
     print(f"ask latency: {cached:.2f} s (median of {RUNS})")
-    print(f"ask latency without the evidence cache: {uncached:.2f} s (median of {RUNS}); "
+    print(f"ask latency with the cache off (OFFLABEL_NO_CACHE): {uncached:.2f} s (median of {RUNS}); "
           f"ratio {uncached / cached:.2f}")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +20,9 @@ from pydantic import ValidationError
 
 from offlabel.errors import EvidenceError
 from offlabel.model import DrugProfile, EvidenceFile, Study, name_key
+
+__all__ = ["BUNDLED_PACKAGE", "EvidenceBase", "EvidenceError", "build_base", "bundled_files",
+           "check_file", "check_text", "load_evidence", "unsourced_numbers"]
 
 BUNDLED_PACKAGE = "offlabel.data.evidence"
 # libyaml's C parser when PyYAML was built with it: parsing the bundled files is most of `ask`.
@@ -564,43 +566,21 @@ def build_base(parsed: Iterable[tuple[str, EvidenceFile]]) -> tuple[EvidenceBase
     return base, problems
 
 
-def _cache_file(files: list[tuple[str, str]]) -> Path | None:
-    """Where the parsed bundled files are kept, keyed by their content and the code that reads
-    them; None when caching is switched off (OFFLABEL_NO_CACHE) or there is no cache folder."""
-    import hashlib
-    import sys
-
-    if os.environ.get("OFFLABEL_NO_CACHE"):
-        return None
-    import platformdirs
-    import pydantic
-
-    from offlabel import __version__
-
-    h = hashlib.sha256()
-    model_file = Path(__file__).with_name("model.py")
-    for part in (__version__, sys.version, pydantic.VERSION, model_file.read_bytes().hex()):
-        h.update(part.encode())
-    for name, text in files:
-        h.update(name.encode() + b"\0" + text.encode() + b"\0")
-    folder = Path(os.environ.get("OFFLABEL_CACHE_DIR") or platformdirs.user_cache_dir("offlabel"))
-    return folder / f"evidence-{h.hexdigest()[:32]}.pickle"
+def _bundled_key(files: list[tuple[str, str]]) -> bytes:
+    return b"".join(name.encode() + b"\0" + text.encode() + b"\0" for name, text in files)
 
 
 def _parsed_bundled() -> tuple[list[tuple[str, EvidenceFile]], list[str]]:
-    """The bundled files, checked and parsed; from the on-disk cache when their content is the
-    same as when it was written (parsing the YAML is most of what `ask` takes)."""
-    import pickle
+    """The bundled files, checked and parsed; from the on-disk cache (offlabel.cache) when their
+    content and the code that reads them are the same as when it was written (parsing the YAML
+    was most of what `ask` took)."""
+    from offlabel import cache
 
     files = bundled_files()
-    cache = _cache_file(files)
-    if cache is not None and cache.exists():
-        try:
-            with cache.open("rb") as fh:
-                cached: list[tuple[str, EvidenceFile]] = pickle.load(fh)
-            return cached, []
-        except Exception:  # a stale or broken cache is only a slower start
-            pass
+    key = _bundled_key(files)
+    cached = cache.load("evidence", key)
+    if isinstance(cached, list):
+        return cached, []
     parsed: list[tuple[str, EvidenceFile]] = []
     problems: list[str] = []
     for name, text in files:
@@ -608,15 +588,8 @@ def _parsed_bundled() -> tuple[list[tuple[str, EvidenceFile]], list[str]]:
         problems.extend(probs)
         if ev is not None:
             parsed.append((name, ev))
-    if cache is not None and not problems:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.part")
-            with tmp.open("wb") as fh:
-                pickle.dump(parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cache)  # whole or not at all, even with two processes writing
-        except OSError:
-            pass
+    if not problems:
+        cache.save("evidence", key, parsed)
     return parsed, problems
 
 

@@ -49,9 +49,40 @@ class Offlabel:
 
     def ask(self, drug: str, condition: str | None = None, *,
             profile: dict[str, object] | None = None, record: bool = True) -> AskResult:
-        from offlabel.pipeline.ask import ask
+        """The answer; from the on-disk cache (offlabel.cache) when the question, the evidence
+        files and offlabel's code are all the same as when it was computed. Answers that read
+        a store are never cached: the store changes under them."""
+        from offlabel import cache
+        from offlabel.pipeline.ask import AskResult, ask
 
-        return ask(self.base(), drug, condition, store=self.store, profile=profile, record=record)
+        key = None if self.store is not None else self._answer_key(drug, condition, profile)
+        if key is not None:
+            hit = cache.load("answer", key)
+            if isinstance(hit, AskResult):
+                return hit
+        result = ask(self.base(), drug, condition, store=self.store, profile=profile,
+                     record=record)
+        if key is not None:
+            cache.save("answer", key, result)
+        return result
+
+    def _answer_key(self, drug: str, condition: str | None,
+                    profile: dict[str, object] | None) -> bytes:
+        import json
+
+        from offlabel.evidence import bundled_files
+
+        parts = [json.dumps([drug, condition, sorted((k, repr(v)) for k, v in
+                                                      (profile or {}).items()), self.bundled])]
+        if self.bundled:
+            parts += [f"{name}\0{text}" for name, text in bundled_files()]
+        for p in self.evidence:
+            path = Path(p)
+            files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+            # A file that cannot be read is reported by the evidence loader, not here.
+            parts += [f"{f}\0{f.read_text(encoding='utf-8', errors='replace')}"
+                      for f in files if f.is_file()]
+        return "\0".join(parts).encode()
 
     def compare(self, condition: str, drugs: list[str]) -> dict[str, Any]:
         from offlabel.appraise.compare import compare_drugs

@@ -13,7 +13,7 @@ from typing import Any
 
 from offlabel.errors import MalformedResponse
 from offlabel.sources.http import Service, make_service, parse_json
-from offlabel.sources.readers._common import dig
+from offlabel.sources.readers import dig
 
 # No published ceiling; robots.txt asks crawlers for one request a second.
 RATE = 1.0
