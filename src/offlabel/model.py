@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
-    "CERTAINTY_ORDER", "CONDITION_IDS", "CONTROLLED", "DESIGN_FACTS", "EFFICACY_KINDS", "EVIDENCE_LEVEL", "LEVEL_ORDER",
+    "CERTAINTY_ORDER", "CONDITIONS", "CONDITION_IDS", "CONTROLLED", "DESIGN_FACTS", "EFFICACY_KINDS", "EVIDENCE_LEVEL", "LEVEL_ORDER",
     "PRECLINICAL", "PRIMARY_CLINICAL", "RANDOMISED", "RATIO_MEASURES", "SURROGATE_KINDS",
     "MAX_COUNT", "SCHEMA_VERSIONS", "SYNTHESES", "WEAKER_DESIGNS",
     "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
@@ -322,15 +322,6 @@ class Source(BaseModel):
 # --- plausibility bounds (docs/evidence-schema.md, "Validation"): a number outside them is a
 # typo or a unit slip, and would silently weigh in a pooled estimate.
 
-# The condition ids evidence may name: the keys of vocabulary.CONDITIONS, kept here because the
-# model imports nothing of ours (vocabulary refuses to import when the two differ). A typo
-# ("alcohol_use_disorderr") would otherwise drop a study from its question unseen.
-CONDITION_IDS: frozenset[str] = frozenset({
-    "alcohol_use_disorder", "alcohol_withdrawal", "stimulant_use_disorder",
-    "cocaine_use_disorder", "methamphetamine_use_disorder", "opioid_use_disorder",
-    "opioid_withdrawal", "nicotine_dependence", "cannabis_use_disorder", "ghb_use_disorder",
-    "spasticity",
-})
 SCHEMA_VERSIONS: frozenset[int] = frozenset({1})
 # No trial or cohort in this field comes near ten million people; a count above it is a typo.
 MAX_COUNT = 10_000_000
@@ -748,3 +739,133 @@ def name_key(text: str) -> str:
     text = text.casefold().replace("’", "'").replace("'s", "")
     words = re.sub(r"[^a-z0-9+]+", " ", text).split()
     return " ".join(_fold_word(w) for w in words)
+
+
+# --- the conditions offlabel knows: one table, read by the vocabulary (synonyms, resolution) and
+# by the evidence validators (a condition id that is not here is a typo that would silently drop
+# a study from its question).
+
+CONDITIONS: tuple[Condition, ...] = (
+    Condition(
+        "alcohol_use_disorder",
+        "alcohol use disorder",
+        mesh_id="D000437",  # Alcoholism
+        synonyms=(
+            "alcohol use disorder", "aud", "alcohol dependence", "alcoholism", "alcohol addiction",
+            "alcohol abuse", "alcohol", "alcohol-related disorders", "problem drinking",
+            "heavy drinking", "alcohol dependent", "alcohol misuse",
+        ),
+        parent="substance_use_disorder",
+        related=("alcohol_withdrawal",),
+    ),
+    Condition(
+        "alcohol_withdrawal",
+        "alcohol withdrawal syndrome",
+        mesh_id="D000430",  # Alcohol Withdrawal Delirium (closest descriptor)
+        synonyms=(
+            "alcohol withdrawal", "alcohol withdrawal syndrome", "aws", "delirium tremens",
+            "alcohol detoxification", "alcohol detox",
+        ),
+        # A separate question (withdrawal management), not a subtype of the disorder.
+        parent=None,
+    ),
+    Condition(
+        "stimulant_use_disorder",
+        "stimulant use disorder",
+        mesh_id="D019969",  # Amphetamine-Related Disorders; cocaine listed separately below
+        synonyms=(
+            "stimulant use disorder", "stimulant dependence", "stimulant addiction",
+            "stimulant abuse", "psychostimulant use disorder", "stimulants",
+            "amphetamine use disorder", "amphetamine dependence", "amphetamine addiction",
+        ),
+        parent="substance_use_disorder",
+    ),
+    Condition(
+        "cocaine_use_disorder",
+        "cocaine use disorder",
+        mesh_id="D019970",  # Cocaine-Related Disorders
+        synonyms=(
+            "cocaine use disorder", "cocaine dependence", "cocaine addiction", "cocaine abuse",
+            "cocaine", "crack cocaine", "crack", "cocaine-related disorders",
+        ),
+        parent="stimulant_use_disorder",
+    ),
+    Condition(
+        "methamphetamine_use_disorder",
+        "methamphetamine use disorder",
+        mesh_id="D019969",
+        synonyms=(
+            "methamphetamine use disorder", "methamphetamine dependence",
+            "methamphetamine addiction", "methamphetamine abuse", "methamphetamine", "meth",
+            "crystal meth", "metamfetamine", "ice",
+        ),
+        parent="stimulant_use_disorder",
+    ),
+    Condition(
+        "opioid_use_disorder",
+        "opioid use disorder",
+        mesh_id="D009293",  # Opioid-Related Disorders
+        synonyms=(
+            "opioid use disorder", "oud", "opioid dependence", "opioid addiction", "opioid abuse",
+            "opiate use disorder", "opiate dependence", "opiate addiction", "opiate abuse",
+            "opioids", "opiates", "opioid", "opiate", "heroin", "heroin addiction",
+            "heroin dependence", "narcotic addiction",
+        ),
+        parent="substance_use_disorder",
+        related=("opioid_withdrawal",),
+    ),
+    Condition(
+        "opioid_withdrawal",
+        "opioid withdrawal",
+        mesh_id="D013375",  # Substance Withdrawal Syndrome
+        synonyms=(
+            "opioid withdrawal", "opiate withdrawal", "opioid detoxification",
+            "opiate detoxification", "heroin withdrawal",
+        ),
+        parent=None,
+    ),
+    Condition(
+        "nicotine_dependence",
+        "nicotine dependence",
+        mesh_id="D014029",  # Tobacco Use Disorder
+        synonyms=(
+            "nicotine dependence", "nicotine addiction", "tobacco use disorder",
+            "tobacco dependence", "smoking", "smoking cessation", "nicotine", "tobacco",
+            "cigarette smoking",
+        ),
+        parent="substance_use_disorder",
+    ),
+    Condition(
+        "cannabis_use_disorder",
+        "cannabis use disorder",
+        mesh_id="D002189",  # Marijuana Abuse
+        synonyms=(
+            "cannabis use disorder", "cannabis dependence", "cannabis addiction", "cannabis",
+            "marijuana", "marijuana abuse", "marijuana dependence", "cannabis withdrawal",
+        ),
+        parent="substance_use_disorder",
+    ),
+    Condition(
+        "ghb_use_disorder",
+        "GHB use disorder",
+        mesh_id="D012978",  # Sodium Oxybate (no disorder descriptor exists for GHB)
+        synonyms=(
+            "ghb use disorder", "ghb", "ghb dependence", "ghb addiction", "ghb withdrawal",
+            "gamma-hydroxybutyrate", "gamma hydroxybutyrate", "gamma-hydroxybutyric acid",
+            "gbl", "sodium oxybate abuse",
+        ),
+        parent="substance_use_disorder",
+    ),
+    Condition(
+        "spasticity",
+        "spasticity",
+        mesh_id="D009128",  # Muscle Spasticity
+        synonyms=(
+            "spasticity", "muscle spasticity", "spasm", "muscle spasm", "muscle spasms",
+            "spasticity in multiple sclerosis", "ms spasticity", "spinal cord injury spasticity",
+            "muscle rigidity", "clonus",
+        ),
+    ),
+)
+
+CONDITION_IDS: frozenset[str] = frozenset(c.id for c in CONDITIONS)

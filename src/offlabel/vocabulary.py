@@ -12,133 +12,11 @@ from __future__ import annotations
 import difflib
 import re
 
-from offlabel.model import CONDITION_IDS, Condition, OutcomeKind, name_key
+from offlabel.model import CONDITIONS, Condition, OutcomeKind, name_key
 
 __all__ = ["BY_ID", "CONDITIONS", "OUTCOME_SYNONYMS", "descendants", "known_conditions",
            "name_key", "nearest_conditions", "normalise", "resolve_condition", "resolve_outcome"]
 
-CONDITIONS: tuple[Condition, ...] = (
-    Condition(
-        "alcohol_use_disorder",
-        "alcohol use disorder",
-        mesh_id="D000437",  # Alcoholism
-        synonyms=(
-            "alcohol use disorder", "aud", "alcohol dependence", "alcoholism", "alcohol addiction",
-            "alcohol abuse", "alcohol", "alcohol-related disorders", "problem drinking",
-            "heavy drinking", "alcohol dependent", "alcohol misuse",
-        ),
-        parent="substance_use_disorder",
-        related=("alcohol_withdrawal",),
-    ),
-    Condition(
-        "alcohol_withdrawal",
-        "alcohol withdrawal syndrome",
-        mesh_id="D000430",  # Alcohol Withdrawal Delirium (closest descriptor)
-        synonyms=(
-            "alcohol withdrawal", "alcohol withdrawal syndrome", "aws", "delirium tremens",
-            "alcohol detoxification", "alcohol detox",
-        ),
-        # A separate question (withdrawal management), not a subtype of the disorder.
-        parent=None,
-    ),
-    Condition(
-        "stimulant_use_disorder",
-        "stimulant use disorder",
-        mesh_id="D019969",  # Amphetamine-Related Disorders; cocaine listed separately below
-        synonyms=(
-            "stimulant use disorder", "stimulant dependence", "stimulant addiction",
-            "stimulant abuse", "psychostimulant use disorder", "stimulants",
-            "amphetamine use disorder", "amphetamine dependence", "amphetamine addiction",
-        ),
-        parent="substance_use_disorder",
-    ),
-    Condition(
-        "cocaine_use_disorder",
-        "cocaine use disorder",
-        mesh_id="D019970",  # Cocaine-Related Disorders
-        synonyms=(
-            "cocaine use disorder", "cocaine dependence", "cocaine addiction", "cocaine abuse",
-            "cocaine", "crack cocaine", "crack", "cocaine-related disorders",
-        ),
-        parent="stimulant_use_disorder",
-    ),
-    Condition(
-        "methamphetamine_use_disorder",
-        "methamphetamine use disorder",
-        mesh_id="D019969",
-        synonyms=(
-            "methamphetamine use disorder", "methamphetamine dependence",
-            "methamphetamine addiction", "methamphetamine abuse", "methamphetamine", "meth",
-            "crystal meth", "metamfetamine", "ice",
-        ),
-        parent="stimulant_use_disorder",
-    ),
-    Condition(
-        "opioid_use_disorder",
-        "opioid use disorder",
-        mesh_id="D009293",  # Opioid-Related Disorders
-        synonyms=(
-            "opioid use disorder", "oud", "opioid dependence", "opioid addiction", "opioid abuse",
-            "opiate use disorder", "opiate dependence", "opiate addiction", "opiate abuse",
-            "opioids", "opiates", "opioid", "opiate", "heroin", "heroin addiction",
-            "heroin dependence", "narcotic addiction",
-        ),
-        parent="substance_use_disorder",
-        related=("opioid_withdrawal",),
-    ),
-    Condition(
-        "opioid_withdrawal",
-        "opioid withdrawal",
-        mesh_id="D013375",  # Substance Withdrawal Syndrome
-        synonyms=(
-            "opioid withdrawal", "opiate withdrawal", "opioid detoxification",
-            "opiate detoxification", "heroin withdrawal",
-        ),
-        parent=None,
-    ),
-    Condition(
-        "nicotine_dependence",
-        "nicotine dependence",
-        mesh_id="D014029",  # Tobacco Use Disorder
-        synonyms=(
-            "nicotine dependence", "nicotine addiction", "tobacco use disorder",
-            "tobacco dependence", "smoking", "smoking cessation", "nicotine", "tobacco",
-            "cigarette smoking",
-        ),
-        parent="substance_use_disorder",
-    ),
-    Condition(
-        "cannabis_use_disorder",
-        "cannabis use disorder",
-        mesh_id="D002189",  # Marijuana Abuse
-        synonyms=(
-            "cannabis use disorder", "cannabis dependence", "cannabis addiction", "cannabis",
-            "marijuana", "marijuana abuse", "marijuana dependence", "cannabis withdrawal",
-        ),
-        parent="substance_use_disorder",
-    ),
-    Condition(
-        "ghb_use_disorder",
-        "GHB use disorder",
-        mesh_id="D012978",  # Sodium Oxybate (no disorder descriptor exists for GHB)
-        synonyms=(
-            "ghb use disorder", "ghb", "ghb dependence", "ghb addiction", "ghb withdrawal",
-            "gamma-hydroxybutyrate", "gamma hydroxybutyrate", "gamma-hydroxybutyric acid",
-            "gbl", "sodium oxybate abuse",
-        ),
-        parent="substance_use_disorder",
-    ),
-    Condition(
-        "spasticity",
-        "spasticity",
-        mesh_id="D009128",  # Muscle Spasticity
-        synonyms=(
-            "spasticity", "muscle spasticity", "spasm", "muscle spasm", "muscle spasms",
-            "spasticity in multiple sclerosis", "ms spasticity", "spinal cord injury spasticity",
-            "muscle rigidity", "clonus",
-        ),
-    ),
-)
 
 BY_ID: dict[str, Condition] = {c.id: c for c in CONDITIONS}
 
@@ -280,5 +158,3 @@ def known_conditions() -> list[str]:
     return [c.name for c in CONDITIONS]
 
 
-if set(BY_ID) != CONDITION_IDS:  # the model checks evidence files against its copy of the ids
-    raise ImportError(f"vocabulary ids {sorted(BY_ID)} differ from model.CONDITION_IDS")
