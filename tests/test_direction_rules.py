@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from offlabel.appraise.direction import check_direction, expected_direction, per_protocol_numbers
 from offlabel.classify.direction import finding_direction
-from offlabel.model import Direction
+from offlabel.evidence import bundled_files, check_text
+from offlabel.model import BinaryEffect, Design, Direction, Outcome, OutcomeKind, Source, Study
 
 
 def _abstract(results: str, conclusion: str) -> tuple[str, list[tuple[str, str]]]:
@@ -155,3 +157,111 @@ def test_itt_null_with_a_per_protocol_use_win_is_not_rescued():
         "Drug X reduced craving.",
     )
     assert got is Direction.mixed
+
+
+# --- the curated evidence ------------------------------------------------------------------
+
+SRC = Source(pmid="1", where="Abstract, Results")
+
+
+def _outcome(name: str, kind: OutcomeKind, direction: Direction, note: str | None = None,
+             effect: BinaryEffect | None = None) -> Outcome:
+    return Outcome(name=name, kind=kind, direction=direction, note=note, effect=effect,
+                   higher_is_better=False if effect else None, source=SRC)
+
+
+def _study(direction: Direction, *outcomes: Outcome) -> Study:
+    return Study(id="trial2020", conditions=["alcohol_use_disorder"], design=Design.rct,
+                 direction=direction, outcomes=list(outcomes), sources=[SRC])
+
+
+CRAVING_WIN = _outcome("Craving (OCDS)", OutcomeKind.craving, Direction.favours_drug)
+RETENTION_WIN = _outcome("Retention", OutcomeKind.retention, Direction.favours_drug)
+LAB_WIN = _outcome("GGT", OutcomeKind.other, Direction.favours_drug)
+DRINKING_NULL = _outcome("Heavy drinking days", OutcomeKind.heavy_drinking,
+                         Direction.no_difference)
+
+
+@pytest.mark.parametrize("wins", [(CRAVING_WIN,), (RETENTION_WIN, LAB_WIN)])
+def test_a_surrogate_only_win_with_a_null_use_outcome_must_read_mixed(wins):
+    study = _study(Direction.favours_drug, *wins, DRINKING_NULL)
+    flag = check_direction(study)
+    assert flag is not None and flag.expected is Direction.mixed
+    assert expected_direction(study) is Direction.mixed
+    assert "Heavy drinking days" in str(flag) and "trial2020" in str(flag)
+    # the corrected reading passes, and so does a null one: the rule never promotes
+    assert check_direction(_study(Direction.mixed, *wins, DRINKING_NULL)) is None
+    assert check_direction(_study(Direction.no_difference, *wins, DRINKING_NULL)) is None
+
+
+def test_a_win_on_an_efficacy_kind_outcome_allows_favours_drug():
+    abstinence = _outcome("Abstinence", OutcomeKind.abstinence, Direction.favours_drug)
+    assert check_direction(_study(Direction.favours_drug, CRAVING_WIN, abstinence,
+                                  DRINKING_NULL)) is None
+
+
+def test_no_use_outcome_recorded_leaves_the_curated_reading():
+    assert check_direction(_study(Direction.favours_drug, CRAVING_WIN)) is None
+    assert check_direction(_study(Direction.favours_drug)) is None
+
+
+def test_a_per_protocol_win_does_not_count_when_intention_to_treat_is_null():
+    pp = _outcome("Relapse, per protocol", OutcomeKind.relapse, Direction.favours_drug)
+    itt = _outcome("Relapse, intention to treat", OutcomeKind.relapse, Direction.no_difference)
+    flag = check_direction(_study(Direction.favours_drug, pp, itt))
+    assert flag is not None and flag.expected is Direction.mixed
+    # without an intention-to-treat result the completers' win is all there is
+    assert check_direction(_study(Direction.favours_drug, pp)) is None
+
+
+def test_per_protocol_numbers_are_listed_and_retention_is_not():
+    table = BinaryEffect(type="binary", events_drug=2, total_drug=13, events_control=35,
+                         total_control=70)
+    pp = _outcome("Relapse, completers", OutcomeKind.relapse, Direction.favours_drug,
+                  effect=table)
+    done = _outcome("Completed the trial (completers)", OutcomeKind.retention,
+                    Direction.unclear, effect=table)
+    itt = _outcome("Relapse, intention to treat", OutcomeKind.relapse, Direction.favours_drug)
+    flags = per_protocol_numbers([_study(Direction.favours_drug, pp, done, itt)])
+    assert [(f.outcome, f.itt_recorded) for f in flags] == [("Relapse, completers", True)]
+
+
+@pytest.fixture(scope="module")
+def bundled() -> list[tuple[str, Study]]:
+    out = []
+    for name, text in bundled_files():
+        parsed, problems = check_text(text, name)
+        assert parsed is not None, problems
+        out.extend((name, s) for s in parsed.studies)
+    assert len(out) > 100
+    return out
+
+
+def test_every_bundled_study_direction_agrees_with_its_outcomes(bundled):
+    flags = [f"{name}: {flag}" for name, s in bundled if (flag := check_direction(s))]
+    assert not flags, "\n".join(flags)
+
+
+def test_the_rule_reads_the_bundled_studies_it_was_written_for(bundled):
+    """roberts1996 (break points down, FR1 cocaine intake unchanged) is the bundled surrogate-only
+    win: it reads mixed. Had it been left favours_drug, the check would flag it."""
+    by_id = {s.id: s for _, s in bundled}
+    roberts = by_id["roberts1996"]
+    assert roberts.direction is Direction.mixed
+    assert check_direction(roberts.model_copy(update={"direction": Direction.favours_drug}))
+
+
+def test_bundled_per_protocol_numbers_say_they_are_a_sensitivity_analysis(bundled):
+    """Where a study records an intention-to-treat result too, its per-protocol numbers carry a
+    note saying they are a sensitivity analysis (intention to treat first)."""
+    studies = {s.id: s for _, s in bundled}
+    flagged = per_protocol_numbers(studies.values())
+    assert flagged  # Beurmanjer 2018 (GHB) at least
+    missing = []
+    for f in flagged:
+        if not f.itt_recorded:
+            continue
+        outcome = next(o for o in studies[f.study_id].outcomes if o.name == f.outcome)
+        if not (outcome.note and "sensitivity" in outcome.note):
+            missing.append(str(f))
+    assert not missing, "\n".join(missing)
