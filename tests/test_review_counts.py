@@ -10,6 +10,7 @@ the rule on constructed reviews and over every bundled file.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -43,30 +44,30 @@ def _review(k: int | None, *outcomes: Outcome, design: Design = Design.systemati
 
 def _shown(review: Study) -> dict[str, tuple[int | None, str | None, str]]:
     """What a report prints for each pooled estimate: (k, k_basis, the faces' label)."""
-    out = {}
+    out: dict[str, tuple[int | None, str | None, str]] = {}
     for pp in published_pools([review]):
-        row = {"k_studies": pp.k, "k_basis": pp.k_basis}
+        row: dict[str, Any] = {"k_studies": pp.k, "k_basis": pp.k_basis}
         out[pp.outcome] = (pp.k, pp.k_basis, k_label(row))
     return out
 
 
-def test_an_outcome_shows_the_studies_it_pooled_not_the_review_total():
+def test_an_outcome_shows_the_studies_it_pooled_not_the_review_total() -> None:
     shown = _shown(_review(17, _outcome("drinks per drinking day", k=9)))
     assert shown["drinks per drinking day"] == (9, "outcome", "9")
 
 
-def test_an_outcome_without_its_count_shows_the_total_labelled_as_such():
+def test_an_outcome_without_its_count_shows_the_total_labelled_as_such() -> None:
     shown = _shown(_review(17, _outcome("adverse events")))
     assert shown["adverse events"] == (17, "review total", "17 (review total)")
 
 
-def test_no_count_anywhere_is_unknown():
+def test_no_count_anywhere_is_unknown() -> None:
     shown = _shown(_review(None, _outcome("adverse events")))
     assert shown["adverse events"] == (None, None, "?")
 
 
 @pytest.mark.parametrize("design", [Design.meta_analysis, Design.systematic_review])
-def test_a_network_estimate_never_shows_the_network(design):
+def test_a_network_estimate_never_shows_the_network(design: Design) -> None:
     review = _review(156, _outcome("abstinence, network", network=True),
                      _outcome("heavy drinking, network", k=3, network=True), design=design)
     shown = _shown(review)
@@ -75,7 +76,7 @@ def test_a_network_estimate_never_shows_the_network(design):
     assert all(k != 156 for k, _, _ in shown.values())
 
 
-def test_a_count_needs_its_source():
+def test_a_count_needs_its_source() -> None:
     with pytest.raises(ValueError, match="k_studies needs its own source"):
         Outcome(name="x", kind=OutcomeKind.relapse, k_studies=3)
 
@@ -92,7 +93,7 @@ KNOWN_ABOVE_REVIEW_K = {
 
 
 def _bundled_reviews() -> list[Study]:
-    out = []
+    out: list[Study] = []
     for name, text in bundled_files():
         ev, problems = check_text(text, name)
         assert problems == [], problems
@@ -106,7 +107,7 @@ def reviews() -> list[Study]:
     return _bundled_reviews()
 
 
-def test_no_outcome_shows_more_studies_than_its_review(reviews):
+def test_no_outcome_shows_more_studies_than_its_review(reviews: list[Study]) -> None:
     above = set()
     for s in reviews:
         for o in s.outcomes:
@@ -116,7 +117,7 @@ def test_no_outcome_shows_more_studies_than_its_review(reviews):
     assert above == set(KNOWN_ABOVE_REVIEW_K), sorted(above ^ set(KNOWN_ABOVE_REVIEW_K))
 
 
-def test_network_estimates_are_marked_and_never_show_the_network(reviews):
+def test_network_estimates_are_marked_and_never_show_the_network(reviews: list[Study]) -> None:
     networks = 0
     for s in reviews:
         for o in s.outcomes:
@@ -134,7 +135,7 @@ def test_network_estimates_are_marked_and_never_show_the_network(reviews):
     assert networks >= 10  # Bahji 2022 and Cheng 2020, for every drug they rank
 
 
-def test_each_count_says_where_it_was_read(reviews):
+def test_each_count_says_where_it_was_read(reviews: list[Study]) -> None:
     counted = 0
     for s in reviews:
         for o in s.outcomes:
@@ -147,7 +148,7 @@ def test_each_count_says_where_it_was_read(reviews):
     assert counted >= 40
 
 
-def test_agabio_2023_shows_its_summary_of_findings_counts(reviews):
+def test_agabio_2023_shows_its_summary_of_findings_counts(reviews: list[Study]) -> None:
     agabio = next(s for s in reviews if s.id == "agabio2023")
     shown = {pp.kind: (pp.k, pp.k_basis) for pp in published_pools([agabio])}
     assert shown["relapse"] == (12, "outcome")
@@ -158,7 +159,7 @@ def test_agabio_2023_shows_its_summary_of_findings_counts(reviews):
     assert shown["adverse_events"] == (17, "review total")
 
 
-def test_injectable_naltrexone_shows_its_two_trials(reviews):
+def test_injectable_naltrexone_shows_its_two_trials(reviews: list[Study]) -> None:
     rev = next(s for s in reviews if s.id == "mcpheeters2023_naltrexone")
     shown = {pp.outcome: pp.k for pp in published_pools([rev])}
     assert shown["Return to any drinking (injectable naltrexone)"] == 2
