@@ -17,6 +17,7 @@ from offlabel.appraise.results import (
     StudyView,
 )
 from offlabel.model import RATIO_MEASURES, Source, Study
+from offlabel.report.names import study_label
 from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
 
 __all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "k_label", "latest_review_dict",
@@ -49,6 +50,8 @@ def study_dict(view: StudyView) -> dict[str, Any]:
     s: Study = view.study
     return {
         "id": s.id,
+        # The name the reports print ("Addolorato 2007"): never the id (report/names.py).
+        "label": study_label(s.first_author, s.year, s.title, s.journal),
         "first_author": s.first_author,
         "year": s.year,
         "title": s.title,
