@@ -35,6 +35,10 @@ def ask(
         help="Patient profile: key=value (repeatable) or a YAML file, e.g. liver_disease=yes, "
         "comorbid_psychiatric_disorder=yes, max_tolerated_dose_mg=30. Shows which trials "
         "apply; never advice."),
+    brief: bool = typer.Option(
+        False, "--brief", help="Print only the bottom line: verdict, certainty and its system, "
+        "key estimates, approval conditions, main harm (terminal, md, html; json is always the "
+        "whole report)."),
 ) -> None:
     """Appraise the evidence for DRUG in CONDITION (not medical advice).
 
@@ -53,9 +57,9 @@ def ask(
         typer.echo(f"note: {note}", err=True)
     if fmt == "terminal" and out is None and sys.stdout.isatty():
         width = shutil.get_terminal_size((80, 24)).columns
-        text = render_answer(result.answer, fmt, width=width, color=True)
+        text = render_answer(result.answer, fmt, width=width, color=True, brief=brief)
     else:  # a pipe reads 80 columns, as rich gives it; a file 120
-        text = render_answer(result.answer, fmt, width=120 if out else 80)
+        text = render_answer(result.answer, fmt, width=120 if out else 80, brief=brief)
     write_output(text, out)
     if plots is not None:
         from offlabel.report.plots import save_forest_plots

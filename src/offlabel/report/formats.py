@@ -29,6 +29,8 @@ class ReportFormat:
     media_type: str
     answer: Callable[[Answer, int | None, bool], str]  # (answer, width, colour) -> text
     compare: Callable[[dict[str, Any], int | None, bool], str] | None = None
+    # The bottom line alone (`ask --brief`); a format without one (json) always gives it all.
+    brief: Callable[[Answer, int | None, bool], str] | None = None
 
 
 FORMATS: dict[str, ReportFormat] = {}
@@ -49,8 +51,11 @@ def get_format(name: str, kind: str = "answer") -> ReportFormat:
     return fmt
 
 
-def render_answer(ans: Answer, fmt: str, *, width: int | None = None, color: bool = False) -> str:
-    return get_format(fmt).answer(ans, width, color)
+def render_answer(ans: Answer, fmt: str, *, width: int | None = None, color: bool = False,
+                  brief: bool = False) -> str:
+    f = get_format(fmt)
+    render = f.brief if brief and f.brief is not None else f.answer
+    return render(ans, width, color)
 
 
 def render_compare(result: dict[str, Any], fmt: str, *, width: int | None = None,
@@ -78,12 +83,16 @@ def _console(width: int | None, color: bool) -> tuple[Any, io.StringIO]:
         "auto" if color else None), highlight=False), buf
 
 
-def _terminal_answer(ans: Answer, width: int | None, color: bool) -> str:
+def _terminal_answer(ans: Answer, width: int | None, color: bool, brief: bool = False) -> str:
     from offlabel.report.terminal import render
 
     console, buf = _console(width, color)
-    render(_dict(ans), console)
+    render(_dict(ans), console, brief=brief)
     return buf.getvalue()
+
+
+def _terminal_brief(ans: Answer, width: int | None, color: bool) -> str:
+    return _terminal_answer(ans, width, color, brief=True)
 
 
 def _terminal_compare(result: dict[str, Any], width: int | None, color: bool) -> str:
@@ -100,6 +109,12 @@ def _markdown_answer(ans: Answer, width: int | None, color: bool) -> str:
     return render(_dict(ans))
 
 
+def _markdown_brief(ans: Answer, width: int | None, color: bool) -> str:
+    from offlabel.report.markdown import render_bottom_line
+
+    return render_bottom_line(_dict(ans))
+
+
 def _markdown_compare(result: dict[str, Any], width: int | None, color: bool) -> str:
     from offlabel.report.compare import render_markdown
 
@@ -113,11 +128,18 @@ def _html_answer(ans: Answer, width: int | None, color: bool) -> str:
     return render(_dict(ans), plots=forest_plots_b64(ans))
 
 
+def _html_brief(ans: Answer, width: int | None, color: bool) -> str:
+    from offlabel.report.html import render
+
+    return render(_dict(ans), brief=True)
+
+
 register_format(ReportFormat("terminal", ".txt", "text/plain; charset=utf-8",
-                             _terminal_answer, _terminal_compare))
+                             _terminal_answer, _terminal_compare, _terminal_brief))
 register_format(ReportFormat("md", ".md", "text/markdown; charset=utf-8",
-                             _markdown_answer, _markdown_compare))
+                             _markdown_answer, _markdown_compare, _markdown_brief))
 register_format(ReportFormat("json", ".json", "application/json",
                              lambda ans, _w, _c: _json_text(_dict(ans)),
                              lambda res, _w, _c: _json_text(res)))
-register_format(ReportFormat("html", ".html", "text/html; charset=utf-8", _html_answer))
+register_format(ReportFormat("html", ".html", "text/html; charset=utf-8", _html_answer,
+                             brief=_html_brief))

@@ -1,14 +1,31 @@
-"""Markdown view of the report dict (report.data.answer_dict)."""
+"""Markdown view of the report dict (report.data.answer_dict): the bottom line first, then the
+details."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from offlabel.report.bottomline import (
+    bottom_line,
+    certainty_words,
+    estimate_words,
+    verdict_words,
+)
 from offlabel.report.data import k_label
-from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
+from offlabel.report.names import label_of, relabeller
+from offlabel.report.words import (
+    BOTTOM_LINE,
+    CERTAINTY_TEXT,
+    DETAILS,
+    NO_APPROVAL,
+    NO_ESTIMATE,
+    NO_HARM,
+    VERDICT_TEXT,
+)
 
 # VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
-__all__ = ["CERTAINTY_TEXT", "VERDICT_TEXT", "render"]
+__all__ = ["CERTAINTY_TEXT", "VERDICT_TEXT", "render", "render_bottom_line"]
 
 
 def _md(text: Any) -> str:
@@ -32,15 +49,48 @@ def _pooled(p: dict[str, Any] | None) -> str:
             + (f", I² = {p['I2']:.0f}%" if p["k"] > 1 else ""))
 
 
+def _bottom_line(d: dict[str, Any]) -> list[str]:
+    """The answer in under 30 lines at 80 columns (terminal.render_bottom_line's twin)."""
+    bl = bottom_line(d)
+    out = [f"# {_md(bl.question)}\n", f"## {BOTTOM_LINE}\n"]
+    if bl.example:
+        out.append("> **EXAMPLE DATA**: this drug's evidence file is a made-up example.\n")
+    if bl.overview:
+        out.extend(f"- {_md(line.condition)}: **{VERDICT_TEXT[line.verdict]}**; certainty "
+                   f"{_md(certainty_words(line, short=True))}" for line in bl.conditions)
+        out.append("")
+    for line in [] if bl.overview else bl.conditions:
+        out.append(f"**Verdict: {_md(verdict_words(line))}**; certainty "
+                   f"**{_md(certainty_words(line))}**\n")
+        if line.estimates:
+            more = f" (+{line.more_estimates} more below)" if line.more_estimates else ""
+            out.append(f"Key estimates{more}:\n")
+            out.extend(f"- {_md(estimate_words(e, line))}" for e in line.estimates)
+            out.append("")
+        else:
+            out.append(f"Key estimates: {NO_ESTIMATE}. {_md(line.summary)}\n")
+        if line.approved:
+            out.extend(f"**Approved:** {_md(a)}  " for a in line.approved)
+            if line.other_approvals:
+                out.append(f"Also: {_md('; '.join(line.other_approvals))}  ")
+        else:
+            out.append(f"**Approval:** {_md('; '.join(line.other_approvals) or NO_APPROVAL)}  ")
+    out.append(f"**Main harm:** {_md(bl.harm or NO_HARM)}\n")
+    out.append(f"> {_md(bl.disclaimer)}\n")
+    return out
+
+
+def render_bottom_line(d: dict[str, Any]) -> str:
+    """The bottom line alone (`ask --brief --format md`)."""
+    return "\n".join(_bottom_line(d))
+
+
 def render(d: dict[str, Any], overview: bool | None = None) -> str:
     overview = d["question"]["condition"] is None if overview is None else overview
-    out: list[str] = []
+    out = _bottom_line(d)
+    name = relabeller(s for c in d["conditions"] for s in c["studies"])
     drug = d["drug"]
-    out.append(f"# {_md(d['question']['text'])}\n")
-    out.append(f"> {d['disclaimer']}\n")
-    if d.get("example_data"):
-        out.append("> **EXAMPLE DATA**: this drug's evidence file is a made-up example.\n")
-    out.append(f"## {_md(drug['name'])}\n")
+    out.append(f"---\n\n## {DETAILS}: {_md(drug['name'])}\n")
     if drug.get("brand_names"):
         out.append(f"Brand names: {_md(', '.join(drug['brand_names']))}  ")
     if drug.get("drug_class"):
@@ -58,15 +108,15 @@ def render(d: dict[str, Any], overview: bool | None = None) -> str:
                        f"| {a['year'] or ''} | {'; '.join(_src(s) for s in a['sources'])} |")
         out.append("")
     for c in d["conditions"]:
-        out.extend(_condition(c, brief=overview))
+        out.extend(_condition(c, brief=overview, name=name))
     out.append(f"\n---\n{d['disclaimer']}\n")
     return "\n".join(out)
 
 
-def _condition(c: dict[str, Any], brief: bool) -> list[str]:
+def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> list[str]:
     out = [f"\n## {_md(c['condition']).capitalize()}\n"]
     out.append(f"**Verdict: {VERDICT_TEXT[c['verdict']]}** — certainty "
-               f"{CERTAINTY_TEXT[c['certainty']]}. {_md(c['summary'])}\n")
+               f"{CERTAINTY_TEXT[c['certainty']]}. {_md(name(c['summary']))}\n")
     counts = c["counts_by_level_and_direction"]
     if counts:
         out.append("| Evidence level | Studies | Favour drug | No difference | Favour control | Mixed | Unclear |")
@@ -76,11 +126,11 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
                        f"| {cnt['favours_control']} | {cnt['mixed']} | {cnt['unclear']} |")
         out.append("")
     for s in c["design_agreement"]:
-        out.append(f"- {_md(s)}")
+        out.append(f"- {_md(name(s))}")
     out.append("")
     if c["reasons"]:
         out.append("**Why:**\n")
-        out.extend(f"- {_md(r)}" for r in c["reasons"][: 4 if brief else None])
+        out.extend(f"- {_md(name(r))}" for r in c["reasons"][: 4 if brief else None])
         out.append("")
     if brief:
         return out
@@ -92,12 +142,12 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
             p = o["pooled"]
             studies = f"{p['k']} ({p['n'] or '?'})" if p else "0"
             comments = "; ".join(
-                f"{g['domain']} {g['change']:+d}: {g['reason']}"
+                f"{g['domain']} {g['change']:+d}: {name(g['reason'])}"
                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]
             )
             ab = o.get("absolute_effect")
             out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
-                       f"{_md(ab['text']) if ab else '—'} | "
+                       f"{_md(name(ab['text'])) if ab else '—'} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
     if c.get("registered_unpublished"):
@@ -109,32 +159,31 @@ def _condition(c: dict[str, Any], brief: bool) -> list[str]:
         out.append("")
     if c.get("applicability"):
         out.append("### Applicability to the patient profile (evidence notes, not advice)\n")
-        out.extend(f"- {_md(n['text'])}" for n in c["applicability"])
+        out.extend(f"- {_md(name(n['text']))}" for n in c["applicability"])
         out.append("")
     if c.get("why_studies_disagree"):
         out.append("### Why studies disagree\n")
-        out.extend(f"- {_md(x)}" for x in c["why_studies_disagree"])
+        out.extend(f"- {_md(name(x))}" for x in c["why_studies_disagree"])
         out.append("")
     if c.get("published_pooled_estimates"):
         out.append("### Pooled estimates as published by systematic reviews\n")
         out.append("| Review | Outcome | Estimate (95% CI) | Studies | Favours | Source |")
         out.append("|---|---|---|---|---|---|")
         for pp in c["published_pooled_estimates"]:
-            out.append(f"| {_md(pp['label'])} | {_md(pp['outcome'])} | {pp['measure']} {pp['estimate']:g} "
+            out.append(f"| {_md(name(pp['label']))} | {_md(pp['outcome'])} | {pp['measure']} {pp['estimate']:g} "
                        f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {k_label(pp)} | "
                        f"{pp['favours'].replace('_', ' ')} | {_md(pp['source'])} |")
         out.append("")
     if c["moderators"]:
         out.append("### Moderators reported\n")
-        out.extend(f"- {_md(m)}" for m in c["moderators"])
+        out.extend(f"- {_md(name(m))}" for m in c["moderators"])
         out.append("")
     out.append("### Studies\n")
     out.append("| Study | Design | Blinding | Comparator | n | Direction | Risk of bias | Source |")
     out.append("|---|---|---|---|---|---|---|---|")
     for s in c["studies"]:
-        who = f"{s['first_author'] or s['id']} {s['year'] or ''}".strip()
         out.append(
-            f"| {_md(who)} | {s['design'].replace('_', ' ')} | {s['blinding']} | {s['comparator']} "
+            f"| {_md(label_of(s))} | {s['design'].replace('_', ' ')} | {s['blinding']} | {s['comparator']} "
             f"| {s['n'] if s['n'] is not None else '?'} | {s['direction'].replace('_', ' ')} "
             f"| {s['risk_of_bias']['overall'].replace('_', ' ')} | {'; '.join(_src(x) for x in s['sources'][:2])} |"
         )

@@ -1,18 +1,34 @@
-"""Terminal view (rich) of the report dict."""
+"""Terminal view (rich) of the report dict: the bottom line first, then the details."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
 from rich.table import Table
 
+from offlabel.report.bottomline import (
+    BottomLine,
+    bottom_line,
+    certainty_words,
+    estimate_words,
+    verdict_words,
+)
 from offlabel.report.data import k_label
-from offlabel.report.words import CERTAINTY_TEXT, VERDICT_TEXT
+from offlabel.report.names import label_of, relabeller
+from offlabel.report.words import (
+    BOTTOM_LINE,
+    CERTAINTY_TEXT,
+    DETAILS,
+    NO_APPROVAL,
+    NO_ESTIMATE,
+    NO_HARM,
+    VERDICT_TEXT,
+)
 
-__all__ = ["VERDICT_STYLE", "render"]
+__all__ = ["VERDICT_STYLE", "render", "render_bottom_line"]
 
 VERDICT_STYLE = {
     "approved": "bold green", "supported": "green", "promising": "yellow",
@@ -24,13 +40,51 @@ def _src(s: dict[str, Any]) -> str:
     return str(s["label"]) + (" (secondary source)" if s.get("verified") == "secondary" else "")
 
 
-def render(d: dict[str, Any], console: Console | None = None) -> None:
+def render_bottom_line(bl: BottomLine, console: Console) -> None:
+    """The answer in under 30 lines at 80 columns: question, verdict, certainty and its system,
+    the estimates it rests on, approval conditions, the main harm, the disclaimer."""
+    console.rule(f"[bold]{BOTTOM_LINE}[/]", align="left")
+    console.print(f"[bold]{escape(bl.question)}[/]")
+    if bl.example:
+        console.print("[bold red]EXAMPLE DATA: this drug's evidence file is a made-up example.[/]")
+    if bl.overview:
+        for line in bl.conditions:
+            style = VERDICT_STYLE[line.verdict]
+            console.print(f"• {escape(line.condition)}: [{style}]{VERDICT_TEXT[line.verdict]}[/]; "
+                          f"certainty {escape(certainty_words(line, short=True))}")
+    for line in [] if bl.overview else bl.conditions:
+        style = VERDICT_STYLE[line.verdict]
+        console.print(f"[bold]Verdict:[/] [{style}]{escape(verdict_words(line))}[/]; certainty "
+                      f"[bold]{escape(certainty_words(line))}[/]")
+        if line.estimates:
+            more = f" (+{line.more_estimates} more below)" if line.more_estimates else ""
+            console.print(f"[bold]Key estimates[/]{more}:")
+            for e in line.estimates:
+                console.print(f"  • {escape(estimate_words(e, line))}")
+        else:
+            console.print(f"[bold]Key estimates:[/] {NO_ESTIMATE}. {escape(line.summary)}")
+        if line.approved:
+            for a in line.approved:
+                console.print(f"[bold]Approved:[/] {escape(a)}")
+            if line.other_approvals:
+                console.print(f"  [dim]also:[/] {escape('; '.join(line.other_approvals))}")
+        elif line.other_approvals:
+            console.print(f"[bold]Approval:[/] {escape('; '.join(line.other_approvals))}")
+        else:
+            console.print(f"[bold]Approval:[/] {NO_APPROVAL}")
+    console.print(f"[bold red]Main harm:[/] {escape(bl.harm or NO_HARM)}")
+    console.print(f"[dim]{escape(bl.disclaimer)}[/]")
+
+
+def render(d: dict[str, Any], console: Console | None = None, brief: bool = False) -> None:
     console = console or Console()
+    render_bottom_line(bottom_line(d), console)
+    if brief:
+        return
     overview = d["question"]["condition"] is None
     drug = d["drug"]
-    console.print(Panel.fit(f"[bold]{escape(d['question']['text'])}[/]\n[dim]{escape(d['disclaimer'])}[/]"))
-    if d.get("example_data"):
-        console.print("[bold red]EXAMPLE DATA: this drug's evidence file is a made-up example.[/]")
+    name = relabeller(s for c in d["conditions"] for s in c["studies"])
+    console.rule(f"[bold]{DETAILS}[/]", align="left")
     head = f"[bold]{escape(drug['name'])}[/]"
     if drug.get("brand_names"):
         head += f"  ({escape(', '.join(drug['brand_names']))})"
@@ -51,15 +105,16 @@ def render(d: dict[str, Any], console: Console | None = None) -> None:
                       str(a["year"] or ""), escape(_src(a["sources"][0])))
         console.print(t)
     for c in d["conditions"]:
-        _condition(console, c, brief=overview)
+        _condition(console, c, brief=overview, name=name)
     console.print(f"\n[dim]{escape(d['disclaimer'])}[/]")
 
 
-def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
+def _condition(console: Console, c: dict[str, Any], brief: bool,
+               name: Callable[[str], str]) -> None:
     style = VERDICT_STYLE[c["verdict"]]
     console.rule(f"[bold]{escape(c['condition'])}[/]")
     console.print(f"[{style}]{VERDICT_TEXT[c['verdict']]}[/] — certainty "
-                  f"[bold]{CERTAINTY_TEXT[c['certainty']]}[/]. {escape(c['summary'])}")
+                  f"[bold]{CERTAINTY_TEXT[c['certainty']]}[/]. {escape(name(c['summary']))}")
     counts = c["counts_by_level_and_direction"]
     if counts:
         t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -71,10 +126,10 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
         console.print(t)
         console.print("[dim]+ favours drug, = no difference, - favours control, ± mixed, ? unclear[/]")
     for s in c["design_agreement"]:
-        console.print(f"• {escape(s)}")
+        console.print(f"• {escape(name(s))}")
     reasons = c["reasons"][:4] if brief else c["reasons"]
     for r in reasons:
-        console.print(f"  [dim]-[/] {escape(r)}")
+        console.print(f"  [dim]-[/] {escape(name(r))}")
     if brief:
         return
     if c["outcomes"]:
@@ -91,10 +146,10 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
         for i, o in enumerate(c["outcomes"], 1):
             if o.get("absolute_effect"):
                 console.print(f"  [dim]#{i} anticipated absolute effects:[/] "
-                              f"{escape(o['absolute_effect']['text'])}")
+                              f"{escape(name(o['absolute_effect']['text']))}")
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
-                    console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(g['reason'])}")
+                    console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(name(g['reason']))}")
     if c.get("registered_unpublished"):
         console.print(f"[bold]Registered trials without results[/] ({len(c['registered_unpublished'])}; "
                       "completed, no results posted, no linked publication)")
@@ -103,30 +158,29 @@ def _condition(console: Console, c: dict[str, Any], brief: bool) -> None:
     if c.get("applicability"):
         console.print("[bold]Applicability to the patient profile[/] [dim](evidence notes, not advice)[/]")
         for n in c["applicability"]:
-            console.print(f"  • {escape(n['text'])}")
+            console.print(f"  • {escape(name(n['text']))}")
     if c.get("why_studies_disagree"):
         console.print("[bold]Why studies disagree[/]")
         for x in c["why_studies_disagree"]:
-            console.print(f"  • {escape(x)}")
+            console.print(f"  • {escape(name(x))}")
     if c.get("published_pooled_estimates"):
         t = Table(title="Pooled estimates as published by systematic reviews", show_lines=False)
         for col in ("Review", "Outcome", "Estimate (95% CI)", "Studies", "Favours", "Source"):
             t.add_column(col)
         for pp in c["published_pooled_estimates"]:
-            t.add_row(escape(pp["label"]), escape(pp["outcome"]),
+            t.add_row(escape(name(pp["label"])), escape(pp["outcome"]),
                       f"{pp['measure']} {pp['estimate']:g} ({pp['ci_lb']:g} to {pp['ci_ub']:g})",
                       k_label(pp), pp["favours"].replace("_", " "), escape(pp["source"]))
         console.print(t)
     if c["moderators"]:
         console.print("[bold]Moderators reported[/]")
         for m in c["moderators"]:
-            console.print(f"  • {escape(m)}")
+            console.print(f"  • {escape(name(m))}")
     t = Table(title="Studies", show_lines=False)
     for col in ("Study", "Design", "Blind", "Comparator", "n", "Direction", "RoB", "Source"):
         t.add_column(col)
     for s in c["studies"]:
-        who = f"{s['first_author'] or s['id']} {s['year'] or ''}".strip()
-        t.add_row(escape(who), s["design"].replace("_", " "), s["blinding"], s["comparator"],
+        t.add_row(escape(label_of(s)), s["design"].replace("_", " "), s["blinding"], s["comparator"],
                   str(s["n"]) if s["n"] is not None else "?", s["direction"].replace("_", " "),
                   s["risk_of_bias"]["overall"].replace("_", " "),
                   escape(_src(s["sources"][0])) if s["sources"] else "")

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from offlabel.appraise.results import AbsoluteEffect, ResponseRate
 
-__all__ = ["CERTAINTY_TEXT", "DISCLAIMER", "VERDICT_TEXT", "absolute_text", "rates_sentence"]
+__all__ = ["BOTTOM_LINE", "CERTAINTY_TEXT", "DETAILS", "DISCLAIMER", "NO_APPROVAL", "NO_ESTIMATE",
+           "NO_HARM", "SYSTEM_AHRQ", "SYSTEM_COCHRANE", "SYSTEM_OFFLABEL", "SYSTEM_REVIEW",
+           "SYSTEM_UNSTATED", "VERDICT_TEXT", "absolute_text", "rates_sentence"]
 
 DISCLAIMER = (
     "offlabel appraises published evidence. It is not medical advice and does not recommend "
@@ -31,6 +33,20 @@ CERTAINTY_TEXT: dict[str | None, str] = {
     "high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low",
     None: "not rated",
 }
+
+# Whose certainty rating a reader is shown: a grade means little without its system (an AHRQ
+# "low" strength of evidence is not a Cochrane GRADE "low").
+SYSTEM_OFFLABEL = "GRADE as computed by offlabel"
+SYSTEM_COCHRANE = "Cochrane GRADE"
+SYSTEM_AHRQ = "AHRQ strength of evidence"
+SYSTEM_REVIEW = "GRADE as rated by the review"
+SYSTEM_UNSTATED = "rating system not stated; see the reasons below"
+
+BOTTOM_LINE = "Bottom line"
+DETAILS = "Details"
+NO_ESTIMATE = "no effect estimate could be pooled; the verdict rests on the trials' directions"
+NO_APPROVAL = "none recorded for this condition"
+NO_HARM = "none recorded in offlabel's evidence; read the product label"
 
 
 def absolute_text(a: AbsoluteEffect) -> str:
