@@ -84,10 +84,11 @@ def test_user_evidence_file_is_used_and_marked_as_example():
     assert d["example_data"] is True
     [c] = d["conditions"]
     assert {s["id"] for s in c["studies"]} == {"example_rct_2020", "example_cohort_2015"}
-    [o] = [o for o in c["outcomes"] if o["pooled"]]
-    p = o["pooled"]
-    # Single RCT: RR = (20/50) / (22/50)
-    assert p["measure"] == "RR" and p["k"] == 1
+    [o] = [o for o in c["outcomes"] if o["single_study"]]
+    p = o["single_study"]
+    # Single RCT, reported as one study (no pool): RR = (20/50) / (22/50)
+    assert o["pooled"] is None
+    assert p["measure"] == "RR" and p["study"] == "example_rct_2020"
     assert p["estimate"] == pytest.approx(20 / 22, rel=1e-4)
 
 

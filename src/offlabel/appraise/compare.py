@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from offlabel.appraise import answer
 from offlabel.appraise.results import (
+    OFFLABEL_GRADE,
     Alternatives,
     ComparedDrug,
     ComparedEffect,
@@ -33,14 +34,21 @@ def comparable_effects(ca: ConditionAppraisal) -> list[ComparedEffect]:
         if rev is not None and pp.study.id == rev.id and pp.kind in EFFICACY_KINDS:
             out.append(ComparedEffect(pp.kind, pp.outcome, pp.measure, pp.estimate, pp.ci_lb,
                                       pp.ci_ub, pp.k, pp.certainty, pp.favours, pp.study.label,
-                                      pp.source_label))
+                                      pp.source_label, pp.certainty_system))
     for o in ca.outcomes:
-        if o.pooled is None or o.key.kind not in EFFICACY_KINDS or o.key.comparator == "active":
+        if o.key.kind not in EFFICACY_KINDS or o.key.comparator == "active":
             continue
-        p = o.pooled
-        out.append(ComparedEffect(o.key.kind.value, o.outcome, p.measure, p.estimate, p.ci_lb,
-                                  p.ci_ub, p.k, o.certainty, p.favours, None,
-                                  ", ".join(p.labels)))
+        system = OFFLABEL_GRADE if o.certainty else None
+        if o.pooled is not None:
+            p = o.pooled
+            out.append(ComparedEffect(o.key.kind.value, o.outcome, p.measure, p.estimate, p.ci_lb,
+                                      p.ci_ub, p.k, o.certainty, p.favours, None,
+                                      ", ".join(p.labels), system))
+        elif o.single is not None:
+            s = o.single  # one study: compared as that study, never called a pool
+            out.append(ComparedEffect(o.key.kind.value, o.outcome, s.measure, s.estimate, s.ci_lb,
+                                      s.ci_ub, 1, o.certainty, s.favours, None, s.label, system,
+                                      single_study=True))
     return out
 
 

@@ -20,6 +20,10 @@ from offlabel.appraise.effects import (
 )
 from offlabel.appraise.grade import PoolInput, grade
 from offlabel.appraise.results import (
+    AHRQ_SOE,
+    COCHRANE_GRADE,
+    OFFLABEL_GRADE,
+    REVIEW_GRADE,
     AbsoluteEffect,
     ConditionAppraisal,
     Grade,
@@ -27,9 +31,13 @@ from offlabel.appraise.results import (
     OutcomeAppraisal,
     Pooled,
     PublishedPool,
+    RatedCertainty,
     RiskOfBias,
+    SingleStudy,
     StudyEffect,
     StudyView,
+    active_comparator_name,
+    study_label,
 )
 from offlabel.appraise.rob import assess
 from offlabel.model import (
@@ -68,8 +76,9 @@ __all__ = [
     "AbsoluteEffect", "ConditionAppraisal", "OutcomeAppraisal", "Pooled", "PublishedPool",
     "StudyView", "absolute_effect", "agreement_sentences", "appraise_condition",
     "covered_conditions",
-    "appraise_outcome", "conclude", "direction_counts", "latest_review", "moderator_signals",
-    "narrative_grade", "outcome_k", "pool", "published_pools", "reported_certainty",
+    "appraise_outcome", "certainty_system", "conclude", "conclude_rated", "direction_counts", "latest_review",
+    "moderator_signals", "narrative_grade", "outcome_k", "pool", "published_pools",
+    "other_review_ratings", "reported_certainty", "single_study",
 ]
 
 
@@ -112,6 +121,28 @@ def reported_certainty(outcome: Outcome) -> Certainty | None:
     return next((c for c in CERTAINTY_ORDER if c == level), "very_low")
 
 
+# A review older than this many years before the most recent one has been superseded: its
+# rating is history, not a second opinion (other_review_ratings).
+CURRENT_REVIEW_YEARS = 5
+
+
+def certainty_system(review: Study, outcome: Outcome) -> str | None:
+    """The system of a review's certainty rating: AHRQ's strength of evidence when the rating
+    is worded so ("strength of evidence low") or the review is an AHRQ report; GRADE otherwise,
+    named as a Cochrane review's when the review is one. None when the outcome is unrated."""
+    if reported_certainty(outcome) is None:
+        return None
+    text = " ".join(x for x in (outcome.note, outcome.source.quote if outcome.source else None)
+                    if x)
+    m = _CERTAINTY_RE.search(text)
+    where = " ".join(x for x in (review.journal, review.title, review.population) if x).lower()
+    if (m and "strength" in m.group(0).lower()) or "ahrq" in where:
+        return AHRQ_SOE
+    if "cochrane" in (review.journal or "").lower():
+        return COCHRANE_GRADE
+    return REVIEW_GRADE
+
+
 KBasis = Literal["outcome", "direct comparisons", "review total"]
 
 
@@ -150,7 +181,7 @@ def published_pools(studies: list[Study]) -> list[PublishedPool]:
             k, k_basis = outcome_k(s, o)
             out.append(PublishedPool(s, o.name, o.kind.value, e.measure, e.estimate, e.ci_lb,
                                      e.ci_ub, fav, k, n, o.source.label(),
-                                     reported_certainty(o), k_basis))
+                                     reported_certainty(o), k_basis, certainty_system(s, o)))
     out.sort(key=lambda p: (-(p.study.year or 0), p.study.id))
     return out
 
@@ -160,17 +191,18 @@ def _level(study: Study) -> str:
 
 
 def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Pooled | None:
+    """Random-effects pool of two or more studies; None for fewer: one study is reported as
+    itself (single_study), never as a pool with an I² of 0%."""
     from offlabel.synthesis import rma
 
-    if not effects:
+    if len(effects) < 2:
         return None
     measure = effects[0].measure
     hib = bool(effects[0].outcome.higher_is_better)
     yi = [e.yi for e in effects]
     vi = [e.vi for e in effects]
     labels = [e.study.label for e in effects]
-    # One study: the fixed-effect "pool" is that study's own estimate and Wald interval.
-    res = rma(yi, vi, method=method if len(effects) > 1 else "FE", slab=labels)
+    res = rma(yi, vi, method=method, slab=labels)
     est, lb, ub, pv = res.estimate, res.ci_lb, res.ci_ub, res.pval
     tau2, I2, QE, QEp = res.tau2, res.I2, res.QE, res.QEp
     pi = (res.pi_lb, res.pi_ub) if len(effects) >= 3 else (None, None)
@@ -187,8 +219,7 @@ def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Po
         return None if v is None else bt(v)
 
     return Pooled(
-        measure=measure, method=method if len(effects) > 1 else "single study",
-        k=len(effects), n=n_total,
+        measure=measure, method=method, k=len(effects), n=n_total,
         estimate=bt(est), ci_lb=bt(lb), ci_ub=bt(ub), pval=float(pv), tau2=float(tau2),
         I2=float(I2), QE=float(QE), QEp=float(QEp), pi_lb=bt_opt(pi[0]), pi_ub=bt_opt(pi[1]),
         favours=fav, study_ids=[e.study.id for e in effects], yi=yi, vi=vi, weights=weights,
@@ -196,7 +227,19 @@ def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Po
     )
 
 
-def _analysis_scale(p: Pooled, value: float) -> float:
+def single_study(e: StudyEffect) -> SingleStudy:
+    """One study's effect and Wald interval on the natural scale."""
+    se = math.sqrt(e.vi)
+    lb, ub = e.yi - 1.96 * se, e.yi + 1.96 * se
+    return SingleStudy(
+        study=e.study, label=study_label(e.study), measure=e.measure,
+        estimate=back_transform(e.measure, e.yi), ci_lb=back_transform(e.measure, lb),
+        ci_ub=back_transform(e.measure, ub), n=e.n,
+        favours={1: Direction.favours_drug, -1: Direction.favours_control,
+                 0: Direction.no_difference}[_study_sign(e)])
+
+
+def _analysis_scale(p: Pooled | SingleStudy, value: float) -> float:
     return math.log(value) if p.measure in RATIO_MEASURES else value
 
 
@@ -205,6 +248,18 @@ def _study_sign(e: StudyEffect) -> int:
     if e.yi - 1.96 * se > 0 or e.yi + 1.96 * se < 0:
         return favours(e.measure, e.yi, bool(e.outcome.higher_is_better))
     return 0
+
+
+def _events(effects: list[StudyEffect]) -> int | None:
+    """Events in both arms of every study, for GRADE's 300-event rule; None when a study gives
+    no arm counts (a reported ratio)."""
+    total = 0
+    for e in effects:
+        eff = e.outcome.effect
+        if not isinstance(eff, BinaryEffect):
+            return None
+        total += eff.events_drug + eff.events_control
+    return total
 
 
 def _control_risk(effects: list[StudyEffect]) -> float | None:
@@ -235,34 +290,37 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
     nrs = [e for e in chosen if e.study.design not in RANDOMISED]
     main = rcts or nrs
     pooled = pool(main)
+    single = single_study(main[0]) if len(main) == 1 else None
     by_design: dict[str, Pooled] = {}
     if rcts and nrs:
         for name, part in (("randomised", rcts), ("non-randomised", nrs)):
             if (p := pool(part)) is not None:
                 by_design[name] = p
-    if pooled is None:
+    eff: Pooled | SingleStudy | None = pooled or single
+    if eff is None:
         return OutcomeAppraisal(key, key.describe(), "insufficient", None, None, None, chosen)
     indirect = []
     if key.kind in SURROGATE_KINDS:
         indirect.append(f"{key.kind.value} is a surrogate for the outcomes that matter to patients")
     gi = PoolInput(
         randomised=bool(rcts),
-        measure=pooled.measure,
-        k=pooled.k,
-        n_total=pooled.n,
-        estimate=_analysis_scale(pooled, pooled.estimate),
-        ci_lb=_analysis_scale(pooled, pooled.ci_lb),
-        ci_ub=_analysis_scale(pooled, pooled.ci_ub),
-        I2=pooled.I2 if pooled.k > 1 else None,
-        pi_lb=_analysis_scale(pooled, pooled.pi_lb) if pooled.pi_lb else None,
-        pi_ub=_analysis_scale(pooled, pooled.pi_ub) if pooled.pi_ub else None,
+        measure=eff.measure,
+        k=len(main),
+        n_total=eff.n,
+        estimate=_analysis_scale(eff, eff.estimate),
+        ci_lb=_analysis_scale(eff, eff.ci_lb),
+        ci_ub=_analysis_scale(eff, eff.ci_ub),
+        I2=pooled.I2 if pooled is not None else None,
+        pi_lb=_analysis_scale(pooled, pooled.pi_lb) if pooled and pooled.pi_lb else None,
+        pi_ub=_analysis_scale(pooled, pooled.pi_ub) if pooled and pooled.pi_ub else None,
         study_signs=[_study_sign(e) for e in main],
-        weights=pooled.weights,
+        weights=pooled.weights if pooled is not None else [100.0],
         rob_overall=[robs[e.study.id].overall for e in main],
         indirect=indirect,
         control_risk=_control_risk(main),
         egger_p=_egger_p(main),
         unpublished_trials=unpublished,
+        events=_events(main),
     )
     # Trials that measured the outcome but gave nothing to pool: missing results bias a re-pool.
     used = {e.study.id for e in chosen}
@@ -270,6 +328,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         t for t in trials
         if t.id not in used and t.design is main[0].study.design
         and (t.comparator is Comparator.active) == (key.comparator == "active")
+        and active_comparator_name(t) == key.active_drug
         and any(o.kind is key.kind for o in t.outcomes)
         and not any(o.kind is key.kind and o.effect is not None for o in t.outcomes)
     ]
@@ -284,21 +343,23 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         gi.dose_response = dose_gradient(main, gi.estimate)
     g = grade(gi)
     verdict: OutcomeVerdictLabel
-    if pooled.favours is Direction.favours_drug:
+    if eff.favours is Direction.favours_drug:
         verdict = "benefit"
-    elif pooled.favours is Direction.favours_control:
+    elif eff.favours is Direction.favours_control:
         verdict = "harm"
     else:
         verdict = "no_clear_effect"
-    if g.certainty == "very_low" and pooled.k == 1:
+    if g.certainty == "very_low" and single is not None:
         verdict = "insufficient"
     tps = sorted({e.outcome.timepoint for e in chosen if e.outcome.timepoint})
     absolute = None
     if gi.control_risk is not None:
-        absolute = absolute_effect(pooled.measure, pooled.estimate, pooled.ci_lb, pooled.ci_ub,
-                                   gi.control_risk, "pooled control arms of these trials")
+        basis = ("pooled control arms of these trials" if pooled is not None
+                 else "control arm of this trial")
+        absolute = absolute_effect(eff.measure, eff.estimate, eff.ci_lb, eff.ci_ub,
+                                   gi.control_risk, basis)
     return OutcomeAppraisal(key, key.describe(), verdict, g.certainty, g, pooled, chosen,
-                            by_design, tps, absolute)
+                            by_design, tps, absolute, single)
 
 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
@@ -407,12 +468,14 @@ def _approvals_for(drug: DrugProfile, cond_ids: set[str]) -> list[Approval]:
 class Claim:
     """One graded statement about an efficacy outcome, from our pool or a published review."""
 
-    origin: str  # "offlabel pool" or the review's label
+    origin: str  # "offlabel pool of RCTs", "one RCT", or the review's label
     outcome: str
     verdict: OutcomeVerdictLabel
     certainty: Certainty | None
     text: str
     kind: str = "other"
+    system: str | None = OFFLABEL_GRADE  # the rating system of `certainty`
+    review: Study | None = None  # the review, for a review's claim
 
 
 _REVIEW_VERDICT: dict[Direction, OutcomeVerdictLabel] = {
@@ -427,19 +490,86 @@ def _claims(outcomes: list[OutcomeAppraisal], review_pools: list[PublishedPool])
     for pp in review_pools:
         review_k[pp.kind] = max(review_k.get(pp.kind, 0), pp.k or 10**6)
     for o in outcomes:
-        if o.pooled is not None and o.pooled.k < review_k.get(o.key.kind.value, 0):
+        if o.k and o.k < review_k.get(o.key.kind.value, 0):
             continue
-        if (o.efficacy and o.pooled is not None and o.key.comparator != "active"
+        text = o.effect_text()
+        if (o.efficacy and text is not None and o.key.comparator != "active"
                 and o.grade is not None and o.grade.start == "high"):
-            out.append(Claim("offlabel pool of RCTs", o.outcome, o.verdict, o.certainty,
-                             o.pooled.text(), o.key.kind.value))
+            origin = "offlabel pool of RCTs" if o.pooled is not None else "one RCT"
+            out.append(Claim(origin, o.outcome, o.verdict, o.certainty, text, o.key.kind.value))
     for pp in review_pools:
         if pp.kind not in EFFICACY_KINDS:
             continue
         verdict = _REVIEW_VERDICT.get(pp.favours, "no_clear_effect")
         out.append(Claim(pp.study.label, pp.outcome, verdict, pp.certainty,
-                         f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})", pp.kind))
+                         f"{pp.measure} {pp.estimate:g} ({pp.ci_lb:g} to {pp.ci_ub:g})", pp.kind,
+                         pp.certainty_system, pp.study))
     return out
+
+
+def other_review_ratings(pools: Sequence[PublishedPool], review: Study | None,
+                         years: int = CURRENT_REVIEW_YEARS) -> list[PublishedPool]:
+    """Certainty ratings of placebo-controlled efficacy estimates by reviews other than the
+    most recent one, published within `years` of it: the ratings a verdict's certainty must be
+    read beside. A network estimate (borrowing from indirect comparisons) and an older rating
+    since superseded are not a second opinion on the same comparison."""
+    if review is None or review.year is None:
+        return []
+    out = []
+    for pp in pools:
+        s = pp.study
+        if (s.id == review.id or pp.certainty is None or pp.kind not in EFFICACY_KINDS
+                or s.comparator is Comparator.active or s.year is None
+                or s.year < review.year - years):
+            continue
+        if any(o.name == pp.outcome and o.network for o in s.outcomes):
+            continue
+        out.append(pp)
+    return out
+
+
+def _rating(c: Claim, used: bool = False) -> RatedCertainty | None:
+    if c.certainty is None:
+        return None
+    origin = "offlabel" if c.review is None else c.origin
+    return RatedCertainty(origin, c.outcome, c.kind, c.certainty, c.system or OFFLABEL_GRADE,
+                          used)
+
+
+def _reconcile(lead: Claim, others: Sequence[PublishedPool], reasons: list[str]
+               ) -> tuple[Certainty | None, str | None, list[RatedCertainty]]:
+    """The verdict's certainty when it follows a review's rating: each other current review's
+    best rating of the same outcome is shown beside it, and where one is lower the verdict takes
+    the lower (no curated reason to prefer either exists yet)."""
+    ratings = [r for r in [_rating(lead)] if r]
+    if lead.review is None:
+        if ratings:
+            ratings[0].used = True
+        return lead.certainty, lead.system, ratings
+    best: dict[str, PublishedPool] = {}
+    for pp in others:
+        if pp.kind != lead.kind or pp.study.id == lead.review.id:
+            continue
+        cur = best.get(pp.study.id)
+        if cur is None or _cert_rank(pp.certainty) > _cert_rank(cur.certainty):
+            best[pp.study.id] = pp
+    certainty, system, used = lead.certainty, lead.system, 0
+    for pp in best.values():
+        assert pp.certainty is not None
+        ratings.append(RatedCertainty(pp.study.label, pp.outcome, pp.kind, pp.certainty,
+                                      pp.certainty_system or "unnamed system"))
+        if _cert_rank(pp.certainty) < _cert_rank(certainty):
+            certainty, system, used = pp.certainty, pp.certainty_system, len(ratings) - 1
+    if ratings:
+        ratings[used].used = True
+    if certainty != lead.certainty:
+        lower = ratings[used]
+        reasons.append(
+            f"Reviews disagree on the certainty of {lead.kind.replace('_', ' ')}: "
+            f"{lead.origin} rates {lead.outcome} {(lead.certainty or '').replace('_', ' ')} "
+            f"({lead.system}); {lower.origin} rates {lower.outcome} "
+            f"{lower.certainty.replace('_', ' ')} ({lower.system}). The verdict takes the lower.")
+    return certainty, system, ratings
 
 
 def narrative_grade(studies: list[Study]) -> Grade:
@@ -459,12 +589,26 @@ def narrative_grade(studies: list[Study]) -> Grade:
         return g
     rcts = [s for s in clinical if s.design in RANDOMISED and s.comparator is not Comparator.active]
     if rcts:
+        # The rules are grade.py's (module docstring): a narrative synthesis of small trials
+        # that disagree cannot reach Moderate.
+        from offlabel.appraise.grade import OIS_CONTINUOUS
+
         g = Grade("high")
         n = sum(s.n or 0 for s in rcts)
+        small = n < OIS_CONTINUOUS or len(rcts) == 1
         g.domains.append(Domain(
-            "imprecision", -2 if n < 100 or len(rcts) == 1 else -1,
-            f"no extractable effect estimate; {len(rcts)} placebo/usual-care controlled RCT(s), "
-            f"{n} participants"))
+            "imprecision", -2 if small else -1,
+            f"no pooled estimate; {len(rcts)} placebo/usual-care controlled RCT(s), "
+            f"{n} participants" + (" (a single trial)" if len(rcts) == 1 else
+                                   f" (< {OIS_CONTINUOUS})" if small else "")))
+        pos = [s for s in rcts if s.direction is Direction.favours_drug]
+        neg = [s for s in rcts if s.direction in (Direction.no_difference,
+                                                  Direction.favours_control)]
+        if pos and neg:
+            g.domains.append(Domain(
+                "inconsistency", -1,
+                f"the trials' directions disagree: {len(pos)} favour the drug "
+                f"({_labels(pos)}), {len(neg)} do not ({_labels(neg)})"))
         if not any(s.blinding is Blinding.double for s in rcts):
             g.domains.append(Domain("risk of bias", -1, "no double-blind RCT"))
         return g
@@ -480,7 +624,19 @@ def narrative_grade(studies: list[Study]) -> Grade:
 def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
              studies: list[Study], approvals: list[Approval],
              review: Study | None, review_pools: Sequence[PublishedPool] = ()) -> Verdict:
+    return conclude_rated(drug, condition, outcomes, studies, approvals, review,
+                          review_pools)[0]
+
+
+def conclude_rated(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
+                   studies: list[Study], approvals: list[Approval], review: Study | None,
+                   review_pools: Sequence[PublishedPool] = (),
+                   other_ratings: Sequence[PublishedPool] = (),
+                   ) -> tuple[Verdict, str | None, list[RatedCertainty]]:
+    """The verdict, the system its certainty is on, and the ratings it was read beside."""
     reasons: list[str] = []
+    system: str | None = None
+    ratings: list[RatedCertainty] = []
     approved = [a for a in approvals if a.status == "approved"]
     major = [a for a in approved if a.region.upper() in ("US", "USA", "EU")]
     for a in approvals:
@@ -510,29 +666,42 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
     if claims:
         if good and best_good >= best_null:
             lead = min(good, key=lambda c: (importance(c.kind), -_cert_rank(c.certainty)))
-            label, certainty = "supported", lead.certainty
+            label = "supported"
             reasons.append(f"Certainty follows the most important outcome with a benefit: "
-                           f"{lead.outcome} ({lead.origin}), {(lead.certainty or '').replace('_', ' ')}.")
+                           f"{lead.outcome} ({lead.origin}), "
+                           f"{(lead.certainty or '').replace('_', ' ')} ({lead.system}).")
+            certainty, system, ratings = _reconcile(lead, other_ratings, reasons)
             helped = sorted({c.outcome for c in good})
             summary = f"Randomised evidence shows a benefit on {', '.join(helped)}"
             nulls = sorted({c.outcome for c in null if _cert_rank(c.certainty) >= 2})
             summary += (f"; no clear effect on {', '.join(nulls)}." if nulls else ".")
         elif (any_good and null) or split or (any_good and rn and rp / rn < 0.75):
             label = "conflicting"
-            certainty = _cert_name(max(_cert_rank(c.certainty) for c in claims))
+            top = max(claims, key=lambda c: _cert_rank(c.certainty))
+            certainty = _cert_name(_cert_rank(top.certainty))
+            system = top.system
+            ratings = [r for r in [_rating(top, True)] if r]
             summary = "Randomised evidence disagrees: some outcomes or trials show benefit, others none."
         elif any_good:
             # A benefit seen only at low or very low certainty is a signal, not support.
             label = "promising"
-            certainty = _cert_name(max(max(_cert_rank(c.certainty) for c in any_good), 0))
+            top = max(any_good, key=lambda c: _cert_rank(c.certainty))
+            certainty = _cert_name(max(_cert_rank(top.certainty), 0))
+            system = top.system
+            ratings = [r for r in [_rating(top, True)] if r]
             summary = (f"Randomised evidence favours the drug, but only at "
                        f"{certainty.replace('_', ' ')} certainty.")
         else:
             label, certainty = "not_supported", _cert_name(max(best_null, 1))
+            top = max(null or claims, key=lambda c: _cert_rank(c.certainty))
+            # A floor of Low when no null claim is rated is offlabel's own reading.
+            system = top.system if _cert_rank(top.certainty) >= 1 else OFFLABEL_GRADE
+            ratings = [r for r in [_rating(top, _cert_rank(top.certainty) >= 1)] if r]
             summary = "Randomised trials show no clear benefit on the main outcomes."
     else:
         g = narrative_grade(studies)
         certainty = g.certainty if studies else None
+        system = OFFLABEL_GRADE if studies else None
         reasons.extend(f"Certainty {d.name} {d.change:+d}: {d.reason}" for d in g.domains)
         if rn >= 2 and rp / rn >= 0.75:
             label = "supported"
@@ -584,7 +753,7 @@ def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppr
                 f"Note: this verdict ({evidence_label.replace('_', ' ')}) differs from the direction of "
                 f"{review.label} ({review.direction.value.replace('_', ' ')}); see the outcomes."
             )
-    return Verdict(label, certainty, summary, reasons, evidence_label)
+    return Verdict(label, certainty, summary, reasons, evidence_label), system, ratings
 
 
 def _cert_name(rank: int) -> Certainty:
@@ -609,14 +778,15 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
                 groups[e.key].append(e)
     trials = [s for s in studies if s.design in CONTROLLED]
     outcomes = [appraise_outcome(k, v, robs, unpublished, trials) for k, v in groups.items()]
-    outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active",
-                                 -(o.pooled.k if o.pooled else 0), o.outcome))
+    outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active", -o.k, o.outcome))
     review = latest_review(studies)
     approvals = _approvals_for(drug, condition_ids)
     primary = [s for s in studies if s.design not in SYNTHESES]
     pools = published_pools(studies)
     review_pools = [pp for pp in pools if review is not None and pp.study.id == review.id]
-    verdict = conclude(drug, condition, outcomes, primary, approvals, review, review_pools)
+    verdict, system, ratings = conclude_rated(drug, condition, outcomes, primary, approvals,
+                                              review, review_pools,
+                                              other_review_ratings(pools, review))
     from offlabel.appraise.stratify import (
         abstinence_rates,
         design_comparisons,
@@ -633,4 +803,5 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         latest_review=review, approvals=approvals,
         published_pools=pools, comparisons=comparisons,
         response_rates=abstinence_rates(primary), example=example,
+        certainty_system=system, certainty_ratings=ratings,
     )

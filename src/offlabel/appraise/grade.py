@@ -1,7 +1,28 @@
-"""GRADE certainty for one outcome, computed from the pooled data.
+"""GRADE certainty for one outcome, computed from the pooled data (or the one study).
 
 Each domain records how many levels it moved and the numbers behind that, so the report can
 print a Summary-of-Findings table with reasons rather than a bare rating.
+
+The rules are stated here once and apply to every drug alike (the same data shape gets the
+same grade):
+
+- Randomised evidence starts High, non-randomised Low.
+- Imprecision counts three problems: the 95% CI includes no effect; the optimal information
+  size (OIS) is not met; the effect rests on a single study. One problem rates down one level,
+  two or more rate down two. A single study is always one problem because its result is
+  unreplicated and inconsistency cannot be judged from it, so one study is never High.
+- OIS: continuous outcomes need 400 participants in total (GRADE's rule of thumb). Binary
+  outcomes need the participants of one two-arm trial powered (alpha 0.05, power 0.8) to detect
+  a 25% relative risk reduction at the pooled control risk, AND at least 300 events when the
+  arm counts are known (Guyatt et al., GRADE guidelines 6, J Clin Epidemiol 2011); a binary
+  outcome with neither the control risk nor the events falls back to 400 participants.
+- Inconsistency: I² >= 50% or studies significant in opposite directions rate down one level
+  (two when I² >= 75% with opposite directions); it is not assessable for one study.
+- When nothing can be pooled (narrative synthesis, core.narrative_grade): placebo-controlled
+  RCTs start High; imprecision rates down one level for the missing estimate, two when the
+  trials hold fewer than 400 participants or there is a single trial; inconsistency rates
+  down one level when the trials' reported directions disagree (some favour the drug, others
+  find no difference or favour the control); no double-blind trial rates down for risk of bias.
 """
 
 from __future__ import annotations
@@ -22,6 +43,7 @@ I2_SERIOUS = 50.0
 I2_VERY_SERIOUS = 75.0
 RRR_FOR_OIS = 0.25  # relative risk reduction the optimal information size is powered for
 OIS_CONTINUOUS = 400  # GRADE rule of thumb for continuous outcomes (total participants)
+OIS_EVENTS = 300  # GRADE rule of thumb for binary outcomes (total events, both arms)
 HIGH_ROB_WEIGHT = 0.5  # share of weight from high-risk studies that makes risk of bias serious
 LARGE_EFFECT = 2.0  # RR > 2 or < 0.5 upgrades observational evidence
 
@@ -52,6 +74,7 @@ class PoolInput:
     # Why the effect is taken to grow with the dose (stratify.dose_gradient), for bodies of
     # non-randomised evidence; an upgrade only when no domain was downgraded.
     dose_response: str | None = None
+    events: int | None = None  # binary outcomes: events in both arms of every study, if known
 
 
 def grade(p: PoolInput) -> Grade:
@@ -86,7 +109,8 @@ def _risk_of_bias(p: PoolInput) -> Domain:
 
 def _inconsistency(p: PoolInput) -> Domain:
     if p.k < 2 or p.I2 is None:
-        return Domain("inconsistency", 0, "single study: not assessable")
+        return Domain("inconsistency", 0, "single study: not assessable (counted under "
+                      "imprecision: an unreplicated result)")
     opposite = 1 in p.study_signs and -1 in p.study_signs
     pi_note = ""
     if p.pi_lb is not None and p.pi_ub is not None:
@@ -116,33 +140,46 @@ def optimal_information_size(control_risk: float, rrr: float = RRR_FOR_OIS) -> i
     return int(math.ceil(2 * per_arm))
 
 
+def _ois_problem(p: PoolInput) -> tuple[bool, str]:
+    """(is the optimal information size not met, the sentence saying which rule was applied)."""
+    n = p.n_total
+    n_note = f"{n} participants" if n is not None else "participants unknown"
+    if p.measure in RATIO_MEASURES and (p.control_risk is not None or p.events is not None):
+        parts, short = [], False
+        if p.control_risk is not None:
+            ois = optimal_information_size(p.control_risk)
+            below = n is not None and n < ois
+            short = short or below
+            parts.append(f"{n_note} {'<' if below else '>='} OIS {ois} (control risk "
+                         f"{p.control_risk:.0%}, RRR {RRR_FOR_OIS:.0%})")
+        if p.events is not None:
+            few = p.events < OIS_EVENTS
+            short = short or few
+            parts.append(f"{p.events} events {'<' if few else '>='} {OIS_EVENTS}")
+        return short, "; ".join(parts)
+    below = n is not None and n < OIS_CONTINUOUS
+    return below, f"{n_note} {'<' if below else '>='} OIS {OIS_CONTINUOUS} (rule of thumb)"
+
+
 def _imprecision(p: PoolInput) -> Domain:
     crosses = p.ci_lb < 0 < p.ci_ub
-    if p.measure in RATIO_MEASURES and p.control_risk is not None:
-        ois = optimal_information_size(p.control_risk)
-        ois_note = f"OIS {ois} (control risk {p.control_risk:.0%}, RRR {RRR_FOR_OIS:.0%})"
-    else:
-        ois = OIS_CONTINUOUS
-        ois_note = f"OIS {ois} (rule of thumb)"
-    n = p.n_total
-    below = n is not None and n < ois
+    short, ois_note = _ois_problem(p)
     ci = f"95% CI {_fmt(p.measure, p.ci_lb)} to {_fmt(p.measure, p.ci_ub)}"
-    n_note = f"{n} participants" if n is not None else "participants unknown"
-    single = p.k == 1 and (n is None or n < OIS_CONTINUOUS)
     problems = []
     if crosses:
         problems.append(f"{ci} includes no effect")
-    if below:
-        problems.append(f"{n_note} < {ois_note}")
-    if single:
-        # One small trial: an unreplicated result, however narrow its interval.
-        problems.append(f"a single trial ({n_note})")
+    if short:
+        problems.append(ois_note)
+    if p.k == 1:
+        problems.append("a single study: unreplicated, and inconsistency cannot be judged")
     if problems:
         change = -2 if len(problems) >= 2 else -1
         if not crosses:
             problems.append(ci)
+        if not short:
+            problems.append(ois_note)
         return Domain("imprecision", change, "; ".join(problems))
-    return Domain("imprecision", 0, f"{ci}; {n_note} >= {ois_note}")
+    return Domain("imprecision", 0, f"{ci}; {ois_note}")
 
 
 def _publication_bias(p: PoolInput) -> Domain:

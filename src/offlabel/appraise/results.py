@@ -8,6 +8,7 @@ the rules that define the result, kept beside its fields so every reader gets th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,6 +29,10 @@ from offlabel.model import (
 )
 
 __all__ = [
+    "AHRQ_SOE",
+    "COCHRANE_GRADE",
+    "OFFLABEL_GRADE",
+    "REVIEW_GRADE",
     "ROB_LEVELS",
     "AbsoluteEffect",
     "Alternatives",
@@ -44,13 +49,24 @@ __all__ = [
     "OutcomeAppraisal",
     "Pooled",
     "PublishedPool",
+    "RatedCertainty",
     "ResponseRate",
     "RiskOfBias",
     "RobLevel",
+    "SingleStudy",
     "StratumPool",
     "StudyEffect",
     "StudyView",
+    "active_comparator_name",
+    "study_label",
 ]
+
+# The systems a certainty can be on: offlabel's own GRADE (grade.py), a review's GRADE
+# (Cochrane's or another's), AHRQ's strength of evidence (high, moderate, low, insufficient).
+OFFLABEL_GRADE = "GRADE (offlabel)"
+COCHRANE_GRADE = "GRADE (Cochrane review)"
+REVIEW_GRADE = "GRADE (review)"
+AHRQ_SOE = "AHRQ strength of evidence"
 
 RobLevel = Literal["low", "some_concerns", "high", "unknown"]
 ROB_LEVELS: tuple[RobLevel, ...] = ("low", "some_concerns", "high", "unknown")
@@ -123,13 +139,35 @@ class GroupKey:
     higher_is_better: bool
     comparator: str  # "placebo" (placebo, usual care, unknown) or "active"
     outcome_name: str | None = None  # only for MD: raw differences need the same scale
+    # Head-to-head trials answer "better than THIS drug?": only trials against the same named
+    # drug are pooled. A trial whose active comparator is not named is a group of its own
+    # ("unnamed: <study id>"), so it is never pooled with another.
+    active_drug: str | None = None
 
     def describe(self) -> str:
         what = self.kind.value.replace("_", " ")
         if self.outcome_name:
             what = self.outcome_name
-        vs = "active comparator" if self.comparator == "active" else "placebo/control"
+        if self.comparator != "active":
+            vs = "placebo/control"
+        elif self.active_drug and not self.active_drug.startswith("unnamed:"):
+            vs = self.active_drug
+        else:
+            vs = "an unnamed active comparator"
         return f"{what} ({self.measure}, vs {vs})"
+
+
+def active_comparator_name(study: Study) -> str | None:
+    """The active drug a head-to-head trial compared with, as a grouping name: the curated
+    comparator_detail up to its first dose, parenthesis or clause ("acamprosate (alternate
+    allocation)" and "acamprosate" are the same drug; "diazepam 0.5 mg/kg" is diazepam). None
+    when the trial has no active comparator; "unnamed: <id>" when it has one nobody named."""
+    if study.comparator is not Comparator.active:
+        return None
+    text = (study.comparator_detail or "").lower()
+    text = re.split(r"[(,;:]|\d| up to | as | given | plus | with ", text, maxsplit=1)[0]
+    name = " ".join(text.split())
+    return name or f"unnamed: {study.id}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +184,8 @@ class StudyEffect:
         cmp_ = "active" if self.study.comparator is Comparator.active else "placebo"
         name = self.outcome.name if self.measure == "MD" else None
         return GroupKey(
-            self.outcome.kind, self.measure, bool(self.outcome.higher_is_better), cmp_, name
+            self.outcome.kind, self.measure, bool(self.outcome.higher_is_better), cmp_, name,
+            active_comparator_name(self.study),
         )
 
 
@@ -185,6 +224,46 @@ class Pooled:
         )
 
 
+_INITIALS = re.compile(r"[A-Z][A-Z.\-]{0,3}")
+
+
+def study_label(study: Study) -> str:
+    """A study as a reader names it, "First author year" (the first author's surname), else a
+    short title or the journal, and the year; never the id. The same rule as the views'
+    report/names.study_label, which this layer may not import."""
+    words = (study.first_author or "").split()
+    if len(words) > 1 and _INITIALS.fullmatch(words[-1]):
+        words = words[:-1]
+    who = " ".join(words)
+    if not who and study.title and study.title.strip():
+        title = " ".join(study.title.split()).rstrip(".")
+        if len(title) > 36:
+            title = title[:36].rsplit(" ", 1)[0].rstrip(",;:-") + "…"
+        who = title
+    who = who or (study.journal or "").strip() or "Unnamed study"
+    return f"{who} {study.year}" if study.year else who
+
+
+@dataclass
+class SingleStudy:
+    """The one study behind an outcome: reported as that study, never as a pool (no I², no
+    between-study variance, no prediction interval: one study has none)."""
+
+    study: Study
+    label: str  # "First author year"
+    measure: str
+    estimate: float  # back-transformed (ratio scale for RR/OR/HR)
+    ci_lb: float
+    ci_ub: float
+    n: int | None
+    favours: Direction
+
+    def text(self) -> str:
+        return (f"one study, {self.label}: {self.measure} {self.estimate:.2f} (95% CI "
+                f"{self.ci_lb:.2f} to {self.ci_ub:.2f}" + (f"; n = {self.n}" if self.n else "")
+                + ")")
+
+
 @dataclass
 class AbsoluteEffect:
     """GRADEpro's 'anticipated absolute effects': events per 1000 without and with the drug."""
@@ -209,10 +288,28 @@ class OutcomeAppraisal:
     by_design: dict[str, Pooled] = field(default_factory=dict)  # open-label vs RCT etc.
     timepoints: list[str] = field(default_factory=list)
     absolute: AbsoluteEffect | None = None
+    # Set instead of `pooled` when one study measured the outcome: a pool needs two.
+    single: SingleStudy | None = None
 
     @property
     def efficacy(self) -> bool:
         return self.key.kind in EFFICACY_KINDS
+
+    @property
+    def k(self) -> int:
+        """Studies behind the effect: the pool's k, 1 for a single study, 0 for none."""
+        return self.pooled.k if self.pooled is not None else int(self.single is not None)
+
+    @property
+    def favours(self) -> Direction | None:
+        eff = self.pooled or self.single
+        return None if eff is None else eff.favours
+
+    def effect_text(self) -> str | None:
+        """The effect in words: a pool's estimate with k and I², or one study named as one."""
+        if self.pooled is not None:
+            return self.pooled.text()
+        return None if self.single is None else self.single.text()
 
 
 @dataclass
@@ -233,6 +330,22 @@ class PublishedPool:
     certainty: Certainty | None = None
     # What k counts (core.outcome_k): None when it is unknown.
     k_basis: Literal["outcome", "direct comparisons", "review total"] | None = None
+    # Which rating system the certainty is on (core.certainty_system): GRADE as a Cochrane
+    # review or another review applied it, or AHRQ's strength of evidence; None when unrated.
+    certainty_system: str | None = None
+
+
+@dataclass
+class RatedCertainty:
+    """One certainty rating of an outcome, with the system and who gave it: offlabel's own
+    GRADE, or a review's GRADE or AHRQ strength of evidence."""
+
+    origin: str  # "offlabel" or the review's label
+    outcome: str
+    kind: str
+    certainty: Certainty
+    system: str
+    used: bool = False  # the rating the verdict's certainty follows
 
 
 @dataclass
@@ -312,6 +425,11 @@ class ConditionAppraisal:
     unpublished_trials: list[dict[str, Any]] = field(default_factory=list)
     response_rates: list[ResponseRate] = field(default_factory=list)
     example: bool = False
+    # The system of the verdict's certainty ("GRADE (offlabel)", "GRADE (Cochrane review)",
+    # "AHRQ strength of evidence"...), and every rating of the outcome it rests on, so a
+    # rating is never shown without its system and disagreeing reviews are both shown.
+    certainty_system: str | None = None
+    certainty_ratings: list[RatedCertainty] = field(default_factory=list)
 
 
 @dataclass
@@ -340,6 +458,8 @@ class ComparedEffect:
     favours: Direction
     review: str | None  # the review's label for a published pool; None for offlabel's pool
     source: str  # the review's source, or the labels of the studies pooled
+    certainty_system: str | None = None
+    single_study: bool = False  # offlabel's effect is one study, not a pool
 
     @property
     def published(self) -> bool:

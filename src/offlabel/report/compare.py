@@ -26,8 +26,10 @@ def _effect_dict(e: ComparedEffect) -> dict[str, Any]:
 
     return {"kind": e.kind, "outcome": e.outcome, "measure": e.measure,
             "estimate": num(e.estimate), "ci_lb": num(e.ci_lb), "ci_ub": num(e.ci_ub),
-            "k": e.k, "certainty": e.certainty, "favours": e.favours.value,
+            "k": e.k, "certainty": e.certainty, "certainty_system": e.certainty_system,
+            "favours": e.favours.value,
             "origin": (f"{e.review} (published pooled estimate)" if e.published
+                       else f"one trial ({e.source})" if e.single_study
                        else "offlabel pool of trials"),
             "source": e.source}
 
@@ -43,7 +45,8 @@ def _drug_dict(r: ComparedDrug) -> dict[str, Any]:
     return {
         "drug": ca.drug.name, "drug_id": ca.drug.id, "covered": True,
         "verdict": ca.verdict.label, "evidence_verdict": ca.verdict.evidence,
-        "certainty": ca.verdict.certainty, "summary": ca.verdict.summary,
+        "certainty": ca.verdict.certainty, "certainty_system": ca.certainty_system,
+        "summary": ca.verdict.summary,
         "approval": approval, "latest_review": latest_review_dict(ca.latest_review),
         "studies_by_level": {lv: sum(c.values()) for lv, c in ca.direction_counts.items()},
         "outcomes": [_effect_dict(e) for e in r.effects],
@@ -61,9 +64,17 @@ def compare_dict(result: Alternatives) -> dict[str, Any]:
 def _effect(e: dict[str, Any] | None) -> str:
     if not e:
         return "—"
-    cert = f"; {CERTAINTY_TEXT.get(e['certainty'], e['certainty'])}" if e.get("certainty") else ""
+    cert = (f"; {CERTAINTY_TEXT.get(e['certainty'], e['certainty'])}"
+            + (f", {e['certainty_system']}" if e.get("certainty_system") else "")
+            if e.get("certainty") else "")
     return (f"{e['measure']} {e['estimate']:g} ({e['ci_lb']:g} to {e['ci_ub']:g}), "
             f"{e['outcome']} [{e['origin']}{cert}]")
+
+
+def _certainty(r: dict[str, Any]) -> str:
+    # A rating is never shown without its system: AHRQ's "low" is not Cochrane's GRADE "low".
+    text = CERTAINTY_TEXT[r["certainty"]]
+    return f"{text} ({r['certainty_system']})" if r.get("certainty_system") else text
 
 
 def _approval(r: dict[str, Any]) -> str:
@@ -83,7 +94,7 @@ def render_markdown(res: dict[str, Any]) -> str:
         rev = r["latest_review"]
         out.append(
             f"| {_md(r['drug'])} | {VERDICT_TEXT[r['verdict']]} | "
-            f"{(r['evidence_verdict'] or '').replace('_', ' ')} | {CERTAINTY_TEXT[r['certainty']]} | "
+            f"{(r['evidence_verdict'] or '').replace('_', ' ')} | {_md(_certainty(r))} | "
             f"{_md(_effect(r['common_outcome_effect']))} | {_md(_approval(r))} | "
             f"{_md(rev['label'] + ' [' + rev['sources'][0]['label'] + ']') if rev else '—'} |")
     out.append(f"\n{res['disclaimer']}\n")
@@ -105,7 +116,7 @@ def render_terminal(res: dict[str, Any], console: Console) -> None:
             continue
         rev = r["latest_review"]
         t.add_row(escape(r["drug"]), VERDICT_TEXT[r["verdict"]],
-                  (r["evidence_verdict"] or "").replace("_", " "), CERTAINTY_TEXT[r["certainty"]],
+                  (r["evidence_verdict"] or "").replace("_", " "), escape(_certainty(r)),
                   escape(_effect(r["common_outcome_effect"])), escape(_approval(r)),
                   escape(f"{rev['label']} [{rev['sources'][0]['label']}]") if rev else "—")
     console.print(t)

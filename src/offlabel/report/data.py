@@ -10,10 +10,12 @@ import math
 from typing import Any
 
 from offlabel.appraise.results import (
+    OFFLABEL_GRADE,
     Answer,
     ConditionAppraisal,
     OutcomeAppraisal,
     Pooled,
+    SingleStudy,
     StudyView,
 )
 from offlabel.model import RATIO_MEASURES, Source, Study
@@ -21,7 +23,7 @@ from offlabel.report.names import study_label
 from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
 
 __all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "k_label", "latest_review_dict",
-           "outcome_dict", "pooled_dict", "source_dict", "study_dict"]
+           "outcome_dict", "pooled_dict", "single_study_dict", "source_dict", "study_dict"]
 
 SCHEMA_VERSION = 1
 
@@ -108,21 +110,36 @@ def pooled_dict(p: Pooled | None) -> dict[str, Any] | None:
     }
 
 
+def single_study_dict(s: SingleStudy | None) -> dict[str, Any] | None:
+    """One study's effect, reported as that study: no I², no pool (docs/json.md)."""
+    if s is None:
+        return None
+    st = s.study
+    return {"study": st.id, "label": study_label(st.first_author, st.year, st.title, st.journal),
+            "measure": s.measure, "estimate": _num(s.estimate), "ci_lb": _num(s.ci_lb),
+            "ci_ub": _num(s.ci_ub), "n": s.n, "favours": s.favours.value,
+            "scale": "ratio" if s.measure in RATIO_MEASURES else "difference"}
+
+
 def outcome_dict(o: OutcomeAppraisal) -> dict[str, Any]:
     return {
         "outcome": o.outcome,
         "kind": o.key.kind.value,
         "measure": o.key.measure,
         "comparator": o.key.comparator,
+        # The named active drug of a head-to-head group; null against placebo/usual care.
+        "comparator_drug": o.key.active_drug,
         "higher_is_better": o.key.higher_is_better,
         "verdict": o.verdict,
         "certainty": o.certainty,
+        "certainty_system": OFFLABEL_GRADE if o.certainty else None,
         "grade": None if o.grade is None else {
             "start": o.grade.start,
             "domains": [{"domain": d.name, "change": d.change, "reason": d.reason}
                         for d in o.grade.domains],
         },
         "pooled": pooled_dict(o.pooled),
+        "single_study": single_study_dict(o.single),
         "absolute_effect": None if o.absolute is None else {
             "control_per_1000": _num(o.absolute.control_per_1000, 1),
             "drug_per_1000": _num(o.absolute.drug_per_1000, 1),
@@ -161,6 +178,12 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
         "mesh_id": ca.condition.mesh_id,
         "verdict": ca.verdict.label,
         "certainty": ca.verdict.certainty,
+        "certainty_system": ca.certainty_system,
+        "certainty_ratings": [
+            {"origin": r.origin, "outcome": r.outcome, "kind": r.kind, "certainty": r.certainty,
+             "certainty_system": r.system, "used": r.used}
+            for r in ca.certainty_ratings
+        ],
         "evidence_verdict": ca.verdict.evidence,
         "summary": ca.verdict.summary,
         "reasons": ca.verdict.reasons,
@@ -175,6 +198,7 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
              "outcome": pp.outcome, "kind": pp.kind, "measure": pp.measure,
              "estimate": pp.estimate, "ci_lb": pp.ci_lb, "ci_ub": pp.ci_ub,
              "favours": pp.favours.value, "k_studies": pp.k, "k_basis": pp.k_basis, "n": pp.n,
+             "certainty": pp.certainty, "certainty_system": pp.certainty_system,
              "source": pp.source_label}
             for pp in ca.published_pools
         ],
