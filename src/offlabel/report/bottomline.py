@@ -33,10 +33,12 @@ from offlabel.report.words import (
     VERDICT_TEXT,
 )
 
-__all__ = ["MAX_ESTIMATES", "BottomLine", "ConditionLine", "Estimate", "bottom_line",
+__all__ = ["MAX_ESTIMATES", "OVERVIEW_HEAD", "BottomLine", "ConditionLine", "Estimate", "bottom_line",
            "certainty_words", "estimate_words", "system_words", "verdict_words"]
 
 MAX_ESTIMATES = 3
+# An overview has one line per condition: the usual system is named once, in this heading.
+OVERVIEW_HEAD = f"By condition: verdict; certainty ({SYSTEM_OFFLABEL} unless named)"
 _EFFICACY = {k.value for k in EFFICACY_KINDS}
 _OFFLABEL_ORIGIN = "offlabel pool of RCTs"
 _LEAD = "Certainty follows the most important outcome with a benefit:"
@@ -259,8 +261,14 @@ def _harm(d: Mapping[str, Any], name: Callable[[str], str]) -> str | None:
             if pp["kind"] == "adverse_events":
                 return (f"{pp['outcome']} ({name(pp['label'])}): "
                         f"{_effect(pp['measure'], pp['estimate'], pp['ci_lb'], pp['ci_ub'])}, "
-                        f"k = {k_label(pp)}")
+                        f"k = {k_label(pp).replace('?', 'not recorded')}")
     return None
+
+
+def _evidence_summary(summary: str) -> str:
+    """The summary's evidence part: the verdict line already says the use is approved."""
+    m = re.match(r"Approved for .*?Evidence appraisal: [a-z ]+ — (.)", summary)
+    return m.group(1).upper() + summary[m.end():] if m else summary
 
 
 def _condition(c: Mapping[str, Any], name: Callable[[str], str]) -> ConditionLine:
@@ -282,7 +290,7 @@ def _condition(c: Mapping[str, Any], name: Callable[[str], str]) -> ConditionLin
     return ConditionLine(
         condition=c["condition"], verdict=c["verdict"],
         evidence_verdict=c.get("evidence_verdict", c["verdict"]), certainty=c.get("certainty"),
-        system=system, system_origin=origin, summary=name(c.get("summary") or ""),
+        system=system, system_origin=origin, summary=name(_evidence_summary(c.get("summary") or "")),
         estimates=[cl.estimate() for cl in chosen[:MAX_ESTIMATES]],
         more_estimates=max(0, len(chosen) - MAX_ESTIMATES),
         approved=approved, other_approvals=other)
@@ -299,12 +307,13 @@ def bottom_line(d: Mapping[str, Any]) -> BottomLine:
         harm=_harm(d, name), disclaimer=d["disclaimer"])
 
 
-def certainty_words(line: ConditionLine, short: bool = False) -> str:
-    """'Moderate (Cochrane GRADE, Agabio 2023)' — a certainty always with its system."""
+def certainty_words(line: ConditionLine, said: str | None = None) -> str:
+    """'Moderate (Cochrane GRADE, Agabio 2023)': a certainty with its system, unless the system
+    is `said` already (an overview names offlabel's GRADE once, above its lines)."""
     text = CERTAINTY_TEXT[line.certainty]
-    if line.certainty is None:
+    if line.certainty is None or line.system == said:
         return text
-    who = f", {line.system_origin}" if line.system_origin and not short else ""
+    who = f", {line.system_origin}" if line.system_origin else ""
     return f"{text} ({line.system}{who})"
 
 
@@ -317,7 +326,8 @@ def estimate_words(e: Estimate, line: ConditionLine) -> str:
         system = e.system or SYSTEM_OFFLABEL
         cert = f", certainty {CERTAINTY_TEXT[e.certainty]}" + (
             f" ({system})" if system != line.system else "")
-    return f"{e.outcome}: {e.effect}; k = {e.k}, {n}; {e.origin}{cert}"
+    k = "k not recorded" if e.k == "?" else f"k = {e.k}"
+    return f"{e.outcome}: {e.effect}; {k}, {n}; {e.origin}{cert}"
 
 
 def verdict_words(line: ConditionLine) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from offlabel.report.bottomline import bottom_line, certainty_words, estimate_words, verdict_words
+from offlabel.report.bottomline import (
+    OVERVIEW_HEAD,
+    bottom_line,
+    certainty_words,
+    estimate_words,
+    verdict_words,
+)
 from offlabel.report.names import label_of, relabeller
 from offlabel.report.words import (
     BOTTOM_LINE,
@@ -14,6 +20,7 @@ from offlabel.report.words import (
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
+    SYSTEM_OFFLABEL,
     VERDICT_TEXT,
 )
 
@@ -31,7 +38,8 @@ def render(d: dict[str, Any], plots: dict[str, str] | None = None, brief: bool =
     )
     tpl = env.get_template("report.html.j2")
     words = {"bottom_line": BOTTOM_LINE, "details": DETAILS, "no_approval": NO_APPROVAL,
-             "no_estimate": NO_ESTIMATE, "no_harm": NO_HARM}
+             "no_estimate": NO_ESTIMATE, "no_harm": NO_HARM, "overview_head": OVERVIEW_HEAD,
+             "system_offlabel": SYSTEM_OFFLABEL}
     return tpl.render(d=d, overview=d["question"]["condition"] is None, plots=plots or {},
                       verdict_text=VERDICT_TEXT, certainty_text=CERTAINTY_TEXT,
                       bl=bottom_line(d), brief=brief, words=words,

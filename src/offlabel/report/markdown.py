@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from offlabel.report.bottomline import (
+    OVERVIEW_HEAD,
     bottom_line,
     certainty_words,
     estimate_words,
@@ -21,6 +22,7 @@ from offlabel.report.words import (
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
+    SYSTEM_OFFLABEL,
     VERDICT_TEXT,
 )
 
@@ -56,8 +58,9 @@ def _bottom_line(d: dict[str, Any]) -> list[str]:
     if bl.example:
         out.append("> **EXAMPLE DATA**: this drug's evidence file is a made-up example.\n")
     if bl.overview:
-        out.extend(f"- {_md(line.condition)}: **{VERDICT_TEXT[line.verdict]}**; certainty "
-                   f"{_md(certainty_words(line, short=True))}" for line in bl.conditions)
+        out.append(f"{OVERVIEW_HEAD}:\n")
+        out.extend(f"- {_md(line.condition)}: **{VERDICT_TEXT[line.verdict]}**; "
+                   f"{_md(certainty_words(line, SYSTEM_OFFLABEL))}" for line in bl.conditions)
         out.append("")
     for line in [] if bl.overview else bl.conditions:
         out.append(f"**Verdict: {_md(verdict_words(line))}**; certainty "

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from offlabel.report.bottomline import (
+    OVERVIEW_HEAD,
     BottomLine,
     bottom_line,
     certainty_words,
@@ -25,6 +26,7 @@ from offlabel.report.words import (
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
+    SYSTEM_OFFLABEL,
     VERDICT_TEXT,
 )
 
@@ -48,10 +50,11 @@ def render_bottom_line(bl: BottomLine, console: Console) -> None:
     if bl.example:
         console.print("[bold red]EXAMPLE DATA: this drug's evidence file is a made-up example.[/]")
     if bl.overview:
+        console.print(f"{OVERVIEW_HEAD}:")
         for line in bl.conditions:
             style = VERDICT_STYLE[line.verdict]
             console.print(f"• {escape(line.condition)}: [{style}]{VERDICT_TEXT[line.verdict]}[/]; "
-                          f"certainty {escape(certainty_words(line, short=True))}")
+                          f"{escape(certainty_words(line, SYSTEM_OFFLABEL))}")
     for line in [] if bl.overview else bl.conditions:
         style = VERDICT_STYLE[line.verdict]
         console.print(f"[bold]Verdict:[/] [{style}]{escape(verdict_words(line))}[/]; certainty "
@@ -176,12 +179,21 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
         console.print("[bold]Moderators reported[/]")
         for m in c["moderators"]:
             console.print(f"  • {escape(name(m))}")
-    t = Table(title="Studies", show_lines=False)
-    for col in ("Study", "Design", "Blind", "Comparator", "n", "Direction", "RoB", "Source"):
-        t.add_column(col)
+    # One line per study rather than an 8-column table: at 80 columns a table cuts names to
+    # "Addolo…", and a study's name is how a reader finds it.
+    console.print("[bold]Studies[/] [dim](design, blinding, comparator, n: direction; risk of "
+                  "bias; source)[/]")
     for s in c["studies"]:
-        t.add_row(escape(label_of(s)), s["design"].replace("_", " "), s["blinding"], s["comparator"],
-                  str(s["n"]) if s["n"] is not None else "?", s["direction"].replace("_", " "),
-                  s["risk_of_bias"]["overall"].replace("_", " "),
-                  escape(_src(s["sources"][0])) if s["sources"] else "")
-    console.print(t)
+        console.print(f"  • [bold]{escape(label_of(s))}[/]: {escape(_study_facts(s))}")
+
+
+def _study_facts(s: dict[str, Any]) -> str:
+    parts = [s["design"].replace("_", " ")]
+    if s["blinding"] != "unknown":
+        parts.append("open" if s["blinding"] == "none" else f"{s['blinding']}-blind")
+    if s["comparator"] not in ("unknown", "none"):
+        parts.append(f"vs {s['comparator'].replace('_', ' ')}")
+    n = f"n = {s['n']}" if s["n"] is not None else "n = ?"
+    src = f" [{_src(s['sources'][0])}]" if s["sources"] else ""
+    return (f"{', '.join(parts)}, {n}: {s['direction'].replace('_', ' ')}; risk of bias "
+            f"{s['risk_of_bias']['overall'].replace('_', ' ')}{src}")
