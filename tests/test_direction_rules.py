@@ -265,3 +265,15 @@ def test_bundled_per_protocol_numbers_say_they_are_a_sensitivity_analysis(bundle
         if not (outcome.note and "sensitivity" in outcome.note):
             missing.append(str(f))
     assert not missing, "\n".join(missing)
+
+
+def test_a_section_named_methods_and_findings_is_read_for_results():
+    """PLoS Medicine labels its results "Methods and findings": a null use outcome there counts."""
+    sections = [
+        ("BACKGROUND", "Drug X may help people with cocaine dependence."),
+        ("METHODS AND FINDINGS", "We randomised 70 adults. Cocaine craving was significantly "
+         "lower with drug X. Cocaine-positive urine tests did not differ from placebo."),
+        ("CONCLUSIONS", "Drug X reduced cocaine craving."),
+    ]
+    text = " ".join(f"{label}: {body}" for label, body in sections)
+    assert finding_direction(text, sections)[0] is Direction.mixed

@@ -30,11 +30,13 @@ from ._fastre import fast
 from .cues import split_sentences
 
 _CONCLUSION_LABELS = re.compile(r"conclusion|interpretation|implication|summary|discussion")
-# Sections that say what was planned or already known, not what this study found.
+# Sections that say what was planned or already known, not what this study found (a label
+# that also names results, PLoS Medicine's "Methods and findings", is read).
 _NOT_FINDINGS = re.compile(
     r"background|introduction|objective|aim|purpose|rationale|context|method|design|setting|"
     r"participant|intervention|measure|trial registration|funding"
 )
+_FINDINGS = re.compile(r"result|finding|conclusion|interpretation|outcome")
 
 _NULL = fast(
     r"\bno (?:statistically )?(?:significant|meaningful|clinically (?:relevant|important)|"
@@ -128,7 +130,11 @@ def _conclusion(abstract: str, sections: list[tuple[str, str]] | None) -> list[s
 def _finding_sentences(abstract: str, sections: list[tuple[str, str]] | None) -> list[str]:
     """The sentences that can report this study's results (not its background or methods)."""
     if sections:
-        text = " ".join(t for label, t in sections if not _NOT_FINDINGS.search(label.lower()))
+        text = " ".join(
+            t
+            for label, t in sections
+            if _FINDINGS.search(label.lower()) or not _NOT_FINDINGS.search(label.lower())
+        )
         if text.strip():
             return split_sentences(text)
     sentences = split_sentences(abstract)
