@@ -24,6 +24,8 @@ from offlabel.report.words import (
     NO_HARM,
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
+    effect_cells,
+    effect_line,
 )
 
 # VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
@@ -43,14 +45,6 @@ def _src(s: dict[str, Any]) -> str:
     return text + (" (secondary source)" if s.get("verified") == "secondary" else "")
 
 
-def _pooled(p: dict[str, Any] | None) -> str:
-    if not p:
-        return "—"
-    return (f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f} to {p['ci_ub']:.2f}); "
-            f"k = {p['k']}" + (f", n = {p['n']}" if p.get("n") else "")
-            + (f", I² = {p['I2']:.0f}%" if p["k"] > 1 else ""))
-
-
 def _bottom_line(d: dict[str, Any]) -> list[str]:
     """The answer in under 30 lines at 80 columns (terminal.render_bottom_line's twin)."""
     bl = bottom_line(d)
@@ -67,7 +61,7 @@ def _bottom_line(d: dict[str, Any]) -> list[str]:
                    f"**{_md(certainty_words(line))}**\n")
         if line.estimates:
             more = f" (+{line.more_estimates} more below)" if line.more_estimates else ""
-            out.append(f"Key estimates{more}:\n")
+            out.append(f"Key estimates{more}:")
             out.extend(f"- {_md(estimate_words(e, line))}" for e in line.estimates)
             out.append("")
         else:
@@ -93,7 +87,7 @@ def render(d: dict[str, Any], overview: bool | None = None) -> str:
     out = _bottom_line(d)
     name = relabeller(s for c in d["conditions"] for s in c["studies"])
     drug = d["drug"]
-    out.append(f"---\n\n## {DETAILS}: {_md(drug['name'])}\n")
+    out.append(f"## {DETAILS}: {_md(drug['name'])}\n")
     if drug.get("brand_names"):
         out.append(f"Brand names: {_md(', '.join(drug['brand_names']))}  ")
     if drug.get("drug_class"):
@@ -142,14 +136,13 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
         out.append("| Outcome | Studies (participants) | Relative effect (95% CI) | Anticipated absolute effects | Certainty | Verdict | Comments |")
         out.append("|---|---|---|---|---|---|---|")
         for o in c["outcomes"]:
-            p = o["pooled"]
-            studies = f"{p['k']} ({p['n'] or '?'})" if p else "0"
+            studies, _eff, _i2 = effect_cells(o)  # one study: its own row, no I²
             comments = "; ".join(
                 f"{g['domain']} {g['change']:+d}: {name(g['reason'])}"
                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]
             )
             ab = o.get("absolute_effect")
-            out.append(f"| {_md(o['outcome'])} | {studies} | {_pooled(p)} | "
+            out.append(f"| {_md(o['outcome'])} | {_md(studies)} | {_md(effect_line(o))} | "
                        f"{_md(name(ab['text'])) if ab else '—'} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
         out.append("")
