@@ -245,4 +245,4 @@ def test_compare_names_each_drugs_certainty_system():
     assert [r["outcomes"][0]["certainty_system"] for r in d["drugs"]] == [
         "GRADE (Cochrane review)", "AHRQ strength of evidence"]
     md = render_markdown(d)
-    assert "Moderate (GRADE (Cochrane review))" in md and "Low (AHRQ strength of evidence)" in md
+    assert "Moderate (Cochrane GRADE)" in md and "Low (AHRQ strength of evidence)" in md

@@ -139,3 +139,23 @@ def test_placebo_and_active_comparators_are_separate_groups():
 def test_a_study_without_an_author_is_named_by_its_title():
     ca = appraise([rct(1, 30, 15, 60, author=None)])
     assert only(ca).single.label == "Trial number 1 2001"
+
+
+def test_reports_never_call_one_study_a_pool():
+    """The Summary-of-findings rows and the verdict's reasons for the outcome (the across-trial
+    comparisons under "Why studies disagree" are another rule's, issue 16 rule 3)."""
+    from rich.console import Console
+
+    from offlabel.report import markdown, terminal
+
+    ca = appraise([rct(1, 30, 15, 60)])
+    d = answer_dict(Answer(DRUG, COND, [ca]))
+    md = markdown.render(d)
+    console = Console(record=True, width=200)
+    terminal.render(d, console)
+    for text in (md, console.export_text()):
+        about = [ln for ln in text.splitlines()
+                 if "abstinence (RR" in ln or "Summary of findings" in ln or "#1 " in ln]
+        assert any("1 study: Author1 2001 (120)" in ln and "RR 2.00" in ln for ln in about), about
+        for ln in about:
+            assert "pool" not in ln.lower() and "I²" not in ln, ln

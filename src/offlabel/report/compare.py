@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from offlabel.appraise.results import Alternatives, ComparedDrug, ComparedEffect
 from offlabel.report.data import latest_review_dict
 from offlabel.report.markdown import _md
-from offlabel.report.words import CERTAINTY_TEXT, DISCLAIMER, VERDICT_TEXT
+from offlabel.report.words import CERTAINTY_TEXT, DISCLAIMER, VERDICT_TEXT, system_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,7 +65,7 @@ def _effect(e: dict[str, Any] | None) -> str:
     if not e:
         return "—"
     cert = (f"; {CERTAINTY_TEXT.get(e['certainty'], e['certainty'])}"
-            + (f", {e['certainty_system']}" if e.get("certainty_system") else "")
+            + (f", {system_text(e['certainty_system'])}" if e.get("certainty_system") else "")
             if e.get("certainty") else "")
     return (f"{e['measure']} {e['estimate']:g} ({e['ci_lb']:g} to {e['ci_ub']:g}), "
             f"{e['outcome']} [{e['origin']}{cert}]")
@@ -74,7 +74,7 @@ def _effect(e: dict[str, Any] | None) -> str:
 def _certainty(r: dict[str, Any]) -> str:
     # A rating is never shown without its system: AHRQ's "low" is not Cochrane's GRADE "low".
     text = CERTAINTY_TEXT[r["certainty"]]
-    return f"{text} ({r['certainty_system']})" if r.get("certainty_system") else text
+    return f"{text} ({system_text(r['certainty_system'])})" if r.get("certainty_system") else text
 
 
 def _approval(r: dict[str, Any]) -> str:

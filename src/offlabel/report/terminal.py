@@ -26,8 +26,10 @@ from offlabel.report.words import (
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
+    SOF_TITLE,
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
+    effect_cells,
 )
 
 __all__ = ["VERDICT_STYLE", "render", "render_bottom_line"]
@@ -136,14 +138,12 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
     if brief:
         return
     if c["outcomes"]:
-        t = Table(title="Summary of findings (GRADE), pooled by offlabel", show_lines=False)
+        t = Table(title=SOF_TITLE, show_lines=False)
         for col in ("#", "Outcome", "Studies (n)", "Relative effect (95% CI)", "I²", "Certainty", "Verdict"):
             t.add_column(col)
         for i, o in enumerate(c["outcomes"], 1):
-            p = o["pooled"]
-            eff = f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f} to {p['ci_ub']:.2f})" if p else "—"
-            i2 = f"{p['I2']:.0f}%" if p and p["k"] > 1 else ""
-            t.add_row(str(i), escape(o["outcome"]), f"{p['k']} ({p['n'] or '?'})" if p else "0", eff,
+            studies, eff, i2 = effect_cells(o)  # one study: its own row, no I²
+            t.add_row(str(i), escape(o["outcome"]), escape(studies), eff,
                       i2, CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "))
         console.print(t)
         for i, o in enumerate(c["outcomes"], 1):

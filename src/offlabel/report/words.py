@@ -7,14 +7,16 @@ that reads in English is decided here once, for every format.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from offlabel.appraise.results import AbsoluteEffect, ResponseRate
 
 __all__ = ["BOTTOM_LINE", "CERTAINTY_TEXT", "DETAILS", "DISCLAIMER", "NO_APPROVAL", "NO_ESTIMATE",
            "NO_HARM", "SYSTEM_AHRQ", "SYSTEM_COCHRANE", "SYSTEM_OFFLABEL", "SYSTEM_REVIEW",
-           "SYSTEM_UNSTATED", "VERDICT_TEXT", "absolute_text", "rates_sentence"]
+           "SOF_TITLE", "SYSTEM_TEXT", "SYSTEM_UNSTATED", "VERDICT_TEXT", "absolute_text",
+           "effect_cells", "effect_line", "rates_sentence", "system_text"]
 
 DISCLAIMER = (
     "offlabel appraises published evidence. It is not medical advice and does not recommend "
@@ -42,6 +44,17 @@ SYSTEM_AHRQ = "AHRQ strength of evidence"
 SYSTEM_REVIEW = "GRADE as rated by the review"
 SYSTEM_UNSTATED = "rating system not stated; see the reasons below"
 
+# The report dict's certainty_system values (appraise.results) in the words above.
+SYSTEM_TEXT: dict[str, str] = {
+    "GRADE (offlabel)": SYSTEM_OFFLABEL,
+    "GRADE (Cochrane review)": SYSTEM_COCHRANE,
+    "GRADE (review)": SYSTEM_REVIEW,
+    "AHRQ strength of evidence": SYSTEM_AHRQ,
+}
+
+# offlabel's own table: one study is a row of its own, never called a pool.
+SOF_TITLE = "Summary of findings (GRADE as computed by offlabel)"
+
 BOTTOM_LINE = "Bottom line"
 DETAILS = "Details"
 NO_ESTIMATE = "no effect estimate could be pooled; the verdict rests on the trials' directions"
@@ -66,3 +79,36 @@ def rates_sentence(rates: list[ResponseRate]) -> str | None:
     return ("Share of patients abstinent (pooled logit proportions, DerSimonian-Laird): "
             + "; ".join(parts) + ". A response seen without a control group must be read against "
             "the placebo-arm figure.")
+
+
+def system_text(system: str | None) -> str:
+    """A certainty system as a reader sees it."""
+    return SYSTEM_TEXT.get(system or "", system or SYSTEM_UNSTATED)
+
+
+def effect_cells(o: Mapping[str, Any]) -> tuple[str, str, str]:
+    """One Summary-of-findings row's (studies (participants), relative effect, I²): a pool of two
+    or more studies with its k and I², or one study named as one study, with no I²."""
+    p, one = o.get("pooled"), o.get("single_study")
+    if p:
+        return (f"{p['k']} ({p['n'] or '?'})",
+                f"{p['measure']} {p['estimate']:.2f} ({p['ci_lb']:.2f} to {p['ci_ub']:.2f})",
+                f"{p['I2']:.0f}%")
+    if one:
+        return (f"1 study: {one['label']} ({one['n'] or '?'})",
+                f"{one['measure']} {one['estimate']:.2f} ({one['ci_lb']:.2f} to "
+                f"{one['ci_ub']:.2f})", "")
+    return "0", "—", ""
+
+
+def effect_line(o: Mapping[str, Any]) -> str:
+    """The row's effect in one cell: 'RR 0.80 (0.65 to 0.97); k = 3, n = 412, I² = 10%', or
+    'RR 0.80 (0.65 to 0.97); one study (Furieri 2007), n = 90'."""
+    p, one = o.get("pooled"), o.get("single_study")
+    studies, effect, i2 = effect_cells(o)
+    if p:
+        return (f"{effect}; k = {p['k']}" + (f", n = {p['n']}" if p.get("n") else "")
+                + f", I² = {i2}")
+    if one:
+        return f"{effect}; one study ({one['label']})" + (f", n = {one['n']}" if one["n"] else "")
+    return effect
