@@ -373,3 +373,21 @@ def test_main_harm_without_a_boxed_warning() -> None:
     assert bottom_line(d).harm == "Any adverse event (Smith 2020): RR 1.05 (0.99 to 1.11), k = 17"
     d["conditions"][0]["published_pooled_estimates"].pop()
     assert bottom_line(d).harm is None and NO_HARM in render_md(d)
+
+
+def test_two_reviews_rating_differently_are_both_shown() -> None:
+    d = report(journal="JAMA")
+    c = d["conditions"][0]
+    c["certainty"] = "low"
+    c["certainty_ratings"] = [
+        {"origin": "Smith A 2020", "outcome": "Relapse", "kind": "relapse",
+         "certainty": "moderate", "certainty_system": "GRADE (Cochrane review)", "used": False},
+        {"origin": "Jones B 2023", "outcome": "Return to drinking", "kind": "relapse",
+         "certainty": "low", "certainty_system": "AHRQ strength of evidence", "used": True}]
+    c["studies"].append(_review("jones2023", "Jones B", "JAMA", year=2023))
+    line = bottom_line(d).conditions[0]
+    assert (line.system, line.system_origin) == (SYSTEM_AHRQ, "Jones 2023")
+    assert line.other_ratings == [f"Moderate ({SYSTEM_COCHRANE}, Smith 2020)"]
+    text = " ".join(render_md(d).split())
+    assert (f"certainty **Low ({SYSTEM_AHRQ}, Jones 2023); also rated Moderate "
+            f"({SYSTEM_COCHRANE}, Smith 2020)**") in text

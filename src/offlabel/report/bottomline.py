@@ -77,6 +77,9 @@ class ConditionLine:
     system: str  # whose rating the certainty is: words.SYSTEM_*, or a curated name
     system_origin: str | None  # the review that rated it (display label)
     summary: str
+    # Other ratings of the same outcome the verdict did not take ("Moderate (Cochrane GRADE,
+    # Agabio 2023)"): two reviews that disagree are both shown.
+    other_ratings: list[str] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     more_estimates: int = 0
     approved: list[str] = field(default_factory=list)  # "France 2018 (ANSM): <indication>"
@@ -212,6 +215,11 @@ def _lead(c: Mapping[str, Any], claims: list[_Claim]) -> _Claim | None:
 def _system(c: Mapping[str, Any], claims: list[_Claim], cands: list[_Claim],
             lead: _Claim | None, name: Callable[[str], str]) -> tuple[str, str | None]:
     """Whose rating the verdict's certainty is, and the review that gave it (if one did)."""
+    used = next((r for r in c.get("certainty_ratings") or [] if r.get("used")), None)
+    if used is not None and used.get("certainty") == c.get("certainty"):
+        system = system_words(used.get("certainty_system")) or SYSTEM_OFFLABEL
+        review = system != SYSTEM_OFFLABEL and used.get("origin")
+        return system, name(str(used["origin"])) if review else None
     cert = c.get("certainty")
     stated = system_words(c.get("certainty_system"))
     rated = [cl for cl in ([lead] if lead else []) + claims + cands
@@ -279,6 +287,10 @@ def _condition(c: Mapping[str, Any], name: Callable[[str], str]) -> ConditionLin
     claims = _claims(c, cands)
     lead = _lead(c, claims)
     system, origin = _system(c, claims, cands, lead, name)
+    others = [f"{CERTAINTY_TEXT[r['certainty']]} ({system_words(r.get('certainty_system'))}"
+              + (f", {name(str(r['origin']))})" if r.get("origin") else ")")
+              for r in c.get("certainty_ratings") or []
+              if not r.get("used") and r.get("certainty") in CERTAINTY_TEXT]
     if claims:
         rest = [cl for cl in claims if cl is not lead]
         # Benefits first, then the best-rated: the estimates that carry the verdict.
@@ -290,7 +302,7 @@ def _condition(c: Mapping[str, Any], name: Callable[[str], str]) -> ConditionLin
     return ConditionLine(
         condition=c["condition"], verdict=c["verdict"],
         evidence_verdict=c.get("evidence_verdict", c["verdict"]), certainty=c.get("certainty"),
-        system=system, system_origin=origin, summary=name(_evidence_summary(c.get("summary") or "")),
+        system=system, system_origin=origin, other_ratings=others, summary=name(_evidence_summary(c.get("summary") or "")),
         estimates=[cl.estimate() for cl in chosen[:MAX_ESTIMATES]],
         more_estimates=max(0, len(chosen) - MAX_ESTIMATES),
         approved=approved, other_approvals=other)
@@ -314,7 +326,10 @@ def certainty_words(line: ConditionLine, said: str | None = None) -> str:
     if line.certainty is None or line.system == said:
         return text
     who = f", {line.system_origin}" if line.system_origin else ""
-    return f"{text} ({line.system}{who})"
+    text = f"{text} ({line.system}{who})"
+    if line.other_ratings and said is None:
+        text += "; also rated " + "; ".join(line.other_ratings)
+    return text
 
 
 def estimate_words(e: Estimate, line: ConditionLine) -> str:
