@@ -115,10 +115,16 @@ def code_names(root: Path = PACKAGE) -> set[str]:
 
     names = {r.name for r in env_reads(root) if r.name is not None}
     names |= set(ENDPOINT_ENV.values())
+    exported: set[str] = set()  # a Python name listed in __all__ is not an environment variable
+    for _, tree in _trees(root):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+                exported |= {v for elt in ast.walk(node.value) if (v := _literal(elt))}
     for _, tree in _trees(root):
         for node in ast.walk(tree):
             value = _literal(node)
-            if value is not None and _OFFLABEL_NAME.fullmatch(value):
+            if value is not None and _OFFLABEL_NAME.fullmatch(value) and value not in exported:
                 names.add(value)
     return names
 
