@@ -11,6 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 from offlabel.appraise.effects import (
@@ -227,10 +228,13 @@ def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Po
     )
 
 
+_Z975 = NormalDist().inv_cdf(0.975)  # the Wald interval metafor gives one study
+
+
 def single_study(e: StudyEffect) -> SingleStudy:
     """One study's effect and Wald interval on the natural scale."""
     se = math.sqrt(e.vi)
-    lb, ub = e.yi - 1.96 * se, e.yi + 1.96 * se
+    lb, ub = e.yi - _Z975 * se, e.yi + _Z975 * se
     return SingleStudy(
         study=e.study, label=study_label(e.study), measure=e.measure,
         estimate=back_transform(e.measure, e.yi), ci_lb=back_transform(e.measure, lb),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,10 @@ def save_forest_plots(ans: Answer, folder: Path) -> list[Path]:
                 continue
             fig = forest_figure(o.pooled, f"{ans.drug.name}, {ca.condition.name}: {o.outcome}")
             stem = "-".join([ans.drug.id, ca.condition.id, o.key.kind.value, o.key.measure,
-                             o.key.comparator])
+                             o.key.comparator]
+                            # head-to-head pools are per named drug: one file each
+                            + ([re.sub(r"\W+", "_", o.key.active_drug)] if o.key.active_drug
+                               else []))
             for ext in ("svg", "png"):
                 path = folder / f"{stem}.{ext}"
                 fig.savefig(path, dpi=130, bbox_inches="tight")
