@@ -269,7 +269,7 @@ def _harm(d: Mapping[str, Any], name: Callable[[str], str]) -> str | None:
             if pp["kind"] == "adverse_events":
                 return (f"{pp['outcome']} ({name(pp['label'])}): "
                         f"{_effect(pp['measure'], pp['estimate'], pp['ci_lb'], pp['ci_ub'])}, "
-                        f"k = {k_label(pp).replace('?', 'not recorded')}")
+                        + ("k not recorded" if k_label(pp) == "?" else f"k = {k_label(pp)}"))
     return None
 
 
