@@ -29,6 +29,7 @@ from offlabel.report.words import (
     SYSTEM_COCHRANE,
     SYSTEM_OFFLABEL,
     SYSTEM_REVIEW,
+    SYSTEM_TEXT,
     SYSTEM_UNSTATED,
     VERDICT_TEXT,
 )
@@ -49,10 +50,6 @@ _RANK = {"high": 3, "moderate": 2, "low": 1, "very_low": 0}
 _HARM_CHARS = 300
 # How the appraisal's reasons name a one-study claim (older and newer wording).
 _ONE_STUDY_ORIGINS = ("one RCT", "one study", "single study")
-_SYSTEM_NAMES = {
-    "GRADE (offlabel)": SYSTEM_OFFLABEL, "GRADE (Cochrane review)": SYSTEM_COCHRANE,
-    "GRADE (review)": SYSTEM_REVIEW, "AHRQ strength of evidence": SYSTEM_AHRQ,
-}
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,7 @@ def system_words(raw: str | None) -> str | None:
     """A rating system as the bottom line names it (the JSON's names mapped to the words')."""
     if raw is None:
         return None
-    return _SYSTEM_NAMES.get(raw, raw)
+    return SYSTEM_TEXT.get(raw, raw)
 
 
 def _effect(measure: str, est: float, lb: float, ub: float) -> str:
