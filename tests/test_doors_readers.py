@@ -185,6 +185,23 @@ def test_parallel_batch_reads_past_bad_records_in_file_order(monkeypatch):
     assert len(got) == 7 and exc is not None and "record 8 (after PMID 2006)" in str(exc)
 
 
+def test_parallel_batch_checks_the_header_and_a_cut_last_article_as_the_serial_reader():
+    from offlabel.classify import batch
+
+    cases = [
+        b"junk\n" + HEAD + FIVE[0] + FIVE[1] + b"</PubmedArticleSet>\n",
+        # blank lines before a last article cut short: its fault keeps its own line
+        HEAD + FIVE[0] + b"\n\n\n" + FIVE[1].replace(b"</Article>", b"</Articl>")[:-30],
+    ]
+    for data in cases:
+        serial, serial_errors = collect(iter_pubmed_xml, data, name="h.xml")
+        assert serial and serial_errors
+        errors: list[ReaderError] = []
+        pairs = list(batch.classify_pubmed_xml(data, workers=2, name="h.xml", on_error=errors.append))
+        assert [p[0] for p in pairs] == serial
+        assert [str(e) for e in errors] == [str(e) for e in serial_errors]
+
+
 # --- MEDLINE ---------------------------------------------------------------------------------
 
 

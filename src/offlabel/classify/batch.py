@@ -68,17 +68,17 @@ def classify_pubmed_xml(
     count = 0  # records so far, good or bad
     last: str | None = None  # "PMID x" of the last good one
     stop: ReaderError | None = None  # the first fault, without on_error
-    pending: deque[tuple[Future[Events], int]] = deque()
+    pending: deque[tuple[Future[Events], int]] = deque()  # a slice, the lines before it
 
     def drain_one() -> Iterator[Pair]:
         nonlocal count, last, stop
-        future, line = pending.popleft()
+        future, before = pending.popleft()
         for event in future.result():
             if isinstance(event, ReaderError):
-                if event.line is not None:  # the slice was parsed behind a one-line wrapper
-                    event.line += line - 2
+                if event.line is not None:  # counted in the slice: the file's line
+                    event.line += before
                     event.message = _LINE_IN_MESSAGE.sub(
-                        lambda m: f"line {int(m.group(1)) + line - 2}", event.message
+                        lambda m: f"line {int(m.group(1)) + before}", event.message
                     )
                 count = _renumber(event, count, last)
                 if on_error is None:
@@ -93,10 +93,10 @@ def classify_pubmed_xml(
     stream_error: ReaderError | None = None
     with ProcessPoolExecutor(max_workers=workers) as pool:
         try:
-            for line, piece in _slices(source, file):
-                pending.append(
-                    (pool.submit(_work, piece, text_only, file, on_error is not None), line)
-                )
+            for line, piece, headed in _slices(source, file):
+                job = pool.submit(_work, piece, text_only, file, on_error is not None, headed)
+                # the worker parses the slice behind a one-line wrapper unless it is headed
+                pending.append((job, line - 1 if headed else line - 2))
                 while len(pending) > 2 * workers and stop is None:  # bounded look-ahead
                     yield from drain_one()
                 if stop is not None:
@@ -170,13 +170,15 @@ def _blocks(source: Source) -> Iterator[bytes]:
             raw.close()
 
 
-def _slices(source: Source, file: str) -> Iterator[tuple[int, bytes]]:
-    """(first line number, bytes) of consecutive runs of complete articles."""
+def _slices(source: Source, file: str) -> Iterator[tuple[int, bytes, bool]]:
+    """(first line number, bytes, headed) of consecutive runs of complete articles; the first
+    run is `headed`: it keeps what comes before the first article (the declaration, the
+    set's start tag), so that the worker checks it as the serial reader does."""
     try:
         blocks = _blocks(source)
     except OSError as exc:
         raise ReaderError(file, f"cannot open: {exc}") from None
-    buf, line, started = b"", 1, False
+    buf, line, started, headed = b"", 1, False, True
     while True:
         error: Exception | None = None
         try:
@@ -185,17 +187,15 @@ def _slices(source: Source, file: str) -> Iterator[tuple[int, bytes]]:
             block, error = b"", exc
         buf += block
         if not started:
-            found = [i for s in _STARTS if (i := buf.find(s)) >= 0]
-            if found:
-                first = min(found)
-                line += buf.count(b"\n", 0, first)
-                buf, started = buf[first:], True
+            if any(s in buf for s in _STARTS):
+                started = True
             elif block:
                 continue
         cut = _last_end(buf) if started else 0
         if cut:
             piece, buf = buf[:cut], buf[cut:]
-            yield line, piece
+            yield line, piece, headed
+            headed = False
             line += piece.count(b"\n")
         if error is not None:
             raise ReaderError(file, f"cannot read: {error}", line=line)
@@ -206,15 +206,16 @@ def _slices(source: Source, file: str) -> Iterator[tuple[int, bytes]]:
                 return
             rest = buf.strip()
             if rest and not rest.startswith(b"</PubmedArticleSet"):
-                yield line, rest  # a truncated last article: the worker says what is wrong
+                # a truncated last article: the worker says what is wrong, on its own line
+                yield line + buf.count(b"\n", 0, buf.index(rest[:1])), rest, headed
             return
 
 
-def _work(piece: bytes, text_only: bool, file: str, read_on: bool) -> Events:
+def _work(piece: bytes, text_only: bool, file: str, read_on: bool, headed: bool) -> Events:
     """The records of one slice, classified, and its faults (the first only, unless
     `read_on`), in file order. The labels of the faults count from the slice's start."""
     events: Events = []
-    wrapped = b"<PubmedArticleSet>\n" + piece + b"\n</PubmedArticleSet>"
+    wrapped = (piece if headed else b"<PubmedArticleSet>\n" + piece) + b"\n</PubmedArticleSet>"
     try:
         for rec in iter_pubmed_xml(wrapped, name=file, on_error=events.append if read_on else None):
             events.append((rec, classify(rec, text_only=text_only)))

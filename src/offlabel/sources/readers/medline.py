@@ -83,6 +83,7 @@ def iter_medline(
             if not fields:
                 report(ReaderError(file, "continuation line outside a record",
                                    record=between_label(count, last()), line=lineno))
+                stray = True
                 continue
             tag, value = fields[-1]
             fields[-1] = (tag, f"{value} {line.strip()}")

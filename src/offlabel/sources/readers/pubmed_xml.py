@@ -392,7 +392,7 @@ class _Pieces:
         if enc is not None and enc.group(1).lower() not in (b"utf-8", b"utf8"):
             try:
                 self.parser = self._parser(enc.group(1).decode("ascii"))
-            except (LookupError, UnicodeDecodeError):
+            except (LookupError, ValueError):  # unknown, or not even a name (a NUL in it)
                 pass  # the header's own parse below names the problem
         pull = self.etree.XMLPullParser(
             events=("start", "end"), huge_tree=True, resolve_entities=False, no_network=True,
