@@ -430,8 +430,11 @@ def moderator_signals(studies: list[Study]) -> list[str]:
     for s in studies:
         for sg in s.subgroups:
             out.append(f"{sg.moderator}: {sg.finding} [{s.label}; {sg.source.label()}]")
-    # Study-level covariates: direction counts among RCTs that enrolled vs excluded a group.
-    rcts = [s for s in studies if s.design in RANDOMISED and s.direction is not Direction.unclear]
+    # Study-level covariates: direction counts among RCTs that enrolled vs excluded a group,
+    # over the same trials as the comparisons (stratify.moderator_trials): one set of counts.
+    from offlabel.appraise.stratify import moderator_trials
+
+    rcts = [s for s in moderator_trials(studies) if s.direction is not Direction.unclear]
     covs: dict[str, dict[str, list[Study]]] = defaultdict(lambda: defaultdict(list))
     for s in rcts:
         for cov, val in s.covariates.items():

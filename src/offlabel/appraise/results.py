@@ -382,6 +382,17 @@ class Comparison:
     test: str | None = None  # e.g. "QM = 4.1, df = 1, p = 0.043"
     pval: float | None = None
     studies: dict[str, list[str]] = field(default_factory=dict)
+    # Issue 16 rule 3: a comparison between trials needs at least 2 in each group; False when a
+    # group has fewer (the sentence then says so and there is no test).
+    comparable: bool = True
+    # Every such contrast is between trials, never randomised within them: observational.
+    observational: bool = True
+    # Other contrasts that split the same trials into the same groups (names): confounded.
+    confounded_with: list[str] = field(default_factory=list)
+    # The groups as the tests saw them (study ids): effect sizes, then directions; used to find
+    # contrasts that coincide. Not part of the report.
+    partition: tuple[frozenset[frozenset[str]], frozenset[frozenset[str]]] = field(
+        default=(frozenset(), frozenset()), repr=False, compare=False)
 
 
 @dataclass

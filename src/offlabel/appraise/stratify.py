@@ -11,6 +11,14 @@ Uncontrolled studies have no comparison to convert, so designs are also compared
 of them report: the direction of the main finding (Fisher's exact test) and, for abstinence,
 the proportion of drug-treated patients who were abstinent (pooled logit proportions), which
 shows how much of an uncontrolled "response" also occurs on placebo.
+
+Every such contrast is between trials (issue 16, rule 3): no trial randomised its patients to
+one group or the other, so it is observational and confounded by whatever else differs between
+the trials (dose, population, outcome, era). It is made only with at least MIN_PER_GROUP trials
+in each group; otherwise the report says "one trial: no comparison possible" and gives no test.
+A group's effect sizes are pooled only from 2 trials up. Contrasts that put the same trials in
+the same groups (dose and liver disease when the one high-dose trial is the one cirrhosis
+trial) are one finding: it is reported once, as confounded with each other.
 """
 
 from __future__ import annotations
@@ -45,13 +53,19 @@ from offlabel.model import (
     Study,
 )
 
-__all__ = ["COVARIATE_PEOPLE", "DOSE_GRADIENT_P", "DOSE_MIN_K", "LOGIT_TO_SMD", "Benefit",
-           "fisher_exact_p",
+__all__ = ["BETWEEN_TRIALS", "COVARIATE_PEOPLE", "DOSE_GRADIENT_P", "DOSE_MIN_K", "LOGIT_TO_SMD",
+           "MIN_PER_GROUP", "NO_COMPARISON", "Benefit", "covariate_groups", "fisher_exact_p",
+           "merge_coinciding", "moderator_trials",
            "Comparison", "DoseSlope", "ResponseRate", "StratumPool", "abstinence_rates",
            "benefit", "design_comparisons", "dose_gradient", "dose_response",
            "moderator_comparisons"]
 
 LOGIT_TO_SMD = math.sqrt(3) / math.pi
+# Trials each group of a between-trial comparison needs before it is compared (issue 16 rule 3).
+MIN_PER_GROUP = 2
+NO_COMPARISON = "One trial: no comparison possible"
+BETWEEN_TRIALS = ("Between-trial comparison: observational, confounded by whatever else differs "
+                  "between these trials.")
 COVARIATE_PEOPLE = {
     "liver_disease": "patients with liver disease",
     "comorbid_psychiatric_disorder": "patients with a comorbid psychiatric disorder",
@@ -107,12 +121,19 @@ def benefit(study: Study) -> Benefit | None:
 
 
 def _pool(label: str, xs: list[Benefit]) -> StratumPool | None:
+    """A group's pooled SMD, from 2 trials up: one trial is never a pool (issue 16 rule 1)."""
     from offlabel.synthesis import rma
 
-    if not xs:
+    if len(xs) < MIN_PER_GROUP:
         return None
-    r = rma([b.value for b in xs], [b.var for b in xs], method="DL" if len(xs) > 1 else "FE")
+    r = rma([b.value for b in xs], [b.var for b in xs], method="DL")
     return StratumPool(label, len(xs), r.estimate, r.ci_lb, r.ci_ub, [b.study.label for b in xs])
+
+
+def _one_trial(b: Benefit) -> str:
+    half = 1.959963984540054 * math.sqrt(b.var)
+    return (f"one trial's SMD {b.value:+.2f} (95% CI {b.value - half:+.2f} to {b.value + half:+.2f}; "
+            f"{b.study.label}), not a pool")
 
 
 def _subgroup_test(groups: dict[str, list[Benefit]]) -> tuple[str | None, float | None]:
@@ -121,7 +142,7 @@ def _subgroup_test(groups: dict[str, list[Benefit]]) -> tuple[str | None, float 
     from offlabel.synthesis.metareg import metareg
 
     names = [g for g, xs in groups.items() if xs]
-    if len(names) < 2:
+    if len(names) < 2 or any(len(groups[g]) < MIN_PER_GROUP for g in names):
         return None, None
     rows = [(b, i) for i, g in enumerate(names) for b in groups[g]]
     if len(rows) < len(names) + 1:
@@ -159,7 +180,7 @@ def _direction_test(a: list[Study], b: list[Study]) -> tuple[str | None, float |
     """Fisher's exact test: share of studies favouring the drug in two groups."""
     ia = [s for s in a if s.direction is not Direction.unclear]
     ib = [s for s in b if s.direction is not Direction.unclear]
-    if not ia or not ib:
+    if len(ia) < MIN_PER_GROUP or len(ib) < MIN_PER_GROUP:
         return None, None
     pa = sum(s.direction is Direction.favours_drug for s in ia)
     pb = sum(s.direction is Direction.favours_drug for s in ib)
@@ -167,34 +188,104 @@ def _direction_test(a: list[Study], b: list[Study]) -> tuple[str | None, float |
     return f"{pa}/{len(ia)} vs {pb}/{len(ib)} positive, Fisher exact p = {p:.3f}", float(p)
 
 
+def _informative(xs: list[Study]) -> list[Study]:
+    return [s for s in xs if s.direction is not Direction.unclear]
+
+
+def _partition(groups: dict[str, list[Benefit]], studies: dict[str, list[Study]]
+               ) -> tuple[frozenset[frozenset[str]], frozenset[frozenset[str]]]:
+    """The groups as the tests see them (study ids): effect sizes, then directions."""
+    return (frozenset(frozenset(b.study.id for b in groups.get(g, [])) for g in studies),
+            frozenset(frozenset(s.id for s in _informative(xs)) for xs in studies.values()))
+
+
 def _compare(name: str, groups: dict[str, list[Benefit]], studies: dict[str, list[Study]],
-             describe: str) -> Comparison:
-    pools = {g: p for g, xs in groups.items() if (p := _pool(g, xs)) is not None}
-    test, pval = _subgroup_test(groups)
+             describe: str, same_effects_as: str | None = None) -> Comparison:
+    """One contrast between groups of trials; `same_effects_as` names an earlier contrast whose
+    effect-size groups hold the same trials, whose test this one must not repeat."""
     g_names = list(studies)
+    sizes = [len(_informative(studies[g])) for g in g_names]
+    # Rule 3: fewer than 2 trials with a reported direction in a group: nothing to compare.
+    comparable = len(g_names) >= 2 and min(sizes) >= MIN_PER_GROUP
+    # Effect sizes already reported under a contrast with the same trials are not repeated.
+    pools = {} if same_effects_as else {
+        g: p for g, xs in groups.items() if (p := _pool(g, xs)) is not None}
+    test, pval = (_subgroup_test(groups) if comparable and same_effects_as is None
+                  else (None, None))
     dtest, dp = (None, None)
-    if len(g_names) == 2:
+    if comparable and len(g_names) == 2:
         dtest, dp = _direction_test(studies[g_names[0]], studies[g_names[1]])
     parts = []
     for g in g_names:
         if not studies[g]:
             parts.append(f"{g}: none recorded")
             continue
-        xs = [s for s in studies[g] if s.direction is not Direction.unclear]
+        xs = _informative(studies[g])
         pos = sum(s.direction is Direction.favours_drug for s in xs)
         line = f"{g}: {pos} of {len(xs)} with a reported direction favour the drug"
+        if len(xs) == 1:
+            line += f" ({xs[0].label})"
         if g in pools:
             line += f", pooled {pools[g].text()}"
+        elif len(groups.get(g, [])) == 1 and same_effects_as is None:
+            line += f", {_one_trial(groups[g][0])}"
         parts.append(line)
     sentence = f"{describe} — " + "; ".join(parts) + "."
-    if test:
-        sentence += f" Test for subgroup differences on effect sizes: {test}."
-    if dtest:
-        sentence += f" Direction of findings: {dtest}."
-    if not test and not dtest:
-        sentence += " Too few studies in one group for a test."
+    if same_effects_as is not None:
+        sentence += (f" Effect sizes: the same trials in the same groups as "
+                     f"{same_effects_as[0].lower() + same_effects_as[1:]} (see there): confounded "
+                     "with it, not a separate finding.")
+    if not comparable:
+        sentence += (" No trial with a reported direction in one group: no comparison possible;"
+                     " no test." if min(sizes, default=0) == 0 else
+                     f" {NO_COMPARISON} (a comparison between trials needs at least "
+                     f"{MIN_PER_GROUP} in each group); no test.")
+    else:
+        if test:
+            sentence += f" Test for subgroup differences on effect sizes: {test}."
+        elif same_effects_as is None and any(groups.get(g) for g in g_names):
+            sentence += (f" Effect sizes: fewer than {MIN_PER_GROUP} trials with a convertible "
+                         "effect in a group, so no test on them.")
+        if dtest:
+            sentence += f" Direction of findings: {dtest}."
+    sentence += f" {BETWEEN_TRIALS}"
     return Comparison(name, sentence, pools, test or dtest, pval if pval is not None else dp,
-                      {g: [s.label for s in xs] for g, xs in studies.items()})
+                      {g: [s.label for s in xs] for g, xs in studies.items()},
+                      comparable=comparable, partition=_partition(groups, studies))
+
+
+Spec = tuple[str, dict[str, list[Benefit]], dict[str, list[Study]], str]
+
+
+def merge_coinciding(specs: list[Spec]) -> list[Comparison]:
+    """Contrasts whose groups hold the same trials are one finding (issue 16 rule 3).
+
+    The same trials in the same groups on effect sizes and on directions: the later contrast is
+    not reported apart; the first names it as confounded with it. The same trials on effect sizes
+    only (their direction counts differ): both stay, the later one without an effect-size test,
+    which would repeat the first's, and each names the other as confounded.
+    """
+    out: list[Comparison] = []
+    described: dict[str, str] = {}
+    for name, groups, studies, describe in specs:
+        part = _partition(groups, studies)
+        twin = next((o for o in out if o.partition == part), None)
+        if twin is not None:
+            twin.confounded_with.append(name)
+            twin.sentence += (f" Confounded with {describe[0].lower() + describe[1:]}: the same "
+                              "trials fall in the same groups, so the two cannot be told apart "
+                              "(reported once).")
+            continue
+        split = len(part[0]) >= 2 and all(part[0])
+        es_twin = next((o for o in out if split and o.partition[0] == part[0]), None)
+        c = _compare(name, groups, studies, describe,
+                     same_effects_as=None if es_twin is None else described[es_twin.name])
+        if es_twin is not None:
+            es_twin.confounded_with.append(c.name)
+            c.confounded_with.append(es_twin.name)
+        described[c.name] = describe
+        out.append(c)
+    return out
 
 
 def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> list[Comparison]:
@@ -231,35 +322,44 @@ def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> lis
     return out
 
 
+def moderator_trials(studies: list[Study]) -> list[Study]:
+    """The trials every moderator count is taken from, in every section (issue 16 rule 3: one
+    set of counts): randomised against placebo or usual care. Head-to-head trials answer "as
+    good as the other drug?", a different question."""
+    return [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active]
+
+
+def covariate_groups(rcts: list[Study], cov: str) -> tuple[list[Study], list[Study]]:
+    """Trials that enrolled patients with the covariate, and the others (excluded them or did
+    not record it: mostly trials that excluded such patients or did not look)."""
+    enrolled = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("all", "some")]
+    return enrolled, [s for s in rcts if s not in enrolled]
+
+
 def moderator_comparisons(studies: list[Study], dose_threshold: float | None = None) -> list[Comparison]:
-    rcts = [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active]
+    rcts = moderator_trials(studies)
     bens = {s.id: b for s in rcts if (b := benefit(s)) is not None}
-    out: list[Comparison] = []
+    specs: list[Spec] = []
+    dr: Comparison | None = None
     doses = sorted(s.max_dose_mg_per_day for s in rcts if s.max_dose_mg_per_day)
     if len(doses) >= 2 and doses[0] != doses[-1]:
         cut = dose_threshold or doses[(len(doses) - 1) // 2]  # lower median of trial doses
         hi = [s for s in rcts if s.max_dose_mg_per_day and s.max_dose_mg_per_day > cut]
         lo = [s for s in rcts if s.max_dose_mg_per_day and s.max_dose_mg_per_day <= cut]
-        c = _compare(
+        specs.append((
             "dose",
             {f"<= {cut:g} mg/day": [bens[s.id] for s in lo if s.id in bens],
              f"> {cut:g} mg/day": [bens[s.id] for s in hi if s.id in bens]},
             {f"<= {cut:g} mg/day": lo, f"> {cut:g} mg/day": hi},
             f"Dose (maximum daily dose in RCTs, split at the median {cut:g} mg/day)",
-        )
-        out.append(c)
+        ))
         dr = dose_response(rcts, bens)
-        if dr:
-            out.append(dr)
     for cov in sorted({k for s in rcts for k in s.covariates}):
-        enrolled = [s for s in rcts if s.covariates.get(cov) and s.covariates[cov].value in ("all", "some")]
-        # Trials that did not record the covariate are mostly trials that excluded such
-        # patients or did not look; they are the natural comparison group and say so.
-        excluded = [s for s in rcts if s not in enrolled]
+        enrolled, excluded = covariate_groups(rcts, cov)
         if not any(s.direction is not Direction.unclear for s in enrolled):
             continue
         who = COVARIATE_PEOPLE.get(cov, cov.replace("_", " "))
-        out.append(_compare(
+        specs.append((
             cov,
             {"trials enrolling them": [bens[s.id] for s in enrolled if s.id in bens],
              "other trials (excluded them or not recorded)": [bens[s.id] for s in excluded if s.id in bens]},
@@ -267,6 +367,9 @@ def moderator_comparisons(studies: list[Study], dose_threshold: float | None = N
              "other trials (excluded them or not recorded)": excluded},
             who[0].upper() + who[1:],
         ))
+    out = merge_coinciding(specs)
+    if dr:
+        out.insert(1 if out and out[0].name == "dose" else 0, dr)
     return out
 
 
@@ -312,7 +415,7 @@ def dose_response(rcts: list[Study], bens: dict[str, Benefit]) -> Comparison | N
     slope, lb, ub, p = r.slope, r.ci_lb, r.ci_ub, r.pval
     sentence = (f"Dose-response: meta-regression of the benefit (SMD) on maximum daily dose, "
                 f"k = {len(xs)}: {slope:+.3f} SMD per 10 mg/day (95% CI {lb:+.3f} to {ub:+.3f}, "
-                f"p = {p:.3f}; REML, R² = {r.R2 if r.R2 is not None else 0:.0f}%).")
+                f"p = {p:.3f}; REML, R² = {r.R2 if r.R2 is not None else 0:.0f}%). {BETWEEN_TRIALS}")
     return Comparison("dose_response", sentence, test=f"slope p = {p:.3f}", pval=p,
                       studies={"trials": [b.study.label for b, _ in xs]})
 

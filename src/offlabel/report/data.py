@@ -216,7 +216,9 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
              "groups": {g: {"k": p.k, "smd": _num(p.estimate), "ci_lb": _num(p.ci_lb),
                             "ci_ub": _num(p.ci_ub), "studies": p.studies}
                         for g, p in c.groups.items()},
-             "studies": c.studies}
+             "studies": c.studies,
+             "comparable": c.comparable, "observational": c.observational,
+             "confounded_with": c.confounded_with}
             for c in ca.comparisons
         ],
         "abstinence_rates": [
