@@ -26,7 +26,8 @@ __all__ = [
     "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
     "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
     "DrugProfile", "Effect", "EvidenceFile", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
-    "Question", "Record", "ReportedEffect", "RobTool", "SingleArmEffect", "Source", "Study",
+    "Question", "REVIEW_SIGNALS", "Record", "ReportedEffect", "ReviewSignal", "ReviewSignalName",
+    "RobTool", "SingleArmEffect", "Source", "Study",
     "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance", "name_key",
 ]
 
@@ -498,6 +499,28 @@ class Subgroup(BaseModel):
     source: Source
 
 
+# AMSTAR 2 / ROBIS signals of a systematic review's conduct (appraise/rob.py): a review is
+# appraised as a review, from how it was done, never by a primary-study tool.
+ReviewSignalName = Literal[
+    "protocol", "comprehensive_search", "risk_of_bias_assessed", "appropriate_synthesis",
+    "publication_bias_assessed",
+]
+REVIEW_SIGNALS: tuple[ReviewSignalName, ...] = (
+    "protocol", "comprehensive_search", "risk_of_bias_assessed", "appropriate_synthesis",
+    "publication_bias_assessed",
+)
+
+
+class ReviewSignal(BaseModel):
+    """One review-level signal as read in the review: met or not, and where it was read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    met: bool
+    note: str | None = None
+    source: Source
+
+
 class Study(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -535,6 +558,9 @@ class Study(BaseModel):
     direction: Direction = Direction.unclear
     conclusion: str | None = None
     risk_of_bias: dict[str, str] = Field(default_factory=dict)
+    # Systematic reviews only: AMSTAR 2 / ROBIS signals read in the review; a signal not
+    # curated is unknown (the review's risk of bias is then unclear, never low).
+    review_signals: dict[ReviewSignalName, ReviewSignal] = Field(default_factory=dict)
     sources: list[Source] = Field(min_length=1)
 
     @field_validator("pmid", mode="before")

@@ -33,6 +33,7 @@ __all__ = [
     "COCHRANE_GRADE",
     "OFFLABEL_GRADE",
     "REVIEW_GRADE",
+    "REVIEW_TOOL",
     "ROB_LEVELS",
     "AbsoluteEffect",
     "Alternatives",
@@ -51,6 +52,7 @@ __all__ = [
     "PublishedPool",
     "RatedCertainty",
     "ResponseRate",
+    "ReviewFinding",
     "RiskOfBias",
     "RobLevel",
     "SingleStudy",
@@ -69,6 +71,9 @@ REVIEW_GRADE = "GRADE (review)"
 AHRQ_SOE = "AHRQ strength of evidence"
 
 RobLevel = Literal["low", "some_concerns", "high", "unknown"]
+# The tool for systematic reviews (rob.py): review-level signals, overall low only when every
+# signal was read and met.
+REVIEW_TOOL = "ROBIS / AMSTAR 2 (review signals)"
 ROB_LEVELS: tuple[RobLevel, ...] = ("low", "some_concerns", "high", "unknown")
 
 
@@ -93,6 +98,9 @@ class RiskOfBias:
         levels = [d.level for d in self.domains]
         if "high" in levels:
             return "high"
+        if self.tool == REVIEW_TOOL:
+            # An unread signal leaves the review unclear: it never averages into "low".
+            return "low" if levels and all(lv == "low" for lv in levels) else "unknown"
         # RoB 2: several 'some concerns' amount to high risk.
         if levels.count("some_concerns") >= 3:
             return "high"
@@ -396,6 +404,47 @@ class Comparison:
 
 
 @dataclass
+class ReviewFinding:
+    """A subgroup, sensitivity analysis, certainty rating or conclusion as a systematic review
+    reported it (reviews.py), shown ahead of offlabel's own across-trial comparisons."""
+
+    review: str  # the review's label ("Agabio 2023")
+    review_id: str
+    year: int | None
+    kind: Literal["subgroup", "sensitivity", "certainty", "conclusion"]
+    finding: str
+    source: str
+    topic: str | None = None  # the moderator, or the outcome a certainty rates
+    direction: str | None = None  # stronger / weaker / no_difference / unclear (subgroups)
+    # offlabel's own comparison on the same topic, and why the two may differ.
+    offlabel: str | None = None
+    disagrees: bool | None = None  # None: the two cannot be set against each other
+    why_differ: str | None = None
+    # Rows of this report the finding qualifies (e.g. head-to-head rows resting on open-label
+    # trials when a review found benefit only in open-label trials).
+    caveat: str | None = None
+
+
+@dataclass
+class ApprovalCondition:
+    """The conditions of one approval of this use, and how the trials behind the verdict sit
+    against them (issue 16 rule 8): the verdict line names them."""
+
+    region: str
+    agency: str | None
+    year: int | None
+    line_of_therapy: str | None
+    max_dose_mg_per_day: float | None
+    # The trials the check reads: positive double-blind placebo/usual-care RCTs, or positive
+    # placebo/usual-care RCTs when no double-blind one is positive (`trials_kind` says which).
+    trials_kind: str
+    trials: list[str]
+    above_max: list[str]  # of those, the ones whose maximum daily dose exceeded the approval's
+    dose_unknown: list[str]  # of those, the ones with no recorded dose
+    text: str
+
+
+@dataclass
 class ResponseRate:
     group: str
     k: int
@@ -441,6 +490,16 @@ class ConditionAppraisal:
     # rating is never shown without its system and disagreeing reviews are both shown.
     certainty_system: str | None = None
     certainty_ratings: list[RatedCertainty] = field(default_factory=list)
+
+    @property
+    def review_findings(self) -> list[ReviewFinding]:
+        """What the reviews found in subgroups, sensitivity analyses, certainty ratings and
+        conclusions, with sources, set against offlabel's own comparisons (reviews.py).
+        Derived from the fields above, so every reader of an appraisal gets the same list."""
+        from offlabel.appraise.reviews import review_findings
+
+        return review_findings([v.study for v in self.studies], self.published_pools,
+                               self.comparisons)
 
 
 @dataclass

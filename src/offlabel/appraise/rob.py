@@ -1,5 +1,8 @@
 """Risk of bias per study: Cochrane RoB 2 domains for randomised trials, ROBINS-I-style
-confounding/selection flags for the rest. Every judgement carries the field or phrase it came
+confounding/selection flags for primary studies that are not, and AMSTAR 2 / ROBIS review-level
+signals for systematic reviews and meta-analyses (a review is judged on how it was done: a
+primary-study tool would call every review "high" for having no control group, and a Cochrane
+label is no judgement either; an uncurated signal is unclear, never low). Every judgement carries the field or phrase it came
 from, so a reviewer can check it.
 
 Curated judgements (`risk_of_bias: {domain: low|some_concerns|high}` in the evidence file) win;
@@ -11,10 +14,11 @@ from __future__ import annotations
 
 import re
 
-from offlabel.appraise.results import ROB_LEVELS, Judgement, RiskOfBias, RobLevel
-from offlabel.model import DESIGN_FACTS, Blinding, Comparator, Study, designs_where
+from offlabel.appraise.results import REVIEW_TOOL, ROB_LEVELS, Judgement, RiskOfBias, RobLevel
+from offlabel.model import DESIGN_FACTS, REVIEW_SIGNALS, Blinding, Comparator, Study, designs_where
 
-__all__ = ["LEVELS", "NRS_DOMAINS", "RCT_DOMAINS", "Judgement", "RiskOfBias", "assess"]
+__all__ = ["LEVELS", "NRS_DOMAINS", "RCT_DOMAINS", "REVIEW_DOMAINS", "Judgement", "RiskOfBias",
+           "assess"]
 
 LEVELS = ROB_LEVELS
 RCT_DOMAINS = (
@@ -25,6 +29,8 @@ RCT_DOMAINS = (
     "selective_reporting",
 )
 NRS_DOMAINS = ("confounding", "selection", "outcome_measurement", "missing_outcome_data")
+# AMSTAR 2 critical domains / ROBIS signalling questions a review's conduct is judged on.
+REVIEW_DOMAINS = REVIEW_SIGNALS
 
 
 _PHRASES = {
@@ -46,6 +52,8 @@ def assess(study: Study, extra_text: str = "") -> RiskOfBias:
     for randomised trials, ROBINS-I-style signals otherwise)."""
     text = _text(study, extra_text)
     curated = {k.replace(" ", "_").lower(): v for k, v in study.risk_of_bias.items()}
+    if DESIGN_FACTS[study.design].role == "synthesis":
+        return _review(study, curated)
     tool = DESIGN_FACTS[study.design].rob_tool
     if tool == "RoB 2":
         rob = RiskOfBias(study.id, tool)
@@ -61,6 +69,23 @@ def assess(study: Study, extra_text: str = "") -> RiskOfBias:
             rob.domains.append(Judgement(dom, _level(curated[dom]), "curated risk_of_bias"))
         else:
             rob.domains.append(_nrs_domain(dom, study, text))
+    return rob
+
+
+def _review(study: Study, curated: dict[str, str]) -> RiskOfBias:
+    """A review's signals: met is low risk, not met is high, not curated is unknown (unclear).
+    Whoever published it, an unread signal never counts as met."""
+    rob = RiskOfBias(study.id, REVIEW_TOOL)
+    for dom in REVIEW_DOMAINS:
+        sig = study.review_signals.get(dom)
+        if sig is not None:
+            basis = f"{'met' if sig.met else 'not met'}: {sig.note or dom.replace('_', ' ')}"
+            rob.domains.append(Judgement(dom, "low" if sig.met else "high",
+                                         f"{basis} [{sig.source.label()}]"))
+        elif dom in curated:
+            rob.domains.append(Judgement(dom, _level(curated[dom]), "curated risk_of_bias"))
+        else:
+            rob.domains.append(Judgement(dom, "unknown", "not curated: unclear"))
     return rob
 
 

@@ -15,15 +15,17 @@ from offlabel.appraise.results import (
     ConditionAppraisal,
     OutcomeAppraisal,
     Pooled,
+    ReviewFinding,
     SingleStudy,
     StudyView,
 )
+from offlabel.appraise.reviews import head_to_head, row_caveats
 from offlabel.model import RATIO_MEASURES, Source, Study
 from offlabel.report.names import study_label
 from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
 
 __all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "k_label", "latest_review_dict",
-           "outcome_dict", "pooled_dict", "single_study_dict", "source_dict", "study_dict"]
+           "outcome_dict", "pooled_dict", "review_finding_dict", "single_study_dict", "source_dict", "study_dict"]
 
 SCHEMA_VERSION = 1
 
@@ -171,7 +173,16 @@ def k_label(pp: dict[str, Any]) -> str:
         basis or "", str(k))
 
 
+def review_finding_dict(f: ReviewFinding) -> dict[str, Any]:
+    return {"review": f.review, "review_id": f.review_id, "year": f.year, "kind": f.kind,
+            "finding": f.finding, "source": f.source, "topic": f.topic,
+            "direction": f.direction, "offlabel": f.offlabel, "disagrees": f.disagrees,
+            "why_differ": f.why_differ, "caveat": f.caveat}
+
+
 def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
+    findings = ca.review_findings
+    caveats = row_caveats(findings)
     return {
         "condition": ca.condition.name,
         "condition_id": ca.condition.id,
@@ -199,9 +210,14 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
              "estimate": pp.estimate, "ci_lb": pp.ci_lb, "ci_ub": pp.ci_ub,
              "favours": pp.favours.value, "k_studies": pp.k, "k_basis": pp.k_basis, "n": pp.n,
              "certainty": pp.certainty, "certainty_system": pp.certainty_system,
-             "source": pp.source_label}
+             "source": pp.source_label,
+             # Review findings that qualify this row (benefit only in open-label trials).
+             "caveats": caveats if head_to_head(pp.outcome) else []}
             for pp in ca.published_pools
         ],
+        # Subgroups, sensitivity analyses, certainty ratings and conclusions as the reviews
+        # reported them, ahead of offlabel's own comparisons (appraise/reviews.py).
+        "review_findings": [review_finding_dict(f) for f in findings],
         "design_agreement": ca.agreement,
         "registered_unpublished": [
             {k: t.get(k) for k in ("nct", "title", "status", "completion_date", "enrollment", "url")}
@@ -227,7 +243,9 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
         ],
         "moderators": ca.moderators,
         "counts_by_level_and_direction": ca.direction_counts,
-        "outcomes": [outcome_dict(o) for o in ca.outcomes],
+        "outcomes": [dict(outcome_dict(o), caveats=caveats
+                          if head_to_head(o.outcome, o.key.comparator) else [])
+                     for o in ca.outcomes],
         "studies": [study_dict(v) for v in ca.studies],
         "related": list(ca.condition.related),
     }

@@ -157,6 +157,7 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
         out.append("### Applicability to the patient profile (evidence notes, not advice)\n")
         out.extend(f"- {_md(name(n['text']))}" for n in c["applicability"])
         out.append("")
+    out.extend(_review_findings(c))
     if c.get("why_studies_disagree"):
         out.append("### Why studies disagree\n")
         out.extend(f"- {_md(name(x))}" for x in c["why_studies_disagree"])
@@ -170,6 +171,8 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
                        f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {k_label(pp)} | "
                        f"{pp['favours'].replace('_', ' ')} | {_md(pp['source'])} |")
         out.append("")
+        out.extend(f"- {_md(pp['outcome'])}: {_md(cav)}"
+                   for pp in c["published_pooled_estimates"] for cav in pp.get("caveats", []))
     if c["moderators"]:
         out.append("### Moderators reported\n")
         out.extend(f"- {_md(name(m))}" for m in c["moderators"])
@@ -183,5 +186,25 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
             f"| {s['n'] if s['n'] is not None else '?'} | {s['direction'].replace('_', ' ')} "
             f"| {s['risk_of_bias']['overall'].replace('_', ' ')} | {'; '.join(_src(x) for x in s['sources'][:2])} |"
         )
+    out.append("")
+    return out
+
+
+def _review_findings(c: dict[str, Any]) -> list[str]:
+    """What the reviews found (issue 16 rule 4), ahead of offlabel's own comparisons."""
+    shown = [f for f in c.get("review_findings", []) if f["kind"] != "conclusion"]
+    if not shown:
+        return []
+    out = ["### Review findings\n",
+           "Subgroups, sensitivity analyses and certainty as the systematic reviews reported "
+           "them.\n"]
+    for f in shown:
+        out.append(f"- **{_md(f['review'])}** ({f['kind']}): {_md(f['finding'])} "
+                   f"[{_md(f['source'])}]")
+        if f["offlabel"]:
+            out.append(f"  - offlabel's own comparison: {_md(f['offlabel'])} "
+                       f"{_md(f['why_differ'] or '')}")
+    out.extend(f"- **Caveat on head-to-head rows:** {_md(cav)}"
+               for cav in dict.fromkeys(f["caveat"] for f in shown if f["caveat"]))
     out.append("")
     return out

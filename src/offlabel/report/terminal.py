@@ -162,6 +162,7 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
         console.print("[bold]Applicability to the patient profile[/] [dim](evidence notes, not advice)[/]")
         for n in c["applicability"]:
             console.print(f"  • {escape(name(n['text']))}")
+    _review_findings(console, c)
     if c.get("why_studies_disagree"):
         console.print("[bold]Why studies disagree[/]")
         for x in c["why_studies_disagree"]:
@@ -175,6 +176,9 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
                       f"{pp['measure']} {pp['estimate']:g} ({pp['ci_lb']:g} to {pp['ci_ub']:g})",
                       k_label(pp), pp["favours"].replace("_", " "), escape(pp["source"]))
         console.print(t)
+        for pp in c["published_pooled_estimates"]:
+            for cav in pp.get("caveats", []):
+                console.print(f"  [dim]{escape(pp['outcome'])}:[/] {escape(cav)}")
     if c["moderators"]:
         console.print("[bold]Moderators reported[/]")
         for m in c["moderators"]:
@@ -185,6 +189,24 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
                   "bias; source)[/]")
     for s in c["studies"]:
         console.print(f"  • [bold]{escape(label_of(s))}[/]: {escape(_study_facts(s))}")
+
+
+def _review_findings(console: Console, c: dict[str, Any]) -> None:
+    """What the reviews found (issue 16 rule 4), ahead of offlabel's own comparisons; the
+    reviews' conclusions stay in the JSON (the latest review's is printed with the verdict)."""
+    shown = [f for f in c.get("review_findings", []) if f["kind"] != "conclusion"]
+    if not shown:
+        return
+    console.print("[bold]Review findings[/] [dim](subgroups, sensitivity analyses and "
+                  "certainty as the reviews reported them)[/]")
+    for f in shown:
+        console.print(f"  • {escape(f['review'])} ({f['kind']}): {escape(f['finding'])} "
+                      f"[dim][{escape(f['source'])}][/]")
+        if f["offlabel"]:
+            console.print(f"    [dim]offlabel's own comparison:[/] {escape(f['offlabel'])} "
+                          f"[dim]{escape(f['why_differ'] or '')}[/]")
+    for cav in dict.fromkeys(f["caveat"] for f in shown if f["caveat"]):
+        console.print(f"  [bold]Caveat on head-to-head rows:[/] {escape(cav)}")
 
 
 def _study_facts(s: dict[str, Any]) -> str:
