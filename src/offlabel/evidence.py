@@ -535,6 +535,7 @@ def _merge_profile(base: DrugProfile, extra: DrugProfile) -> DrugProfile:
         cur.extend(x for x in getattr(extra, name) if x not in cur)
     have = {(a.region, a.indication) for a in merged.approvals}
     merged.approvals.extend(a for a in extra.approvals if (a.region, a.indication) not in have)
+    merged.harms.extend(h for h in extra.harms if h not in merged.harms)
     for name in ("drug_class", "mechanism", "boxed_warning"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(extra, name))

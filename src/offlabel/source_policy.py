@@ -147,6 +147,9 @@ def _sources(ev: EvidenceFile) -> Iterator[tuple[str, Source]]:
     for a, appr in enumerate(ev.drug.approvals):
         for i, s in enumerate(appr.sources):
             yield f"drug {ev.drug.id}: approvals[{a}].sources[{i}]", s
+    for h, harm in enumerate(ev.drug.harms):
+        for i, s in enumerate(harm.sources):
+            yield f"drug {ev.drug.id}: harms[{h}].sources[{i}]", s
     for st in ev.studies:
         for i, s in enumerate(st.sources):
             yield f"study {st.id}: sources[{i}]", s

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from offlabel.appraise.harms import efficacy_studies, is_harm_subgroup
 from offlabel.appraise.results import Comparison, Note
 from offlabel.errors import ProfileError
 from offlabel.model import Direction, Study, designs_where
@@ -99,7 +100,8 @@ def _names(xs: list[Study]) -> str:
 
 def applicability(profile: dict[str, object], studies: list[Study],
                   comparisons: list[Comparison] | None = None) -> list[Note]:
-    trials = [s for s in studies if s.design in _ENROLLING]
+    # A safety study's direction is about harm: never counted as a trial's efficacy result.
+    trials = [s for s in efficacy_studies(studies) if s.design in _ENROLLING]
     notes: list[Note] = []
     for key, value in profile.items():
         if key == "max_tolerated_dose_mg":
@@ -154,10 +156,17 @@ def _subgroup_notes(key: str, studies: list[Study]) -> list[Note]:
     for s in studies:
         for sg in s.subgroups:
             text = f"{sg.moderator} {sg.finding}".lower()
-            if any(w in text for w in words):
-                out.append(Note(key, f"Moderator reported by {s.label}: {sg.finding} "
-                                     f"(effect {sg.direction.replace('_', ' ')}) [{sg.source.label()}]",
+            if not any(w in text for w in words):
+                continue
+            if is_harm_subgroup(s, sg):
+                # A harm finding never carries an efficacy tag ("effect stronger").
+                out.append(Note(key, f"Harm reported by {s.label} (a safety finding, not an "
+                                     f"efficacy moderator): {sg.finding} [{sg.source.label()}]",
                                 [s.id]))
+                continue
+            out.append(Note(key, f"Moderator reported by {s.label}: {sg.finding} "
+                                 f"(effect {sg.direction.replace('_', ' ')}) [{sg.source.label()}]",
+                            [s.id]))
     return out
 
 

@@ -20,6 +20,7 @@ from offlabel.appraise.effects import (
     study_effect,
 )
 from offlabel.appraise.grade import PoolInput, grade
+from offlabel.appraise.harms import efficacy_studies, harms_for
 from offlabel.appraise.results import (
     AHRQ_SOE,
     COCHRANE_GRADE,
@@ -368,7 +369,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for s in studies:
+    for s in efficacy_studies(studies):  # a safety study's direction is about harm (harms.py)
         if DESIGN_FACTS[s.design].role == "regulatory":
             continue  # regulatory documents are facts about approval, not findings
         c = out.setdefault(_level(s), {d.value: 0 for d in Direction})
@@ -387,6 +388,7 @@ def _labels(xs: list[Study]) -> str:
 
 def agreement_sentences(studies: list[Study]) -> list[str]:
     """The design-stratified reading: where do the positive findings come from?"""
+    studies = efficacy_studies(studies)  # safety studies are harms, not null trials (harms.py)
     blinded = [s for s in studies if s.design in RANDOMISED and s.blinding is Blinding.double
                and s.comparator is not Comparator.active]
     weaker = [s for s in studies if s.design in WEAKER_DESIGNS]
@@ -426,6 +428,8 @@ def agreement_sentences(studies: list[Study]) -> list[str]:
 
 
 def moderator_signals(studies: list[Study]) -> list[str]:
+    # A safety study's subgroup is a harm finding (harms section), never an efficacy moderator.
+    studies = efficacy_studies(studies)
     out = []
     for s in studies:
         for sg in s.subgroups:
@@ -641,6 +645,7 @@ def conclude_rated(drug: DrugProfile, condition: Condition, outcomes: list[Outco
                    other_ratings: Sequence[PublishedPool] = (),
                    ) -> tuple[Verdict, str | None, list[RatedCertainty]]:
     """The verdict, the system its certainty is on, and the ratings it was read beside."""
+    studies = efficacy_studies(studies)  # a safety study never counts as a null trial
     reasons: list[str] = []
     system: str | None = None
     ratings: list[RatedCertainty] = []
@@ -811,4 +816,5 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         published_pools=pools, comparisons=comparisons,
         response_rates=abstinence_rates(primary), example=example,
         certainty_system=system, certainty_ratings=ratings,
+        harms=harms_for(drug, condition_ids, studies, outcomes),
     )

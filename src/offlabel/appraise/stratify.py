@@ -27,6 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from offlabel.appraise.harms import efficacy_studies
 from offlabel.appraise.results import (
     Comparison,
     ResponseRate,
@@ -289,6 +290,7 @@ def merge_coinciding(specs: list[Spec]) -> list[Comparison]:
 
 
 def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> list[Comparison]:
+    studies = efficacy_studies(studies)  # a safety cohort is not a null open-label study
     primary = [s for s in studies if s.design not in SYNTHESES and s.design not in PRECLINICAL]
     bens = {s.id: b for s in primary if (b := benefit(s)) is not None}
     out: list[Comparison] = []
@@ -337,6 +339,7 @@ def covariate_groups(rcts: list[Study], cov: str) -> tuple[list[Study], list[Stu
 
 
 def moderator_comparisons(studies: list[Study], dose_threshold: float | None = None) -> list[Comparison]:
+    studies = efficacy_studies(studies)  # harms are never moderators of efficacy (harms.py)
     rcts = moderator_trials(studies)
     bens = {s.id: b for s in rcts if (b := benefit(s)) is not None}
     specs: list[Spec] = []

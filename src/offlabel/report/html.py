@@ -17,11 +17,13 @@ from offlabel.report.words import (
     BOTTOM_LINE,
     CERTAINTY_TEXT,
     DETAILS,
+    HARMS_TITLE,
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
+    harm_line,
 )
 
 __all__ = ["render"]
@@ -39,10 +41,11 @@ def render(d: dict[str, Any], plots: dict[str, str] | None = None, brief: bool =
     tpl = env.get_template("report.html.j2")
     words = {"bottom_line": BOTTOM_LINE, "details": DETAILS, "no_approval": NO_APPROVAL,
              "no_estimate": NO_ESTIMATE, "no_harm": NO_HARM, "overview_head": OVERVIEW_HEAD,
-             "system_offlabel": SYSTEM_OFFLABEL}
+             "system_offlabel": SYSTEM_OFFLABEL, "harms": HARMS_TITLE}
     return tpl.render(d=d, overview=d["question"]["condition"] is None, plots=plots or {},
                       verdict_text=VERDICT_TEXT, certainty_text=CERTAINTY_TEXT,
                       bl=bottom_line(d), brief=brief, words=words,
                       name=relabeller(s for c in d["conditions"] for s in c["studies"]),
                       label_of=label_of, certainty_words=certainty_words,
-                      estimate_words=estimate_words, verdict_words=verdict_words)
+                      estimate_words=estimate_words, verdict_words=verdict_words,
+                      harm_line=harm_line)

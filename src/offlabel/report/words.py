@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from offlabel.appraise.results import AbsoluteEffect, ResponseRate
 
-__all__ = ["BOTTOM_LINE", "CERTAINTY_TEXT", "DETAILS", "DISCLAIMER", "NO_APPROVAL", "NO_ESTIMATE",
+__all__ = ["BOTTOM_LINE", "CERTAINTY_TEXT", "DETAILS", "DISCLAIMER", "HARMS_TITLE", "HARM_KIND_TEXT",
+           "NO_APPROVAL", "NO_ESTIMATE", "harm_line",
            "NO_HARM", "SYSTEM_AHRQ", "SYSTEM_COCHRANE", "SYSTEM_OFFLABEL", "SYSTEM_REVIEW",
            "SOF_TITLE", "SYSTEM_TEXT", "SYSTEM_UNSTATED", "VERDICT_TEXT", "absolute_text",
            "effect_cells", "effect_line", "rates_sentence", "system_text"]
@@ -60,6 +61,21 @@ DETAILS = "Details"
 NO_ESTIMATE = "no effect estimate could be pooled; the verdict rests on the trials' directions"
 NO_APPROVAL = "none recorded for this condition"
 NO_HARM = "none recorded in offlabel's evidence; read the product label"
+
+# The harms section (appraise/harms.py): kept apart from every efficacy section, in harm words.
+HARMS_TITLE = "Harms"
+HARM_KIND_TEXT: dict[str, str] = {
+    "boxed_warning": "Boxed warning", "label_warning": "Label or regulator warning",
+    "interaction": "Interaction", "withdrawal": "Withdrawal of the drug",
+    "overdose": "Overdose and poisoning", "safety_signal": "Safety signal (observational)",
+    "adverse_events": "Adverse events",
+}
+
+
+def harm_line(h: Mapping[str, Any]) -> str:
+    """One harm of the report dict in words, without its source (each view links that)."""
+    who = f" ({', '.join(h['studies'])})" if h.get("studies") else ""
+    return f"{HARM_KIND_TEXT.get(h['kind'], h['kind'])}: {h['finding']}{who}"
 
 
 def absolute_text(a: AbsoluteEffect) -> str:
