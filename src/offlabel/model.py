@@ -25,7 +25,7 @@ __all__ = [
     "MAX_COUNT", "SCHEMA_VERSIONS", "SYNTHESES", "WEAKER_DESIGNS",
     "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
     "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
-    "DrugProfile", "Effect", "EvidenceFile", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
+    "DrugProfile", "Effect", "EvidenceFile", "HarmFact", "HarmKind", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
     "Question", "REVIEW_SIGNALS", "Record", "ReportedEffect", "ReviewSignal", "ReviewSignalName",
     "RobTool", "SingleArmEffect", "Source", "Study",
     "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance", "name_key",
@@ -607,9 +607,34 @@ class Approval(BaseModel):
     year: int | None = None
     forms: list[str] = Field(default_factory=list)
     note: str | None = None
+    # The approval's conditions as structured facts (also in the indication's words), so the
+    # verdict can name them and check the trials' doses against them (issue 16 rule 8).
+    line_of_therapy: str | None = None  # e.g. "after failure of other treatments"
+    max_dose_mg_per_day: float | None = Field(default=None, gt=0)
     sources: list[Source] = Field(min_length=1)
 
     _plausible_year = field_validator("year")(_past_year)
+    _known_conditions = field_validator("conditions")(_known_conditions)
+
+
+# The kinds of harm a question's harms section shows (appraise/harms.py), in its order.
+HarmKind = Literal["boxed_warning", "label_warning", "interaction", "withdrawal", "overdose",
+                   "safety_signal", "adverse_events"]
+
+
+class HarmFact(BaseModel):
+    """A harm of the drug read in a label, a regulator's notice or a study: shown in the harms
+    section of each question it concerns, never counted as an efficacy finding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: HarmKind
+    finding: str
+    # Condition ids it concerns; empty: every use of the drug.
+    conditions: list[str] = Field(default_factory=list)
+    studies: list[str] = Field(default_factory=list)  # ids of curated studies it rests on
+    sources: list[Source] = Field(min_length=1)
+
     _known_conditions = field_validator("conditions")(_known_conditions)
 
 
@@ -625,6 +650,7 @@ class DrugProfile(BaseModel):
     forms: list[str] = Field(default_factory=list)
     boxed_warning: str | None = None
     approvals: list[Approval] = Field(default_factory=list)
+    harms: list[HarmFact] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
 
 

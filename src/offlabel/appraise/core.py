@@ -27,6 +27,7 @@ from offlabel.appraise.results import (
     OFFLABEL_GRADE,
     REVIEW_GRADE,
     AbsoluteEffect,
+    ApprovalCondition,
     ConditionAppraisal,
     Grade,
     GroupKey,
@@ -632,6 +633,44 @@ def narrative_grade(studies: list[Study]) -> Grade:
     return g
 
 
+def approval_conditions(approvals: Sequence[Approval], studies: Sequence[Study]
+                        ) -> list[ApprovalCondition]:
+    """The conditions of each approval of this use (line of therapy, maximum daily dose) and
+    whether the trials behind a benefit stayed within the dose (issue 16 rule 8).
+
+    The trials read are the positive double-blind placebo/usual-care RCTs (the ones a verdict
+    of benefit rests on), or the positive placebo/usual-care RCTs when no double-blind one is
+    positive; a trial's dose is its recorded maximum daily dose.
+    """
+    rcts = [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active
+            and s.direction is Direction.favours_drug]
+    blinded = [s for s in rcts if s.blinding is Blinding.double]
+    trials, kind = (blinded, "positive double-blind trials") if blinded else (
+        rcts, "positive randomised trials")
+    out = []
+    for a in approvals:
+        if a.status != "approved" or (a.line_of_therapy is None and a.max_dose_mg_per_day is None):
+            continue
+        terms = [t for t in (a.line_of_therapy,
+                             None if a.max_dose_mg_per_day is None
+                             else f"at most {a.max_dose_mg_per_day:g} mg/day") if t]
+        who = ", ".join(x for x in (a.agency, str(a.year) if a.year else None) if x)
+        text = f"{a.region} approval{f' ({who})' if who else ''}: {'; '.join(terms)}."
+        above: list[Study] = []
+        unknown: list[Study] = []
+        if a.max_dose_mg_per_day is not None and trials:
+            cap = a.max_dose_mg_per_day
+            above = [s for s in trials if s.max_dose_mg_per_day and s.max_dose_mg_per_day > cap]
+            unknown = [s for s in trials if not s.max_dose_mg_per_day]
+            text += (f" {len(above)} of the {len(trials)} {kind} used more than {cap:g} mg/day"
+                     + (f" ({_labels(above)})" if above else "")
+                     + (f"; dose not recorded for {len(unknown)}" if unknown else "") + ".")
+        out.append(ApprovalCondition(
+            a.region, a.agency, a.year, a.line_of_therapy, a.max_dose_mg_per_day, kind,
+            [s.label for s in trials], [s.label for s in above], [s.label for s in unknown], text))
+    return out
+
+
 def conclude(drug: DrugProfile, condition: Condition, outcomes: list[OutcomeAppraisal],
              studies: list[Study], approvals: list[Approval],
              review: Study | None, review_pools: Sequence[PublishedPool] = ()) -> Verdict:
@@ -665,11 +704,18 @@ def conclude_rated(drug: DrugProfile, condition: Condition, outcomes: list[Outco
     # Head-to-head trials answer "as good as the other drug?", not "better than nothing?".
     rcts = [s for s in studies if s.design in RANDOMISED and s.comparator is not Comparator.active]
     rp, rn = _share_positive(rcts)
-    weaker = [s for s in studies if s.design in WEAKER_DESIGNS or s.design in PRECLINICAL]
+    # Animal and laboratory studies are reported apart: never a "weaker design" of a human
+    # verdict (issue 16 rule 8).
+    weaker = [s for s in studies if s.design in WEAKER_DESIGNS]
     wp, wn = _share_positive(weaker)
+    pp, pn = _share_positive([s for s in studies if s.design in PRECLINICAL])
     if rn:
         reasons.append(f"Placebo/usual-care controlled RCTs: {rp} of {rn} with a reported "
                        "direction favour the drug.")
+    preclinical = (f"Animal and laboratory studies, reported apart and not counted in this "
+                   f"human verdict: {pp} of {pn} favour the drug." if pn else "")
+    if preclinical:
+        reasons.append(preclinical)
     best_good = max((_cert_rank(c.certainty) for c in good), default=-1)
     best_null = max((_cert_rank(c.certainty) for c in null), default=-1)
     split = rn >= 2 and 0.25 <= rp / rn < 0.75
@@ -732,15 +778,21 @@ def conclude_rated(drug: DrugProfile, condition: Condition, outcomes: list[Outco
             if rn:
                 n = sum(s.n or 0 for s in rcts)
                 summary = (f"{rn} randomised trial(s) (n = {n}; {rp} positive) and weaker designs "
-                           f"({wp} of {wn} positive) suggest a benefit; not confirmed by replicated "
-                           "randomised evidence.")
+                           f"({wp} of {wn} positive) suggest a benefit" if wn else
+                           f"{rn} randomised trial(s) (n = {n}; {rp} positive) suggest a benefit")
+                summary += "; not confirmed by replicated randomised evidence."
             else:
-                summary = ("Only weaker designs (uncontrolled, observational, case or animal "
-                           "studies) suggest a benefit; no randomised evidence confirms it.")
+                summary = ("Only weaker designs (uncontrolled, observational or case studies) "
+                           "suggest a benefit; no randomised evidence confirms it.")
         else:
             label = "insufficient"
             summary = "Too little evidence to judge."
+        if preclinical and label in ("promising", "insufficient"):
+            summary += f" {preclinical}"
     evidence_label = label
+    conditions = approval_conditions(approvals, studies)
+    if conditions:
+        summary += " Conditions of approval: " + " ".join(c.text for c in conditions)
     if major:
         label = "approved"
         summary = (f"Approved for {condition.name} ({', '.join(sorted({a.region for a in major}))}). "
@@ -816,5 +868,6 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
         published_pools=pools, comparisons=comparisons,
         response_rates=abstinence_rates(primary), example=example,
         certainty_system=system, certainty_ratings=ratings,
+        approval_conditions=approval_conditions(approvals, primary),
         harms=harms_for(drug, condition_ids, studies, outcomes),
     )

@@ -21,9 +21,11 @@ from offlabel.model import (
     Condition,
     Direction,
     DrugProfile,
+    HarmKind,
     Outcome,
     OutcomeKind,
     OutcomeVerdictLabel,
+    Source,
     Study,
     Verdict,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "AbsoluteEffect",
     "Alternatives",
     "Answer",
+    "ApprovalCondition",
     "ComparedDrug",
     "ComparedEffect",
     "Comparison",
@@ -45,6 +48,7 @@ __all__ = [
     "Domain",
     "Grade",
     "GroupKey",
+    "Harm",
     "Judgement",
     "Note",
     "OutcomeAppraisal",
@@ -490,6 +494,10 @@ class ConditionAppraisal:
     # rating is never shown without its system and disagreeing reviews are both shown.
     certainty_system: str | None = None
     certainty_ratings: list[RatedCertainty] = field(default_factory=list)
+    # Issue 16 rule 8: the conditions of any approval of this use, against the trials' doses.
+    approval_conditions: list[ApprovalCondition] = field(default_factory=list)
+    # Issue 16 rule 7: the harms, kept apart from every efficacy count (appraise/harms.py).
+    harms: list[Harm] = field(default_factory=list)
 
     @property
     def review_findings(self) -> list[ReviewFinding]:
@@ -500,6 +508,18 @@ class ConditionAppraisal:
 
         return review_findings([v.study for v in self.studies], self.published_pools,
                                self.comparisons)
+
+
+@dataclass
+class Harm:
+    """One harm finding of a question's harms section (appraise/harms.py): a label warning, an
+    interaction, overdose data, a safety signal, an adverse-event result. Harm words only: it
+    never carries an efficacy tag ("favours", "benefit", "effect stronger")."""
+
+    kind: HarmKind
+    finding: str
+    studies: list[Study] = field(default_factory=list)
+    source: Source | None = None
 
 
 @dataclass

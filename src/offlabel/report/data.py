@@ -13,6 +13,7 @@ from offlabel.appraise.results import (
     OFFLABEL_GRADE,
     Answer,
     ConditionAppraisal,
+    Harm,
     OutcomeAppraisal,
     Pooled,
     ReviewFinding,
@@ -24,7 +25,8 @@ from offlabel.model import RATIO_MEASURES, Source, Study
 from offlabel.report.names import study_label
 from offlabel.report.words import DISCLAIMER, absolute_text, rates_sentence
 
-__all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "k_label", "latest_review_dict",
+__all__ = ["SCHEMA_VERSION", "answer_dict", "condition_dict", "harm_dict", "k_label",
+           "latest_review_dict",
            "outcome_dict", "pooled_dict", "review_finding_dict", "single_study_dict", "source_dict", "study_dict"]
 
 SCHEMA_VERSION = 1
@@ -155,6 +157,14 @@ def outcome_dict(o: OutcomeAppraisal) -> dict[str, Any]:
     }
 
 
+def harm_dict(h: Harm) -> dict[str, Any]:
+    """One harm finding (docs/json.md): harm words only, never an efficacy tag."""
+    return {"kind": h.kind, "finding": h.finding,
+            "studies": [study_label(s.first_author, s.year, s.title, s.journal) for s in h.studies],
+            "study_ids": [s.id for s in h.studies],
+            "source": source_dict(h.source) if h.source else None}
+
+
 def latest_review_dict(rev: Study | None) -> dict[str, Any] | None:
     if rev is None:
         return None
@@ -198,6 +208,13 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
         "evidence_verdict": ca.verdict.evidence,
         "summary": ca.verdict.summary,
         "reasons": ca.verdict.reasons,
+        "approval_conditions": [
+            {"region": c.region, "agency": c.agency, "year": c.year,
+             "line_of_therapy": c.line_of_therapy, "max_dose_mg_per_day": c.max_dose_mg_per_day,
+             "trials_kind": c.trials_kind, "trials": c.trials, "above_max": c.above_max,
+             "dose_unknown": c.dose_unknown, "text": c.text}
+            for c in ca.approval_conditions
+        ],
         "approvals": [
             {"region": a.region, "agency": a.agency, "indication": a.indication,
              "status": a.status, "year": a.year, "sources": [source_dict(x) for x in a.sources]}
@@ -242,6 +259,7 @@ def condition_dict(ca: ConditionAppraisal) -> dict[str, Any]:
              "ci_ub": _num(r.ci_ub), "studies": r.studies} for r in ca.response_rates
         ],
         "moderators": ca.moderators,
+        "harms": [harm_dict(h) for h in ca.harms],
         "counts_by_level_and_direction": ca.direction_counts,
         "outcomes": [dict(outcome_dict(o), caveats=caveats
                           if head_to_head(o.outcome, o.key.comparator) else [])
@@ -270,7 +288,9 @@ def answer_dict(ans: Answer) -> dict[str, Any]:
             "approvals": [
                 {"region": a.region, "agency": a.agency, "indication": a.indication,
                  "conditions": a.conditions, "status": a.status, "year": a.year,
-                 "forms": a.forms, "note": a.note, "sources": [source_dict(x) for x in a.sources]}
+                 "forms": a.forms, "note": a.note, "line_of_therapy": a.line_of_therapy,
+                 "max_dose_mg_per_day": a.max_dose_mg_per_day,
+                 "sources": [source_dict(x) for x in a.sources]}
                 for a in d.approvals
             ],
             "sources": [source_dict(x) for x in d.sources],

@@ -19,6 +19,7 @@ from offlabel.report.words import (
     BOTTOM_LINE,
     CERTAINTY_TEXT,
     DETAILS,
+    HARMS_TITLE,
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
@@ -26,6 +27,7 @@ from offlabel.report.words import (
     VERDICT_TEXT,
     effect_cells,
     effect_line,
+    harm_line,
 )
 
 # VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
@@ -145,6 +147,12 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
             out.append(f"| {_md(o['outcome'])} | {_md(studies)} | {_md(effect_line(o))} | "
                        f"{_md(name(ab['text'])) if ab else '—'} | "
                        f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
+        out.append("")
+    if c.get("harms"):
+        out.append(f"### {HARMS_TITLE}\n")
+        out.append("Kept apart from the efficacy findings above; each with its source.\n")
+        out.extend(f"- {_md(name(harm_line(h)))}" + (f" [{_src(h['source'])}]" if h.get("source") else "")
+                   for h in c["harms"])
         out.append("")
     if c.get("registered_unpublished"):
         out.append(f"### Registered trials without results ({len(c['registered_unpublished'])})\n")

@@ -23,6 +23,7 @@ from offlabel.report.words import (
     BOTTOM_LINE,
     CERTAINTY_TEXT,
     DETAILS,
+    HARMS_TITLE,
     NO_APPROVAL,
     NO_ESTIMATE,
     NO_HARM,
@@ -30,6 +31,7 @@ from offlabel.report.words import (
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
     effect_cells,
+    harm_line,
 )
 
 __all__ = ["VERDICT_STYLE", "render", "render_bottom_line"]
@@ -153,6 +155,12 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(name(g['reason']))}")
+    if c.get("harms"):
+        console.print(f"[bold red]{HARMS_TITLE}[/] [dim](kept apart from the efficacy findings "
+                      "above; each with its source)[/]")
+        for h in c["harms"]:
+            src = f" [{_src(h['source'])}]" if h.get("source") else ""
+            console.print(f"  • {escape(name(harm_line(h)) + src)}")
     if c.get("registered_unpublished"):
         console.print(f"[bold]Registered trials without results[/] ({len(c['registered_unpublished'])}; "
                       "completed, no results posted, no linked publication)")
