@@ -172,3 +172,17 @@ def test_without_the_blinding_finding_no_row_carries_a_caveat():
     trials = [rct(1, 30, comparator="active"), rct(2, 29, comparator="active")]
     c = as_json(appraise_condition(DRUG, COND, [rev, *trials], {COND.id}))
     assert all(not o["caveats"] for o in c["outcomes"])
+
+
+def test_compare_carries_the_open_label_caveat_with_its_source():
+    from offlabel.appraise.results import Alternatives, ComparedDrug
+    from offlabel.report.compare import compare_dict
+
+    rev = review(subgroups=[BLINDING])
+    ca = appraise_condition(DRUG, COND, [rev, rct(1, 30), rct(2, 29)], {COND.id})
+    [d] = compare_dict(Alternatives(COND, None, [ComparedDrug("testdrug", ca)]))["drugs"]
+    [c] = d["caveats"]
+    assert "only in open-label trials" in c["caveat"] and c["source"] == "PMID 2"
+    plain = appraise_condition(DRUG, COND, [review(subgroups=[DETOX]), rct(1, 30)], {COND.id})
+    [e] = compare_dict(Alternatives(COND, None, [ComparedDrug("testdrug", plain)]))["drugs"]
+    assert e["caveats"] == []

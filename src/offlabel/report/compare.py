@@ -51,6 +51,10 @@ def _drug_dict(r: ComparedDrug) -> dict[str, Any]:
         "studies_by_level": {lv: sum(c.values()) for lv, c in ca.direction_counts.items()},
         "outcomes": [_effect_dict(e) for e in r.effects],
         "common_outcome_effect": _effect_dict(r.common_effect) if r.common_effect else None,
+        # Review findings that qualify this drug's rows (benefit only in open-label trials:
+        # its head-to-head results), with their sources (appraise/reviews.py).
+        "caveats": [{"review": f.review, "finding": f.finding, "source": f.source,
+                     "caveat": f.caveat} for f in ca.review_findings if f.caveat],
     }
 
 
@@ -97,6 +101,8 @@ def render_markdown(res: dict[str, Any]) -> str:
             f"{(r['evidence_verdict'] or '').replace('_', ' ')} | {_md(_certainty(r))} | "
             f"{_md(_effect(r['common_outcome_effect']))} | {_md(_approval(r))} | "
             f"{_md(rev['label'] + ' [' + rev['sources'][0]['label'] + ']') if rev else '—'} |")
+    out.extend(f"\n- **{_md(r['drug'])}**: {_md(c['caveat'])}. {_md(c['finding'])} "
+               f"[{_md(c['source'])}]" for r in res["drugs"] for c in r.get("caveats", []))
     out.append(f"\n{res['disclaimer']}\n")
     return "\n".join(out)
 
@@ -120,4 +126,8 @@ def render_terminal(res: dict[str, Any], console: Console) -> None:
                   escape(_effect(r["common_outcome_effect"])), escape(_approval(r)),
                   escape(f"{rev['label']} [{rev['sources'][0]['label']}]") if rev else "—")
     console.print(t)
+    for r in res["drugs"]:
+        for c in r.get("caveats", []):
+            console.print(f"[bold]{escape(r['drug'])}:[/] {escape(c['caveat'])}. "
+                          f"{escape(c['finding'])} [dim]\\[{escape(c['source'])}][/]")
     console.print(f"[dim]{escape(res['disclaimer'])}[/]")

@@ -209,7 +209,7 @@ def _review_findings(console: Console, c: dict[str, Any]) -> None:
                   "certainty as the reviews reported them)[/]")
     for f in shown:
         console.print(f"  • {escape(f['review'])} ({f['kind']}): {escape(f['finding'])} "
-                      f"[dim][{escape(f['source'])}][/]")
+                      f"[dim]\\[{escape(f['source'])}][/]")
         if f["offlabel"]:
             console.print(f"    [dim]offlabel's own comparison:[/] {escape(f['offlabel'])} "
                           f"[dim]{escape(f['why_differ'] or '')}[/]")
