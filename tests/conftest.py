@@ -9,3 +9,7 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Tests compute every answer afresh: a test that patches a rule must never be answered from the
+# on-disk cache of an earlier run (offlabel.cache). tests/test_cache.py turns it back on.
+os.environ["OFFLABEL_NO_CACHE"] = "1"
