@@ -104,3 +104,14 @@ def test_no_conditions_sentence_without_structured_conditions_or_approval():
         ca = appraise(d, [study(1, "rct", dose=120), study(2, "rct", dose=120)])
         assert "Conditions of approval" not in ca.verdict.summary
         assert ca.approval_conditions == []
+
+
+def test_bottom_line_says_how_many_supporting_trials_exceed_the_approved_dose():
+    from offlabel.report.bottomline import bottom_line
+
+    d = drug(approval(line_of_therapy="after failure of other treatments", max_dose_mg_per_day=80))
+    ca = appraise(d, [study(1, "rct", dose=60), study(2, "rct", dose=120), study(3, "rct", dose=180)])
+    bl = bottom_line(answer_dict(Answer(d, COND, [ca])))
+    [line] = bl.conditions
+    [approved] = line.approved
+    assert approved.endswith("2 of the 3 positive double-blind trials used more than 80 mg/day"), approved

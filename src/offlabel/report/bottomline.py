@@ -237,7 +237,15 @@ def _approvals(c: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         when = f" {a['year']}" if a.get("year") else ""
         if a["status"] == "approved":
             agency = f" ({a['agency']})" if a.get("agency") else ""
-            approved.append(f"{a['region']}{when}{agency}: {a['indication']}")
+            line = f"{a['region']}{when}{agency}: {a['indication']}"
+            # Issue 16 rule 8: whether the trials behind the verdict stayed within its dose.
+            for ac in c.get("approval_conditions", []):
+                if (ac["region"], ac["year"]) == (a["region"], a.get("year")) and ac["trials"] \
+                        and ac["max_dose_mg_per_day"] is not None:
+                    line += (f"; {len(ac['above_max'])} of the {len(ac['trials'])} "
+                             f"{ac['trials_kind']} used more than "
+                             f"{ac['max_dose_mg_per_day']:g} mg/day")
+            approved.append(line)
         else:
             other.append(f"{a['region']}{when}: {a['status'].replace('_', ' ')}")
     return approved, other
