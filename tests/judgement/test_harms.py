@@ -187,3 +187,23 @@ def test_the_markdown_report_shows_a_harms_section():
     section = md.split("### Harms", 1)[1].split("###", 1)[0]
     assert "Safety signal (observational): All-cause mortality" in section
     assert "Author6 2006" in section
+
+
+def test_an_adverse_event_row_of_the_summary_of_findings_reads_as_harm_not_benefit():
+    def trial(i: int) -> Study:
+        return study(i, "rct", "favours_drug", blinding="double", randomised=True, outcomes=[
+            {"name": "Participants with an adverse event", "kind": "adverse_events",
+             "higher_is_better": False, "direction": "favours_drug", "source": SRC,
+             "effect": {"type": "binary", "events_drug": 10, "total_drug": 100,
+                        "events_control": 40, "total_control": 100}}])
+
+    ca = appraise([trial(10), trial(11)])
+    c = as_json(ca)
+    [o] = c["outcomes"]
+    assert o["kind"] == "adverse_events" and o["verdict"] == "benefit"  # JSON keeps its scale
+    md = render_md(answer_dict(Answer(DRUG, AUD, [ca])))
+    row = next(line for line in md.splitlines() if line.startswith("| adverse events"))
+    assert "less harm" in row and "benefit" not in row, row
+    pooled = next(h for h in c["harms"] if "offlabel's pool" in h["finding"])
+    assert "less harm with the drug" in pooled["finding"]
+    assert sorted(pooled["studies"]) == ["Author10 2010", "Author11 2011"]

@@ -23,7 +23,9 @@ from offlabel.report.words import (
     NO_HARM,
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
+    favours_cell,
     harm_line,
+    verdict_cell,
 )
 
 __all__ = ["render"]
@@ -48,4 +50,5 @@ def render(d: dict[str, Any], plots: dict[str, str] | None = None, brief: bool =
                       name=relabeller(s for c in d["conditions"] for s in c["studies"]),
                       label_of=label_of, certainty_words=certainty_words,
                       estimate_words=estimate_words, verdict_words=verdict_words,
-                      harm_line=harm_line)
+                      harm_line=harm_line, verdict_cell=verdict_cell,
+                      favours_cell=favours_cell)

@@ -27,7 +27,9 @@ from offlabel.report.words import (
     VERDICT_TEXT,
     effect_cells,
     effect_line,
+    favours_cell,
     harm_line,
+    verdict_cell,
 )
 
 # VERDICT_TEXT and CERTAINTY_TEXT live in report/words.py; imported here by older callers.
@@ -146,7 +148,7 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
             ab = o.get("absolute_effect")
             out.append(f"| {_md(o['outcome'])} | {_md(studies)} | {_md(effect_line(o))} | "
                        f"{_md(name(ab['text'])) if ab else '—'} | "
-                       f"{CERTAINTY_TEXT[o['certainty']]} | {o['verdict'].replace('_', ' ')} | {_md(comments)} |")
+                       f"{CERTAINTY_TEXT[o['certainty']]} | {verdict_cell(o)} | {_md(comments)} |")
         out.append("")
     if c.get("harms"):
         out.append(f"### {HARMS_TITLE}\n")
@@ -177,7 +179,7 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
         for pp in c["published_pooled_estimates"]:
             out.append(f"| {_md(name(pp['label']))} | {_md(pp['outcome'])} | {pp['measure']} {pp['estimate']:g} "
                        f"({pp['ci_lb']:g} to {pp['ci_ub']:g}) | {k_label(pp)} | "
-                       f"{pp['favours'].replace('_', ' ')} | {_md(pp['source'])} |")
+                       f"{favours_cell(pp)} | {_md(pp['source'])} |")
         out.append("")
         out.extend(f"- {_md(pp['outcome'])}: {_md(cav)}"
                    for pp in c["published_pooled_estimates"] for cav in pp.get("caveats", []))

@@ -31,7 +31,9 @@ from offlabel.report.words import (
     SYSTEM_OFFLABEL,
     VERDICT_TEXT,
     effect_cells,
+    favours_cell,
     harm_line,
+    verdict_cell,
 )
 
 __all__ = ["VERDICT_STYLE", "render", "render_bottom_line"]
@@ -146,7 +148,7 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
         for i, o in enumerate(c["outcomes"], 1):
             studies, eff, i2 = effect_cells(o)  # one study: its own row, no I²
             t.add_row(str(i), escape(o["outcome"]), escape(studies), eff,
-                      i2, CERTAINTY_TEXT[o["certainty"]], o["verdict"].replace("_", " "))
+                      i2, CERTAINTY_TEXT[o["certainty"]], verdict_cell(o))
         console.print(t)
         for i, o in enumerate(c["outcomes"], 1):
             if o.get("absolute_effect"):
@@ -182,7 +184,7 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
         for pp in c["published_pooled_estimates"]:
             t.add_row(escape(name(pp["label"])), escape(pp["outcome"]),
                       f"{pp['measure']} {pp['estimate']:g} ({pp['ci_lb']:g} to {pp['ci_ub']:g})",
-                      k_label(pp), pp["favours"].replace("_", " "), escape(pp["source"]))
+                      k_label(pp), favours_cell(pp), escape(pp["source"]))
         console.print(t)
         for pp in c["published_pooled_estimates"]:
             for cav in pp.get("caveats", []):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from offlabel.appraise.results import AbsoluteEffect, ResponseRate
 
 __all__ = ["BOTTOM_LINE", "CERTAINTY_TEXT", "DETAILS", "DISCLAIMER", "HARMS_TITLE", "HARM_KIND_TEXT",
-           "NO_APPROVAL", "NO_ESTIMATE", "harm_line",
+           "NO_APPROVAL", "NO_ESTIMATE", "favours_cell", "harm_line", "verdict_cell",
            "NO_HARM", "SYSTEM_AHRQ", "SYSTEM_COCHRANE", "SYSTEM_OFFLABEL", "SYSTEM_REVIEW",
            "SOF_TITLE", "SYSTEM_TEXT", "SYSTEM_UNSTATED", "VERDICT_TEXT", "absolute_text",
            "effect_cells", "effect_line", "rates_sentence", "system_text"]
@@ -70,6 +70,28 @@ HARM_KIND_TEXT: dict[str, str] = {
     "overdose": "Overdose and poisoning", "safety_signal": "Safety signal (observational)",
     "adverse_events": "Adverse events",
 }
+
+
+_HARM_VERDICT = {"benefit": "less harm", "harm": "more harm"}
+_HARM_FAVOURS = {"favours_drug": "less harm with the drug", "favours_control":
+                 "more harm with the drug", "no_difference": "no clear difference"}
+
+
+def verdict_cell(o: Mapping[str, Any]) -> str:
+    """An outcome's verdict for the Summary-of-findings table; an adverse-event outcome in harm
+    words (its 'benefit' is fewer harms, never efficacy)."""
+    v = str(o["verdict"])
+    if o.get("kind") == "adverse_events":
+        v = _HARM_VERDICT.get(v, v)
+    return v.replace("_", " ")
+
+
+def favours_cell(pp: Mapping[str, Any]) -> str:
+    """A review's pooled estimate's direction; an adverse-event pool in harm words."""
+    f = str(pp["favours"])
+    if pp.get("kind") == "adverse_events":
+        f = _HARM_FAVOURS.get(f, f)
+    return f.replace("_", " ")
 
 
 def harm_line(h: Mapping[str, Any]) -> str:
