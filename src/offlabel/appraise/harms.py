@@ -109,7 +109,8 @@ def _outcome_harm(study: Study, o: Outcome) -> Harm:
     parts = [o.name]
     if (eff := _effect_text(o)) is not None:
         parts.append(eff)
-    if (words := harm_words(o.direction)) is not None:
+    # A regulator's action compares nothing: its direction is no "more harm than a comparator".
+    if study.design is not Design.regulatory and (words := harm_words(o.direction)) is not None:
         parts.append(words)
     finding = ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if parts[2:] else "")
     if o.note:
