@@ -128,3 +128,18 @@ def test_one_set_of_counts_for_a_covariate_in_every_section():
     assert "1 of 2 with a reported direction" in c.sentence
     [note] = [m for m in moderator_signals(trials) if m.startswith("liver disease")]
     assert "1/2 positive among RCTs that enrolled them" in note, note
+
+
+def test_design_counts_are_the_same_in_the_agreement_and_the_design_comparison():
+    # An open-label RCT is on the open-label side of the design comparison; the agreement
+    # sentences used to leave it out ("1 of 1" beside "2 of 2").
+    open_rct = Study.model_validate({**rct(3, 40, 10).model_dump(), "blinding": "none"})
+    cohort = Study.model_validate({**rct(4, 40, 10).model_dump(), "design": "cohort",
+                                   "randomised": False, "outcomes": []})
+    trials = [rct(1, 20, 18, direction="no_difference"), rct(2, 22, 18, direction="no_difference"),
+              open_rct, cohort]
+    ca = appraise_condition(DRUG, COND, trials, {COND.id})
+    [design] = [c for c in ca.comparisons if c.name == "design"]
+    assert "open-label, non-randomised and observational: 2 of 2" in design.sentence
+    [weak] = [s for s in ca.agreement if s.startswith("Open-label")]
+    assert "2 of 2 favour the drug" in weak, weak

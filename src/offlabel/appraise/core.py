@@ -390,9 +390,10 @@ def _labels(xs: list[Study]) -> str:
 def agreement_sentences(studies: list[Study]) -> list[str]:
     """The design-stratified reading: where do the positive findings come from?"""
     studies = efficacy_studies(studies)  # safety studies are harms, not null trials (harms.py)
-    blinded = [s for s in studies if s.design in RANDOMISED and s.blinding is Blinding.double
-               and s.comparator is not Comparator.active]
-    weaker = [s for s in studies if s.design in WEAKER_DESIGNS]
+    from offlabel.appraise.stratify import design_groups
+
+    # The same two groups as the design comparison (stratify.design_groups): one set of counts.
+    blinded, weaker = design_groups([s for s in studies if s.design not in PRECLINICAL])
     pre = [s for s in studies if s.design in PRECLINICAL]
     out = []
     bp, bn = _share_positive(blinded)

@@ -55,7 +55,7 @@ from offlabel.model import (
 )
 
 __all__ = ["BETWEEN_TRIALS", "COVARIATE_PEOPLE", "DOSE_GRADIENT_P", "DOSE_MIN_K", "LOGIT_TO_SMD",
-           "MIN_PER_GROUP", "NO_COMPARISON", "Benefit", "covariate_groups", "fisher_exact_p",
+           "MIN_PER_GROUP", "NO_COMPARISON", "Benefit", "covariate_groups", "design_groups", "fisher_exact_p",
            "merge_coinciding", "moderator_trials",
            "Comparison", "DoseSlope", "ResponseRate", "StratumPool", "abstinence_rates",
            "benefit", "design_comparisons", "dose_gradient", "dose_response",
@@ -289,15 +289,23 @@ def merge_coinciding(specs: list[Spec]) -> list[Comparison]:
     return out
 
 
+def design_groups(studies: list[Study]) -> tuple[list[Study], list[Study]]:
+    """Double-blind placebo/usual-care RCTs, and the open-label, non-randomised, observational
+    and case studies set against them: the same two groups in the design comparison and the
+    design agreement sentences (issue 16 rule 3: one set of counts)."""
+    blinded = [s for s in studies if s.design in RANDOMISED and s.blinding is Blinding.double
+               and s.comparator is not Comparator.active]
+    weak = [s for s in studies if s.design in WEAKER_DESIGNS or
+            (s.design in RANDOMISED and s.blinding in (Blinding.none, Blinding.single))]
+    return blinded, weak
+
+
 def design_comparisons(studies: list[Study], robs: dict[str, RiskOfBias]) -> list[Comparison]:
     studies = efficacy_studies(studies)  # a safety cohort is not a null open-label study
     primary = [s for s in studies if s.design not in SYNTHESES and s.design not in PRECLINICAL]
     bens = {s.id: b for s in primary if (b := benefit(s)) is not None}
     out: list[Comparison] = []
-    blinded = [s for s in primary if s.design in RANDOMISED and s.blinding is Blinding.double
-               and s.comparator is not Comparator.active]
-    weak = [s for s in primary if s.design in WEAKER_DESIGNS or
-            (s.design in RANDOMISED and s.blinding in (Blinding.none, Blinding.single))]
+    blinded, weak = design_groups(primary)
     if blinded and weak:
         out.append(_compare(
             "design",
