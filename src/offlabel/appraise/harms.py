@@ -31,7 +31,6 @@ from offlabel.model import (
     DESIGN_FACTS,
     SYNTHESES,
     BinaryEffect,
-    Design,
     Direction,
     DrugProfile,
     HarmKind,
@@ -95,7 +94,7 @@ def _effect_text(o: Outcome) -> str | None:
 
 
 def _study_kind(study: Study, text: str) -> HarmKind:
-    if study.design is Design.regulatory:
+    if DESIGN_FACTS[study.design].role == "regulatory":
         return "label_warning"  # a regulator's safety action
     if _OVERDOSE.search(text):
         return "overdose"
@@ -110,7 +109,8 @@ def _outcome_harm(study: Study, o: Outcome) -> Harm:
     if (eff := _effect_text(o)) is not None:
         parts.append(eff)
     # A regulator's action compares nothing: its direction is no "more harm than a comparator".
-    if study.design is not Design.regulatory and (words := harm_words(o.direction)) is not None:
+    regulatory = DESIGN_FACTS[study.design].role == "regulatory"
+    if not regulatory and (words := harm_words(o.direction)) is not None:
         parts.append(words)
     finding = ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if parts[2:] else "")
     if o.note:
