@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from offlabel.appraise.core import covered_conditions
 from offlabel.appraise.results import Answer, ConditionAppraisal
 from offlabel.errors import NotCovered
 from offlabel.model import SYNTHESES, Condition, DrugProfile, Question
 
 if TYPE_CHECKING:
     from offlabel.evidence import EvidenceBase
+    from offlabel.model import Study
 
 __all__ = ["Answer", "ConditionAppraisal", "NotCovered", "answer", "appraise_for",
            "covered_conditions"]
+
+
+def covered_conditions(studies: list[Study]) -> list[Condition]:
+    """The known conditions the studies name (appraise.core.covered_conditions)."""
+    # Imported here: unpickling a cached Answer imports this package for its result types,
+    # and must not pay for loading the whole appraisal.
+    from offlabel.appraise.core import covered_conditions as covered
+
+    return covered(studies)
 
 
 def answer(base: EvidenceBase, drug_text: str | Question, condition_text: str | None = None,

@@ -44,7 +44,6 @@ def ask(
 
     Exit codes: 0 answered, 1 an error, 2 not covered, 130 interrupted.
     """
-    from offlabel.appraise.applicability import parse_profile
     from offlabel.pipeline import Offlabel
     from offlabel.report.formats import get_format, render_answer
 
@@ -52,7 +51,7 @@ def ask(
     if plots is not None:
         check_folder(plots, "--plots")
     app = Offlabel(evidence=evidence, bundled=not no_bundled, store=store)
-    result = app.ask(drug, condition, profile=parse_profile(profile))
+    result = app.ask(drug, condition, profile=_profile(profile))
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if fmt == "terminal" and out is None and sys.stdout.isatty():
@@ -66,3 +65,11 @@ def ask(
 
         for p in save_forest_plots(result.answer, plots):
             typer.echo(f"wrote {p}", err=True)
+
+
+def _profile(items: list[str]) -> dict[str, object]:
+    if not items:  # the appraisal is loaded only when a profile needs it
+        return {}
+    from offlabel.appraise.applicability import parse_profile
+
+    return parse_profile(items)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from offlabel.appraise import Answer, answer
-from offlabel.appraise.question import resolve_question
 from offlabel.errors import StoreError, UsageError
-from offlabel.evidence import EvidenceBase
 from offlabel.model import Condition, DrugProfile, Source
+
+if TYPE_CHECKING:  # a cached AskResult is unpickled without loading the appraisal
+    from offlabel.appraise import Answer
+    from offlabel.evidence import EvidenceBase
 
 __all__ = ["AskResult", "ask"]
 
@@ -65,6 +66,9 @@ def ask(
             notes.append(f"nothing collected for {drug} / {cond.name} in {store}; answering from "
                          f"the bundled evidence (run `offlabel collect {drug} \"{cond.name}\" "
                          f"--store {store}` to add records)")
+    from offlabel.appraise import answer
+    from offlabel.appraise.question import resolve_question
+
     question = resolve_question(base, drug, condition)
     ans = answer(base, question, profile=profile, unpublished=unpublished)
     if collected and record and cond is not None:
