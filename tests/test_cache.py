@@ -32,7 +32,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_cached_answer_is_the_answer(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = _ask("baclofen", "alcohol use disorder")
-    assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir()) == ["answer", "evidence"]
+    assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir()) == ["answer", "evidence", "report"]
     again = _ask("baclofen", "alcohol use disorder")
     monkeypatch.setenv("OFFLABEL_NO_CACHE", "1")
     fresh = _ask("baclofen", "alcohol use disorder")
@@ -77,3 +77,16 @@ def test_a_broken_entry_is_only_a_slower_start(cache_dir: Path) -> None:
     for p in cache_dir.iterdir():
         p.write_bytes(b"not a pickle")
     assert _ask("baclofen", "cocaine") == first
+
+
+def test_a_cached_report_is_the_report(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def md(*extra: str) -> str:
+        r = CliRunner().invoke(app, ["ask", "baclofen", "cocaine", "--format", "md", *extra])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    first, again = md(), md()
+    assert any(p.name.startswith("report-") for p in cache_dir.iterdir())
+    assert md("--brief") != first  # the options are part of the key
+    monkeypatch.setenv("OFFLABEL_NO_CACHE", "1")
+    assert first == again == md()

@@ -45,24 +45,25 @@ def ask(
     Exit codes: 0 answered, 1 an error, 2 not covered, 130 interrupted.
     """
     from offlabel.pipeline import Offlabel
-    from offlabel.report.formats import get_format, render_answer
+    from offlabel.report.formats import get_format
 
     get_format(fmt)  # an unknown format is refused before any work
     if plots is not None:
         check_folder(plots, "--plots")
     app = Offlabel(evidence=evidence, bundled=not no_bundled, store=store)
-    result = app.ask(drug, condition, profile=_profile(profile))
-    for note in result.notes:
-        typer.echo(f"note: {note}", err=True)
     if fmt == "terminal" and out is None and sys.stdout.isatty():
-        width = shutil.get_terminal_size((80, 24)).columns
-        text = render_answer(result.answer, fmt, width=width, color=True, brief=brief)
+        width, color = shutil.get_terminal_size((80, 24)).columns, True
     else:  # a pipe reads 80 columns, as rich gives it; a file 120
-        text = render_answer(result.answer, fmt, width=120 if out else 80, brief=brief)
+        width, color = (120 if out else 80), False
+    text, notes = app.report(drug, condition, fmt, profile=_profile(profile), brief=brief,
+                             width=width, color=color)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     write_output(text, out)
     if plots is not None:
         from offlabel.report.plots import save_forest_plots
 
+        result = app.ask(drug, condition, profile=_profile(profile), record=False)
         for p in save_forest_plots(result.answer, plots):
             typer.echo(f"wrote {p}", err=True)
 

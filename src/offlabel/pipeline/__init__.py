@@ -66,6 +66,29 @@ class Offlabel:
             cache.save("answer", key, result)
         return result
 
+    def report(self, drug: str, condition: str | None, fmt: str, *,
+               profile: dict[str, object] | None = None, width: int | None = None,
+               color: bool = False, brief: bool = False) -> tuple[str, list[str]]:
+        """The rendered report and the notes for the person asking. Cached like the answer it
+        renders (same key, plus the format and its options): rendering 600 lines of tables is
+        a good part of what `ask` costs."""
+        from offlabel import cache
+
+        key = None if self.store is not None else (
+            self._answer_key(drug, condition, profile)
+            + f"\0report\0{fmt}\0{width}\0{color}\0{brief}".encode())
+        if key is not None:
+            hit = cache.load("report", key)
+            if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[0], str):
+                return hit[0], list(hit[1])
+        from offlabel.report.formats import render_answer
+
+        result = self.ask(drug, condition, profile=profile)
+        text = render_answer(result.answer, fmt, width=width, color=color, brief=brief)
+        if key is not None:
+            cache.save("report", key, (text, result.notes))
+        return text, result.notes
+
     def _answer_key(self, drug: str, condition: str | None,
                     profile: dict[str, object] | None) -> bytes:
         import json
