@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -474,7 +474,7 @@ class Store:
         qid: str,
         run_id: int,
         source: str,
-        items: list[tuple[Record, Classification | None]],
+        items: Sequence[tuple[Record, Classification | None]],
         *,
         trials: Iterable[dict[str, Any]] = (),
         link_keys: Iterable[str] = (),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -168,9 +168,8 @@ def run_collect(
                     continue
                 outcome = outcomes[name]
                 try:
-                    step(
-                        store, qid, run_id, queries, outcome, progress, opts, classify, max_records
-                    )
+                    step(_Run(store, qid, run_id, queries, progress, opts, classify, max_records),
+                         outcome)
                     progress.done(name, f"{outcome.fetched} fetched, {outcome.linked} new")
                 except SourceError as exc:
                     outcome.error = str(exc)
@@ -223,6 +222,21 @@ def run_collect(
     )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every source's step works with: the store, the question and its run, the searches,
+    the progress display, the HTTP options, the classifier and the per-source limit."""
+
+    store: Store
+    qid: str
+    run_id: int
+    queries: Queries
+    progress: ProgressSink
+    opts: dict[str, Any]
+    classify: Callable[[Record], Classification]
+    limit: int | None
+
+
 def _collect_openfda(
     store: Store,
     qid: str,
@@ -272,7 +286,7 @@ def _store_page(
     qid: str,
     run_id: int,
     source: str,
-    items: list[tuple[Record, Classification | None]],
+    items: Sequence[tuple[Record, Classification | None]],
     outcome: SourceOutcome,
     progress: ProgressSink,
     trials: Iterable[dict[str, Any]] = (),
@@ -285,17 +299,9 @@ def _store_page(
     progress.advance(source, len(items))
 
 
-def _collect_pubmed(
-    store: Store,
-    qid: str,
-    run_id: int,
-    queries: Queries,
-    outcome: SourceOutcome,
-    progress: ProgressSink,
-    opts: dict[str, Any],
-    classify: Any,
-    limit: int | None,
-) -> None:
+def _collect_pubmed(run: _Run, outcome: SourceOutcome) -> None:
+    store, qid, run_id, queries = run.store, run.qid, run.run_id, run.queries
+    progress, opts, classify, limit = run.progress, run.opts, run.classify, run.limit
     from offlabel.sources.eutils import eutils_service, fetch_batches, search_ids
     from offlabel.sources.readers import parse_pubmed_xml
 
@@ -321,17 +327,9 @@ def _collect_pubmed(
             _store_page(store, qid, run_id, "pubmed", items, outcome, progress)
 
 
-def _collect_ctgov(
-    store: Store,
-    qid: str,
-    run_id: int,
-    queries: Queries,
-    outcome: SourceOutcome,
-    progress: ProgressSink,
-    opts: dict[str, Any],
-    classify: Any,
-    limit: int | None,
-) -> None:
+def _collect_ctgov(run: _Run, outcome: SourceOutcome) -> None:
+    store, qid, run_id, queries = run.store, run.qid, run.run_id, run.queries
+    progress, opts, classify, limit = run.progress, run.opts, run.classify, run.limit
     from offlabel.sources.ctgov import ctgov_service, search_studies, trial_facts
     from offlabel.sources.readers import record_from_ctgov
 
@@ -357,17 +355,9 @@ def _collect_ctgov(
             _store_page(store, qid, run_id, "ctgov", items, outcome, progress, trials)
 
 
-def _collect_europepmc(
-    store: Store,
-    qid: str,
-    run_id: int,
-    queries: Queries,
-    outcome: SourceOutcome,
-    progress: ProgressSink,
-    opts: dict[str, Any],
-    classify: Any,
-    limit: int | None,
-) -> None:
+def _collect_europepmc(run: _Run, outcome: SourceOutcome) -> None:
+    store, qid, run_id, queries = run.store, run.qid, run.run_id, run.queries
+    progress, opts, classify, limit = run.progress, run.opts, run.classify, run.limit
     from offlabel.sources.europepmc import europepmc_service, search
     from offlabel.sources.readers import record_from_europepmc
 
