@@ -17,6 +17,7 @@ from typing import Literal
 from offlabel.appraise.effects import (
     back_transform,
     favours,
+    merge_binary_scales,
     study_effect,
 )
 from offlabel.appraise.grade import PoolInput, grade
@@ -226,7 +227,8 @@ def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Po
         estimate=bt(est), ci_lb=bt(lb), ci_ub=bt(ub), pval=float(pv), tau2=float(tau2),
         I2=float(I2), QE=float(QE), QEp=float(QEp), pi_lb=bt_opt(pi[0]), pi_ub=bt_opt(pi[1]),
         favours=fav, study_ids=[e.study.id for e in effects], yi=yi, vi=vi, weights=weights,
-        labels=labels,
+        labels=labels, converted_from=[e.converted_from for e in effects],
+        conversions=[e.conversion for e in effects], per_protocol=[e.per_protocol for e in effects],
     )
 
 
@@ -287,9 +289,11 @@ def _egger_p(effects: list[StudyEffect]) -> float | None:
 
 def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, RiskOfBias],
                      unpublished: int = 0, trials: Sequence[Study] = ()) -> OutcomeAppraisal:
-    # One effect per study: the primary outcome if flagged, else the first listed timepoint.
+    # One effect per study: intention-to-treat before per-protocol numbers (rule 2), then the
+    # primary outcome if flagged, else the first listed timepoint. A per-protocol effect enters
+    # only when the study has no intention-to-treat result of this kind, marked as such.
     per_study: dict[str, StudyEffect] = {}
-    for e in sorted(effects, key=lambda e: not e.outcome.primary):
+    for e in sorted(effects, key=lambda e: (e.per_protocol, not e.outcome.primary)):
         per_study.setdefault(e.study.id, e)
     chosen = list(per_study.values())
     rcts = [e for e in chosen if e.study.design in RANDOMISED]
@@ -339,6 +343,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         and not any(o.kind is key.kind and o.effect is not None for o in t.outcomes)
     ]
     gi.missing_trials = len(missing)
+    without_numbers = [study_label(t) for t in missing]
     gi.missing_null = sum(t.direction in (Direction.no_difference, Direction.favours_control)
                           for t in missing)
     if not gi.randomised:
@@ -365,7 +370,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         absolute = absolute_effect(eff.measure, eff.estimate, eff.ci_lb, eff.ci_ub,
                                    gi.control_risk, basis)
     return OutcomeAppraisal(key, key.describe(), verdict, g.certainty, g, pooled, chosen,
-                            by_design, tps, absolute, single)
+                            by_design, tps, absolute, single, without_numbers)
 
 
 def direction_counts(studies: list[Study]) -> dict[str, dict[str, int]]:
@@ -841,8 +846,9 @@ def appraise_condition(drug: DrugProfile, condition: Condition, studies: list[St
             e = study_effect(s, o)
             if e is not None:
                 groups[e.key].append(e)
+    merged = merge_binary_scales(groups)  # rule 2: an OR study enters the RR pool and back
     trials = [s for s in studies if s.design in CONTROLLED]
-    outcomes = [appraise_outcome(k, v, robs, unpublished, trials) for k, v in groups.items()]
+    outcomes = [appraise_outcome(k, v, robs, unpublished, trials) for k, v in merged.items()]
     outcomes.sort(key=lambda o: (not o.efficacy, o.key.comparator == "active", -o.k, o.outcome))
     review = latest_review(studies)
     approvals = _approvals_for(drug, condition_ids)

@@ -3,12 +3,20 @@
 Only controlled comparisons are pooled, and only like with like: the same outcome kind, the same
 effect measure, the same sense of "better", and the same kind of comparator (placebo-controlled
 trials are never pooled with head-to-head trials).
+
+Every study that measured the outcome enters (issue 16, rule 2): a binary outcome reported as an
+odds ratio joins the risk-ratio pool of the same comparison and outcome (or the other way round,
+when most studies report odds ratios) by a documented conversion, never left out for its scale.
+Per-protocol or completers-only numbers are marked, so a pool takes them only as a sensitivity
+input, when the study has no intention-to-treat result of that kind.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+from offlabel.appraise.direction import per_protocol_numbers
 from offlabel.appraise.results import GroupKey, StudyEffect
 from offlabel.model import (
     CONTROLLED,
@@ -20,8 +28,14 @@ from offlabel.model import (
     Study,
 )
 
-__all__ = ["CONTROLLED", "RATIO_MEASURES", "GroupKey", "StudyEffect", "back_transform",
-           "favours", "study_effect"]
+__all__ = ["CONTROLLED", "CONVERSION_METHOD", "RATIO_MEASURES", "GroupKey", "StudyEffect",
+           "back_transform", "favours", "merge_binary_scales", "or_to_rr", "rr_to_or",
+           "study_effect"]
+
+CONVERSION_METHOD = (
+    "odds ratio to risk ratio by Zhang & Yu 1998 (JAMA): RR = OR / (1 - p0 + p0 x OR) applied "
+    "to the estimate and both CI limits, p0 the control risk; with arm counts the ratio is "
+    "computed directly")
 
 
 def study_effect(study: Study, outcome: Outcome) -> StudyEffect | None:
@@ -57,7 +71,85 @@ def study_effect(study: Study, outcome: Outcome) -> StudyEffect | None:
     y, v = float(yi[0]), float(vi[0])  # one study in, one value out
     if not (v > 0) or y != y:
         return None
-    return StudyEffect(study, outcome, measure, y, v, n)
+    pp = any(f.outcome == outcome.name for f in per_protocol_numbers([study]))
+    return StudyEffect(study, outcome, measure, y, v, n, per_protocol=pp)
+
+
+def or_to_rr(odds_ratio: float, p0: float) -> float:
+    """Zhang & Yu 1998: the risk ratio an odds ratio implies at control risk p0."""
+    return odds_ratio / (1 - p0 + p0 * odds_ratio)
+
+
+def rr_to_or(risk_ratio: float, p0: float) -> float:
+    """The inverse of or_to_rr; defined only while the drug-arm risk (RR x p0) stays below 1."""
+    return risk_ratio * (1 - p0) / (1 - risk_ratio * p0)
+
+
+def _arm_control_risk(effects: list[StudyEffect]) -> float | None:
+    ev = tot = 0
+    for e in effects:
+        if isinstance(e.outcome.effect, BinaryEffect):
+            ev += e.outcome.effect.events_control
+            tot += e.outcome.effect.total_control
+    return ev / tot if tot else None
+
+
+def _convert(e: StudyEffect, to: str, p0: float | None) -> StudyEffect | None:
+    """e on the other binary scale: from arm counts directly, else from the reported ratio and
+    its CI by Zhang & Yu at p0 (the pooled control risk of the other studies in the pool, as
+    the curated reported effects carry no control risk of their own); None when neither."""
+    from offlabel.synthesis import escalc, from_ci
+
+    eff = e.outcome.effect
+    if isinstance(eff, BinaryEffect):
+        yi, vi = escalc(to, ai=[eff.events_drug], n1i=[eff.total_drug],
+                        ci=[eff.events_control], n2i=[eff.total_control])
+        how = f"{to} computed from the arm counts"
+    elif isinstance(eff, ReportedEffect) and p0 is not None and 0 < p0 < 1:
+        f = or_to_rr if to == "RR" else rr_to_or
+        if to == "OR" and eff.ci_ub * p0 >= 1:
+            return None
+        est, lb, ub = (f(x, p0) for x in (eff.estimate, eff.ci_lb, eff.ci_ub))
+        yi, vi = from_ci(to, est, lb, ub, level=eff.ci_level)
+        how = (f"reported {eff.measure} {eff.estimate:g} ({eff.ci_lb:g} to {eff.ci_ub:g}) "
+               f"converted to {to} {est:.2f} ({lb:.2f} to {ub:.2f}) at control risk "
+               f"{p0:.1%} (pooled control arms of the other studies; Zhang & Yu 1998)")
+    else:
+        return None
+    y, v = float(yi[0]), float(vi[0])
+    if not (v > 0) or y != y:
+        return None
+    return replace(e, measure=to, yi=y, vi=v, converted_from=e.measure, conversion=how)
+
+
+def merge_binary_scales(groups: dict[GroupKey, list[StudyEffect]]
+                        ) -> dict[GroupKey, list[StudyEffect]]:
+    """Groups with OR and RR pools of the same outcome and comparison merged into one, on the
+    scale most of its studies report (RR on a tie); a study that cannot be converted (a
+    reported ratio with no control risk to convert at) keeps its own group."""
+    out = dict(groups)
+    for key in list(groups):
+        rr_key = replace(key, measure="RR")
+        if key.measure != "OR" or rr_key not in groups:
+            continue
+        n_or = len({e.study.id for e in groups[key]})
+        n_rr = len({e.study.id for e in groups[rr_key]})
+        to, src, dst = ("OR", rr_key, key) if n_or > n_rr else ("RR", key, rr_key)
+        p0 = _arm_control_risk(out[dst])
+        moved: list[StudyEffect] = []
+        kept: list[StudyEffect] = []
+        for e in out[src]:
+            c = _convert(e, to, p0)
+            if c is None:
+                kept.append(e)
+            else:
+                moved.append(c)
+        out[dst] = out[dst] + moved
+        if kept:
+            out[src] = kept
+        else:
+            del out[src]
+    return out
 
 
 def favours(measure: str, estimate_scale_value: float, higher_is_better: bool) -> int:

@@ -190,6 +190,13 @@ class StudyEffect:
     yi: float
     vi: float
     n: int | None
+    # Set when the study reported another binary scale and was converted to enter this pool
+    # (rule 2): the scale it reported ("OR" or "RR") and how it was converted, in words.
+    converted_from: str | None = None
+    conversion: str | None = None
+    # Per-protocol or completers-only numbers, pooled only because the study has no
+    # intention-to-treat result of this kind: a sensitivity input, not a primary one.
+    per_protocol: bool = False
 
     @property
     def key(self) -> GroupKey:
@@ -226,6 +233,12 @@ class Pooled:
     vi: list[float]
     weights: list[float]
     labels: list[str]
+    # Per study, in study_ids order (rule 2): the scale it reported when converted to enter
+    # ("OR"/"RR", else None), the conversion in words, and whether its numbers are
+    # per-protocol (a sensitivity input).
+    converted_from: list[str | None] = field(default_factory=list)
+    conversions: list[str | None] = field(default_factory=list)
+    per_protocol: list[bool] = field(default_factory=list)
 
     def text(self) -> str:
         ci = f"{self.ci_lb:.2f} to {self.ci_ub:.2f}"
@@ -302,6 +315,9 @@ class OutcomeAppraisal:
     absolute: AbsoluteEffect | None = None
     # Set instead of `pooled` when one study measured the outcome: a pool needs two.
     single: SingleStudy | None = None
+    # Trials of this comparison that measured the outcome but report no usable numbers
+    # ("First author year"); GRADE's publication-bias domain counts them as missing results.
+    measured_without_numbers: list[str] = field(default_factory=list)
 
     @property
     def efficacy(self) -> bool:

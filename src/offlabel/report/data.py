@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from offlabel.appraise.effects import CONVERSION_METHOD
 from offlabel.appraise.results import (
     OFFLABEL_GRADE,
     Answer,
@@ -111,6 +112,16 @@ def pooled_dict(p: Pooled | None) -> dict[str, Any] | None:
         "favours": p.favours.value, "studies": p.study_ids,
         "weights_pct": [_num(w, 2) for w in p.weights],
         "scale": "ratio" if p.measure in RATIO_MEASURES else "difference",
+        # Rule 2 (issue 16): every study that measured the outcome enters; a study converted
+        # from another binary scale, or pooled on per-protocol numbers, says so here.
+        "entries": [
+            {"study": sid, "converted_from": cf, "conversion": cv,
+             "sensitivity_input": pp}
+            for sid, cf, cv, pp in zip(p.study_ids, p.converted_from or [None] * p.k,
+                                       p.conversions or [None] * p.k,
+                                       p.per_protocol or [False] * p.k, strict=True)
+        ],
+        "conversion_method": CONVERSION_METHOD if any(p.converted_from) else None,
     }
 
 
@@ -154,6 +165,7 @@ def outcome_dict(o: OutcomeAppraisal) -> dict[str, Any]:
         "by_design": {k: pooled_dict(v) for k, v in o.by_design.items()},
         "timepoints": o.timepoints,
         "studies": [e.study.id for e in o.effects],
+        "measured_without_numbers": o.measured_without_numbers,
     }
 
 
