@@ -19,6 +19,7 @@ from offlabel.appraise.effects import CONVERSION_METHOD, or_to_rr, rr_to_or
 from offlabel.appraise.results import Answer, ConditionAppraisal, OutcomeAppraisal
 from offlabel.model import DrugProfile, Source, Study
 from offlabel.report.data import answer_dict
+from offlabel.report.words import pool_notes
 from offlabel.vocabulary import BY_ID
 
 SRC = {"pmid": "1", "where": "constructed for a test"}
@@ -90,6 +91,9 @@ def test_an_odds_ratio_trial_enters_the_risk_ratio_pool():
     assert converted["study"] == "t3" and converted["converted_from"] == "OR"
     assert "29.0%" in converted["conversion"]
     assert entry["conversion_method"] == CONVERSION_METHOD
+    # The report names the method and the converted study.
+    [note] = pool_notes(as_json(appraise(trials))["outcomes"][0])
+    assert "Zhang & Yu 1998" in note and "Author3 2003: reported OR 1.2" in note
 
 
 def test_risk_ratio_trials_enter_an_odds_ratio_pool_when_most_report_odds_ratios():
@@ -122,6 +126,7 @@ def test_intention_to_treat_first_and_per_protocol_only_as_a_sensitivity_input()
     entries = {e["study"]: e for e in as_json(ca)["outcomes"][0]["pooled"]["entries"]}
     assert entries["t3"]["sensitivity_input"] is True
     assert entries["t1"]["sensitivity_input"] is False
+    assert any("sensitivity input" in n and "Author3 2003" in n for n in pool_notes(as_json(ca)["outcomes"][0]))
 
 
 def test_trials_without_usable_numbers_are_listed_and_count_as_missing_results():

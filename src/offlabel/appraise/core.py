@@ -229,6 +229,7 @@ def pool(effects: list[StudyEffect], method: Literal["DL", "REML"] = "DL") -> Po
         favours=fav, study_ids=[e.study.id for e in effects], yi=yi, vi=vi, weights=weights,
         labels=labels, converted_from=[e.converted_from for e in effects],
         conversions=[e.conversion for e in effects], per_protocol=[e.per_protocol for e in effects],
+        names=[study_label(e.study) for e in effects],
     )
 
 

@@ -17,7 +17,7 @@ import math
 from dataclasses import replace
 
 from offlabel.appraise.direction import per_protocol_numbers
-from offlabel.appraise.results import GroupKey, StudyEffect
+from offlabel.appraise.results import GroupKey, StudyEffect, study_label
 from offlabel.model import (
     CONTROLLED,
     RATIO_MEASURES,
@@ -104,14 +104,14 @@ def _convert(e: StudyEffect, to: str, p0: float | None) -> StudyEffect | None:
     if isinstance(eff, BinaryEffect):
         yi, vi = escalc(to, ai=[eff.events_drug], n1i=[eff.total_drug],
                         ci=[eff.events_control], n2i=[eff.total_control])
-        how = f"{to} computed from the arm counts"
+        how = f"{study_label(e.study)}: {to} computed from the arm counts"
     elif isinstance(eff, ReportedEffect) and p0 is not None and 0 < p0 < 1:
         f = or_to_rr if to == "RR" else rr_to_or
         if to == "OR" and eff.ci_ub * p0 >= 1:
             return None
         est, lb, ub = (f(x, p0) for x in (eff.estimate, eff.ci_lb, eff.ci_ub))
         yi, vi = from_ci(to, est, lb, ub, level=eff.ci_level)
-        how = (f"reported {eff.measure} {eff.estimate:g} ({eff.ci_lb:g} to {eff.ci_ub:g}) "
+        how = (f"{study_label(e.study)}: reported {eff.measure} {eff.estimate:g} ({eff.ci_lb:g} to {eff.ci_ub:g}) "
                f"converted to {to} {est:.2f} ({lb:.2f} to {ub:.2f}) at control risk "
                f"{p0:.1%} (pooled control arms of the other studies; Zhang & Yu 1998)")
     else:

@@ -239,6 +239,7 @@ class Pooled:
     converted_from: list[str | None] = field(default_factory=list)
     conversions: list[str | None] = field(default_factory=list)
     per_protocol: list[bool] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # "First author year", as readers name them
 
     def text(self) -> str:
         ci = f"{self.ci_lb:.2f} to {self.ci_ub:.2f}"

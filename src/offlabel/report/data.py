@@ -115,11 +115,12 @@ def pooled_dict(p: Pooled | None) -> dict[str, Any] | None:
         # Rule 2 (issue 16): every study that measured the outcome enters; a study converted
         # from another binary scale, or pooled on per-protocol numbers, says so here.
         "entries": [
-            {"study": sid, "converted_from": cf, "conversion": cv,
+            {"study": sid, "label": lb, "converted_from": cf, "conversion": cv,
              "sensitivity_input": pp}
-            for sid, cf, cv, pp in zip(p.study_ids, p.converted_from or [None] * p.k,
-                                       p.conversions or [None] * p.k,
-                                       p.per_protocol or [False] * p.k, strict=True)
+            for sid, lb, cf, cv, pp in zip(p.study_ids, p.names or p.labels,
+                                           p.converted_from or [None] * p.k,
+                                           p.conversions or [None] * p.k,
+                                           p.per_protocol or [False] * p.k, strict=True)
         ],
         "conversion_method": CONVERSION_METHOD if any(p.converted_from) else None,
     }

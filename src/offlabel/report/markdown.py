@@ -29,6 +29,7 @@ from offlabel.report.words import (
     effect_line,
     favours_cell,
     harm_line,
+    pool_notes,
     verdict_cell,
 )
 
@@ -142,8 +143,9 @@ def _condition(c: dict[str, Any], brief: bool, name: Callable[[str], str]) -> li
         for o in c["outcomes"]:
             studies, _eff, _i2 = effect_cells(o)  # one study: its own row, no I²
             comments = "; ".join(
-                f"{g['domain']} {g['change']:+d}: {name(g['reason'])}"
-                for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]
+                [f"{g['domain']} {g['change']:+d}: {name(g['reason'])}"
+                 for g in (o["grade"]["domains"] if o["grade"] else []) if g["change"]]
+                + [name(n) for n in pool_notes(o)]
             )
             ab = o.get("absolute_effect")
             out.append(f"| {_md(o['outcome'])} | {_md(studies)} | {_md(effect_line(o))} | "

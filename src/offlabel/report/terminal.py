@@ -33,6 +33,7 @@ from offlabel.report.words import (
     effect_cells,
     favours_cell,
     harm_line,
+    pool_notes,
     verdict_cell,
 )
 
@@ -154,6 +155,8 @@ def _condition(console: Console, c: dict[str, Any], brief: bool,
             if o.get("absolute_effect"):
                 console.print(f"  [dim]#{i} anticipated absolute effects:[/] "
                               f"{escape(name(o['absolute_effect']['text']))}")
+            for note in pool_notes(o):
+                console.print(f"  [dim]#{i} pool:[/] {escape(name(note))}")
             for g in (o["grade"]["domains"] if o["grade"] else []):
                 if g["change"]:
                     console.print(f"  [dim]#{i} {g['domain']} {g['change']:+d}:[/] {escape(name(g['reason']))}")

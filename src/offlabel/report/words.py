@@ -139,6 +139,21 @@ def effect_cells(o: Mapping[str, Any]) -> tuple[str, str, str]:
     return "0", "—", ""
 
 
+def pool_notes(o: Mapping[str, Any]) -> list[str]:
+    """How studies entered the row's pool (issue 16, rule 2): the conversions between odds and
+    risk ratios with their method, and per-protocol numbers pooled as sensitivity inputs."""
+    p = o.get("pooled") or {}
+    entries = p.get("entries") or []
+    notes = [f"converted to enter the pool ({p['conversion_method']}): " + "; ".join(
+        e["conversion"] for e in entries if e.get("converted_from"))] if any(
+        e.get("converted_from") for e in entries) else []
+    pp = [e.get("label") or e["study"] for e in entries if e.get("sensitivity_input")]
+    if pp:
+        notes.append("per-protocol numbers pooled as a sensitivity input (no intention-to-treat "
+                     "result): " + ", ".join(pp))
+    return notes
+
+
 def effect_line(o: Mapping[str, Any]) -> str:
     """The row's effect in one cell: 'RR 0.80 (0.65 to 0.97); k = 3, n = 412, I² = 10%', or
     'RR 0.80 (0.65 to 0.97); one study (Furieri 2007), n = 90'."""
