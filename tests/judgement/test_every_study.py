@@ -139,3 +139,18 @@ def test_trials_without_usable_numbers_are_listed_and_count_as_missing_results()
     assert o.grade is not None
     pub = next(d for d in o.grade.domains if d.name == "publication bias")
     assert "1 trial(s) measured this outcome without usable numbers" in pub.reason
+
+
+def test_a_prevention_trial_is_not_pooled_with_treatment_trials():
+    # Two trials treat withdrawal once it has begun; one prevents it in people at risk. The
+    # group key used to ignore the outcome's name for ratios and pooled all three.
+    trials = [rct(1, outcome(binary(30, 15))), rct(2, outcome(binary(28, 14))),
+              rct(3, outcome(binary(10, 12), name="Prevention: progression to severe abstinence"),
+                  direction="no_difference")]
+    groups = abstinence(appraise(trials))
+    assert len(groups) == 2
+    treat = next(o for o in groups if not o.key.prevention)
+    prevent = next(o for o in groups if o.key.prevention)
+    assert treat.pooled is not None and treat.pooled.k == 2
+    assert prevent.pooled is None and prevent.single is not None
+    assert prevent.outcome.startswith("prevention of abstinence")

@@ -64,6 +64,7 @@ __all__ = [
     "StudyEffect",
     "StudyView",
     "active_comparator_name",
+    "marks_prevention",
     "study_label",
 ]
 
@@ -155,11 +156,16 @@ class GroupKey:
     # drug are pooled. A trial whose active comparator is not named is a group of its own
     # ("unnamed: <study id>"), so it is never pooled with another.
     active_drug: str | None = None
+    # Preventing an outcome in people at risk is another question from treating it once it has
+    # begun: an outcome whose name marks prevention is never pooled with one that does not.
+    prevention: bool = False
 
     def describe(self) -> str:
         what = self.kind.value.replace("_", " ")
         if self.outcome_name:
             what = self.outcome_name
+        elif self.prevention:
+            what = f"prevention of {what}"
         if self.comparator != "active":
             vs = "placebo/control"
         elif self.active_drug and not self.active_drug.startswith("unnamed:"):
@@ -167,6 +173,15 @@ class GroupKey:
         else:
             vs = "an unnamed active comparator"
         return f"{what} ({self.measure}, vs {vs})"
+
+
+_PREVENTION = re.compile(r"^\s*(?:prevention|prophylaxis)\b", re.I)
+
+
+def marks_prevention(outcome_name: str) -> bool:
+    """An outcome named as prevention ("Prevention: progression to severe withdrawal")
+    rather than treatment of an outcome already present."""
+    return bool(_PREVENTION.search(outcome_name))
 
 
 def active_comparator_name(study: Study) -> str | None:
@@ -204,7 +219,7 @@ class StudyEffect:
         name = self.outcome.name if self.measure == "MD" else None
         return GroupKey(
             self.outcome.kind, self.measure, bool(self.outcome.higher_is_better), cmp_, name,
-            active_comparator_name(self.study),
+            active_comparator_name(self.study), marks_prevention(self.outcome.name),
         )
 
 
