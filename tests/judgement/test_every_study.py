@@ -154,3 +154,13 @@ def test_a_prevention_trial_is_not_pooled_with_treatment_trials():
     assert treat.pooled is not None and treat.pooled.k == 2
     assert prevent.pooled is None and prevent.single is not None
     assert prevent.outcome.startswith("prevention of abstinence")
+
+
+def test_a_single_study_on_per_protocol_numbers_is_marked_a_sensitivity_input():
+    trials = [rct(1, outcome(binary(30, 10, 40), name="abstinence, per-protocol analysis"))]
+    ca = appraise(trials)
+    [o] = abstinence(ca)
+    assert o.single is not None and o.single.per_protocol
+    row = as_json(ca)["outcomes"][0]
+    assert row["single_study"]["sensitivity_input"] is True
+    assert any("sensitivity input" in n and "Author1 2001" in n for n in pool_notes(row))

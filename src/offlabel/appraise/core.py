@@ -245,7 +245,8 @@ def single_study(e: StudyEffect) -> SingleStudy:
         estimate=back_transform(e.measure, e.yi), ci_lb=back_transform(e.measure, lb),
         ci_ub=back_transform(e.measure, ub), n=e.n,
         favours={1: Direction.favours_drug, -1: Direction.favours_control,
-                 0: Direction.no_difference}[_study_sign(e)])
+                 0: Direction.no_difference}[_study_sign(e)],
+        per_protocol=e.per_protocol, converted_from=e.converted_from)
 
 
 def _analysis_scale(p: Pooled | SingleStudy, value: float) -> float:

@@ -298,6 +298,10 @@ class SingleStudy:
     ci_ub: float
     n: int | None
     favours: Direction
+    # Rule 2: the study's per-protocol numbers stand in for a missing intention-to-treat result
+    # (a sensitivity input), or its reported scale was converted ("OR"/"RR").
+    per_protocol: bool = False
+    converted_from: str | None = None
 
     def text(self) -> str:
         return (f"one study, {self.label}: {self.measure} {self.estimate:.2f} (95% CI "

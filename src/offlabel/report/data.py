@@ -134,7 +134,8 @@ def single_study_dict(s: SingleStudy | None) -> dict[str, Any] | None:
     return {"study": st.id, "label": study_label(st.first_author, st.year, st.title, st.journal),
             "measure": s.measure, "estimate": _num(s.estimate), "ci_lb": _num(s.ci_lb),
             "ci_ub": _num(s.ci_ub), "n": s.n, "favours": s.favours.value,
-            "scale": "ratio" if s.measure in RATIO_MEASURES else "difference"}
+            "scale": "ratio" if s.measure in RATIO_MEASURES else "difference",
+            "sensitivity_input": s.per_protocol}
 
 
 def outcome_dict(o: OutcomeAppraisal) -> dict[str, Any]:

@@ -148,6 +148,9 @@ def pool_notes(o: Mapping[str, Any]) -> list[str]:
         e["conversion"] for e in entries if e.get("converted_from"))] if any(
         e.get("converted_from") for e in entries) else []
     pp = [e.get("label") or e["study"] for e in entries if e.get("sensitivity_input")]
+    one = o.get("single_study") or {}
+    if one.get("sensitivity_input"):
+        pp.append(one["label"])
     if pp:
         notes.append("per-protocol numbers pooled as a sensitivity input (no intention-to-treat "
                      "result): " + ", ".join(pp))
