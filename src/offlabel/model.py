@@ -416,6 +416,9 @@ class ReportedEffect(BaseModel):
     ci_level: float = Field(default=0.95, gt=0, lt=1)
     n_drug: int | None = Field(default=None, ge=0)
     n_control: int | None = Field(default=None, ge=0)
+    # The control arm's risk when the passage gives it (e.g. "placebo: 10.5%"): an odds ratio is
+    # then converted to a risk ratio at the study's own risk, not at the pool's.
+    control_risk: float | None = Field(default=None, gt=0, lt=1)
 
     _plausible_n = field_validator("n_drug", "n_control")(_count)
 

@@ -164,3 +164,17 @@ def test_a_single_study_on_per_protocol_numbers_is_marked_a_sensitivity_input():
     row = as_json(ca)["outcomes"][0]
     assert row["single_study"]["sensitivity_input"] is True
     assert any("sensitivity input" in n and "Author1 2001" in n for n in pool_notes(row))
+
+
+def test_the_study_s_own_control_risk_is_used_when_its_passage_gives_it():
+    own = {**odds_ratio(1.2, 0.58, 2.5), "control_risk": 0.105}
+    trials = [rct(1, outcome(binary(30, 15))), rct(2, outcome(binary(28, 14))),
+              rct(3, outcome(own), direction="no_difference")]
+    [o] = abstinence(appraise(trials))
+    assert o.pooled is not None and o.pooled.k == 3
+    i = o.pooled.study_ids.index("t3")
+    assert math.exp(o.pooled.yi[i]) == pytest.approx(or_to_rr(1.2, 0.105))
+    assert math.exp(o.pooled.yi[i]) != pytest.approx(or_to_rr(1.2, 29 / 100))
+    [converted] = [e for e in as_json(appraise(trials))["outcomes"][0]["pooled"]["entries"]
+                   if e["converted_from"]]
+    assert "10.5% (the study's own control arm" in converted["conversion"]

@@ -96,8 +96,8 @@ def _arm_control_risk(effects: list[StudyEffect]) -> float | None:
 
 def _convert(e: StudyEffect, to: str, p0: float | None) -> StudyEffect | None:
     """e on the other binary scale: from arm counts directly, else from the reported ratio and
-    its CI by Zhang & Yu at p0 (the pooled control risk of the other studies in the pool, as
-    the curated reported effects carry no control risk of their own); None when neither."""
+    its CI by Zhang & Yu at the study's own control risk when its effect records one, else at p0
+    (the pooled control risk of the other studies in the pool); None when neither."""
     from offlabel.synthesis import escalc, from_ci
 
     eff = e.outcome.effect
@@ -105,15 +105,22 @@ def _convert(e: StudyEffect, to: str, p0: float | None) -> StudyEffect | None:
         yi, vi = escalc(to, ai=[eff.events_drug], n1i=[eff.total_drug],
                         ci=[eff.events_control], n2i=[eff.total_control])
         how = f"{study_label(e.study)}: {to} computed from the arm counts"
-    elif isinstance(eff, ReportedEffect) and p0 is not None and 0 < p0 < 1:
+    elif isinstance(eff, ReportedEffect) and (eff.control_risk or p0) is not None:
+        own = eff.control_risk is not None
+        p0 = eff.control_risk if own else p0
+        assert p0 is not None
+        if not 0 < p0 < 1:
+            return None
         f = or_to_rr if to == "RR" else rr_to_or
         if to == "OR" and eff.ci_ub * p0 >= 1:
             return None
+        basis = ("the study's own control arm" if own
+                 else "pooled control arms of the other studies")
         est, lb, ub = (f(x, p0) for x in (eff.estimate, eff.ci_lb, eff.ci_ub))
         yi, vi = from_ci(to, est, lb, ub, level=eff.ci_level)
         how = (f"{study_label(e.study)}: reported {eff.measure} {eff.estimate:g} ({eff.ci_lb:g} to {eff.ci_ub:g}) "
                f"converted to {to} {est:.2f} ({lb:.2f} to {ub:.2f}) at control risk "
-               f"{p0:.1%} (pooled control arms of the other studies; Zhang & Yu 1998)")
+               f"{p0:.1%} ({basis}; Zhang & Yu 1998)")
     else:
         return None
     y, v = float(yi[0]), float(vi[0])
