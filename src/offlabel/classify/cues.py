@@ -19,7 +19,7 @@ def _rx(*parts: str) -> Phrases:
 
 
 class Gated:
-    """Alternatives, each tried only when one of its gate words occurs in the text at all.
+    r"""Alternatives, each tried only when one of its gate words occurs in the text at all.
 
     Answers like one big alternation (the leftmost match), but Python's re tries every
     alternative at every character; a substring test per gate is far cheaper. A gate must be
