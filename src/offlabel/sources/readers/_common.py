@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from offlabel.errors import ReaderError
+from offlabel.model import Record
 
 __all__ = [
     "JsonFault",
@@ -232,6 +233,37 @@ def json_items(
     except ValueError as exc:
         raise ReaderError(file, str(exc), line=1) from None
     yield from enumerate(items)
+
+
+def json_records(
+    source: Source | str,
+    file: str,
+    array_key: str,
+    unwrap: Callable[[object], list[Any]],
+    is_item: Callable[[object], bool],
+    to_record: Callable[[Any], Record],
+    ident: Callable[[Record], str | None],
+    report: Callable[[ReaderError], None],
+) -> Iterator[Record]:
+    """A Record per item of a JSON reader's array (json_items); each item that does not decode
+    or convert is one ReaderError handed to `report`, labelled after the last good record's
+    `ident`, and reading goes on. A file that is not this format at all is one ReaderError."""
+    last: str | None = None
+    try:
+        for index, item in json_items(source, file, array_key, unwrap, is_item):
+            if isinstance(item, JsonFault):
+                label = record_label if item.in_record else between_label
+                report(ReaderError(file, item.message, record=label(index, last), line=item.line))
+                continue
+            try:
+                rec = to_record(item)
+            except ValueError as exc:
+                report(ReaderError(file, str(exc), record=record_label(index, last)))
+                continue
+            last = ident(rec) or last
+            yield rec
+    except ReaderError as exc:  # the file itself: unreadable, not UTF-8, not this format
+        report(exc)
 
 
 def _salvage(

@@ -14,16 +14,12 @@ from typing import Any
 from offlabel.model import Record
 
 from ._common import (
-    JsonFault,
     OnError,
-    ReaderError,
     Source,
-    between_label,
     dig,
-    json_items,
+    json_records,
     parse_year,
     raise_error,
-    record_label,
     source_name,
     squash,
 )
@@ -34,24 +30,8 @@ def iter_ctgov(
 ) -> Iterator[Record]:
     """Yield a Record per study; each bad study (or broken JSON) is one ReaderError, raised
     (the default) or handed to `on_error` and read past."""
-    report = on_error or raise_error
-    file = source_name(source, name)
-    last: str | None = None
-    try:
-        for index, study in json_items(source, file, "studies", _studies, _is_study):
-            if isinstance(study, JsonFault):
-                label = record_label if study.in_record else between_label
-                report(ReaderError(file, study.message, record=label(index, last), line=study.line))
-                continue
-            try:
-                rec = record_from_ctgov(study)  # type: ignore[arg-type]
-            except ValueError as exc:
-                report(ReaderError(file, str(exc), record=record_label(index, last)))
-                continue
-            last = rec.nct
-            yield rec
-    except ReaderError as exc:  # the file itself: unreadable, not UTF-8, not this format
-        report(exc)
+    yield from json_records(source, source_name(source, name), "studies", _studies, _is_study,
+                            record_from_ctgov, lambda rec: rec.nct, on_error or raise_error)
 
 
 def _is_study(item: object) -> bool:

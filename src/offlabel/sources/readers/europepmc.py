@@ -14,15 +14,11 @@ from typing import Any
 from offlabel.model import Record
 
 from ._common import (
-    JsonFault,
     OnError,
-    ReaderError,
     Source,
-    between_label,
-    json_items,
+    json_records,
     parse_year,
     raise_error,
-    record_label,
     source_name,
     squash,
 )
@@ -36,24 +32,12 @@ def iter_europepmc(
 ) -> Iterator[Record]:
     """Yield a Record per result; each bad result (or broken JSON) is one ReaderError, raised
     (the default) or handed to `on_error` and read past."""
-    report = on_error or raise_error
-    file = source_name(source, name)
-    last: str | None = None
-    try:
-        for index, result in json_items(source, file, "result", _results, _is_result):
-            if isinstance(result, JsonFault):
-                label = record_label if result.in_record else between_label
-                report(ReaderError(file, result.message, record=label(index, last), line=result.line))
-                continue
-            try:
-                rec = record_from_europepmc(result)  # type: ignore[arg-type]
-            except ValueError as exc:
-                report(ReaderError(file, str(exc), record=record_label(index, last)))
-                continue
-            last = f"PMID {rec.pmid}" if rec.pmid else rec.doi or rec.pmcid or last
-            yield rec
-    except ReaderError as exc:  # the file itself: unreadable, not UTF-8, not this format
-        report(exc)
+    yield from json_records(source, source_name(source, name), "result", _results, _is_result,
+                            record_from_europepmc, _ident, on_error or raise_error)
+
+
+def _ident(rec: Record) -> str | None:
+    return f"PMID {rec.pmid}" if rec.pmid else rec.doi or rec.pmcid
 
 
 def _is_result(item: object) -> bool:
