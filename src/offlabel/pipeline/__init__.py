@@ -36,6 +36,7 @@ class Offlabel:
     bundled: bool = True
     store: Path | None = None
     _base: EvidenceBase | None = field(default=None, init=False, repr=False)
+    _evidence_bytes: bytes | None = field(default=None, init=False, repr=False)
 
     def base(self) -> EvidenceBase:
         """A fresh evidence base (EvidenceError when a file does not validate)."""
@@ -93,19 +94,25 @@ class Offlabel:
                     profile: dict[str, object] | None) -> bytes:
         import json
 
-        from offlabel.evidence import bundled_files
+        question = json.dumps([drug, condition, sorted((k, repr(v)) for k, v in
+                                                        (profile or {}).items()), self.bundled])
+        return question.encode() + b"\0" + self._evidence_key()
 
-        parts = [json.dumps([drug, condition, sorted((k, repr(v)) for k, v in
-                                                      (profile or {}).items()), self.bundled])]
-        if self.bundled:
-            parts += [f"{name}\0{text}" for name, text in bundled_files()]
-        for p in self.evidence:
-            path = Path(p)
-            files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
-            # A file that cannot be read is reported by the evidence loader, not here.
-            parts += [f"{f}\0{f.read_text(encoding='utf-8', errors='replace')}"
-                      for f in files if f.is_file()]
-        return "\0".join(parts).encode()
+    def _evidence_key(self) -> bytes:
+        """The evidence files' content, read once per application object (as the evidence
+        itself is loaded once), whatever number of questions it answers."""
+        if self._evidence_bytes is None:
+            from offlabel.evidence import bundled_files
+
+            parts = [f"{name}\0{text}" for name, text in bundled_files()] if self.bundled else []
+            for p in self.evidence:
+                path = Path(p)
+                files = sorted(path.glob("*.y*ml")) if path.is_dir() else [path]
+                # A file that cannot be read is reported by the evidence loader, not here.
+                parts += [f"{f}\0{f.read_text(encoding='utf-8', errors='replace')}"
+                          for f in files if f.is_file()]
+            self._evidence_bytes = "\0".join(parts).encode()
+        return self._evidence_bytes
 
     def compare(self, condition: str, drugs: list[str]) -> dict[str, Any]:
         from offlabel.appraise.compare import compare_drugs
