@@ -14,6 +14,7 @@ from typing import Any
 
 from offlabel.errors import StoreError
 from offlabel.model import Classification, Condition, Design, DrugProfile, Record
+from offlabel.query import question_id
 from offlabel.store import SOURCE_RANK, Store
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
     "collected_drug_profile",
     "has_question",
     "merge_pairs",
-    "question_id",
     "question_info",
     "question_records",
     "record_verdict",
@@ -29,12 +29,6 @@ __all__ = [
 ]
 
 _NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
-
-
-def question_id(drug: str, condition: Condition) -> str:
-    from offlabel.query import question_id as qid
-
-    return qid(drug, condition)
 
 
 def classify_record(record: Record) -> Classification:
