@@ -16,6 +16,7 @@ from typing import Literal
 
 from offlabel.appraise.effects import (
     back_transform,
+    control_risk,
     favours,
     merge_binary_scales,
     study_effect,
@@ -272,15 +273,6 @@ def _events(effects: list[StudyEffect]) -> int | None:
     return total
 
 
-def _control_risk(effects: list[StudyEffect]) -> float | None:
-    ev = tot = 0
-    for e in effects:
-        if isinstance(e.outcome.effect, BinaryEffect):
-            ev += e.outcome.effect.events_control
-            tot += e.outcome.effect.total_control
-    return ev / tot if tot else None
-
-
 def _egger_p(effects: list[StudyEffect]) -> float | None:
     if len(effects) < 10:
         return None
@@ -329,7 +321,7 @@ def appraise_outcome(key: GroupKey, effects: list[StudyEffect], robs: dict[str, 
         weights=pooled.weights if pooled is not None else [100.0],
         rob_overall=[robs[e.study.id].overall for e in main],
         indirect=indirect,
-        control_risk=_control_risk(main),
+        control_risk=control_risk(main),
         egger_p=_egger_p(main),
         unpublished_trials=unpublished,
         events=_events(main),

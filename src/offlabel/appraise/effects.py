@@ -29,7 +29,7 @@ from offlabel.model import (
 )
 
 __all__ = ["CONTROLLED", "CONVERSION_METHOD", "RATIO_MEASURES", "GroupKey", "StudyEffect",
-           "back_transform", "favours", "merge_binary_scales", "or_to_rr", "rr_to_or",
+           "back_transform", "control_risk", "favours", "merge_binary_scales", "or_to_rr", "rr_to_or",
            "study_effect"]
 
 CONVERSION_METHOD = (
@@ -85,7 +85,8 @@ def rr_to_or(risk_ratio: float, p0: float) -> float:
     return risk_ratio * (1 - p0) / (1 - risk_ratio * p0)
 
 
-def _arm_control_risk(effects: list[StudyEffect]) -> float | None:
+def control_risk(effects: list[StudyEffect]) -> float | None:
+    """The pooled control-arm risk of the studies with arm counts (None without any)."""
     ev = tot = 0
     for e in effects:
         if isinstance(e.outcome.effect, BinaryEffect):
@@ -142,7 +143,7 @@ def merge_binary_scales(groups: dict[GroupKey, list[StudyEffect]]
         n_or = len({e.study.id for e in groups[key]})
         n_rr = len({e.study.id for e in groups[rr_key]})
         to, src, dst = ("OR", rr_key, key) if n_or > n_rr else ("RR", key, rr_key)
-        p0 = _arm_control_risk(out[dst])
+        p0 = control_risk(out[dst])
         moved: list[StudyEffect] = []
         kept: list[StudyEffect] = []
         for e in out[src]:
