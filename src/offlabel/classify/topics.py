@@ -1,0 +1,235 @@
+"""Which drugs and which conditions a MEDLINE record is about, from NLM's own indexing.
+
+The evidence map of a scan (`offlabel map`) counts studies per drug x condition, so every record
+needs the two lists. NLM indexers already name both: the ChemicalList holds the substances, the
+MeshHeadingList the diseases, each heading with qualifiers that MeSH allows only for some kinds
+of descriptor. The rules here are general and read only what the record (and, when the user gives
+it, NLM's descriptor file) says; nothing is tuned to a particular record.
+
+Drugs. A chemical of the ChemicalList is a drug when it is a pharmacologic substance:
+- with tree numbers (the MeSH descriptor file, `offlabel scan --mesh`): its descriptor sits in a
+  D tree (Chemicals and Drugs) outside D27's class names (pharmacologic actions such as
+  "Adrenergic beta-Antagonists" are classes, not substances); a supplementary concept (a C UI,
+  no trees of its own) counts as its heading's substance;
+- always: a heading of the same name carries a qualifier that MeSH allows only on drugs and
+  chemicals given to people or animals ("therapeutic use", "administration & dosage",
+  "adverse effects", "pharmacology", "pharmacokinetics", "toxicity", "poisoning", ...), or the
+  substance's name occurs in the title or abstract (a supplementary concept is indexed under a
+  broader heading, so its own name is the only cue it has) and it has a registry number (a CAS
+  number or UNII: registry "0" marks a class or group, "EC ..." an enzyme) and its heading, if
+  any, carries no measurement qualifier ("blood", "metabolism", "analysis": an analyte, not a
+  treatment);
+- a class, group or enzyme (registry "0" or "EC ...") only with a clinical-use qualifier
+  ("therapeutic use", "administration & dosage", "adverse effects", "poisoning"):
+  "Adrenergic beta-Antagonists/therapeutic use" is a treatment, "Hexokinase/pharmacology" a
+  reagent;
+- never: descriptors that name a role in a study rather than a substance given (placebos,
+  biomarkers, solvents, culture media), whatever their qualifiers.
+
+Conditions. A MeSH descriptor is a condition when its trees include C (Diseases) or F03 (Mental
+Disorders); when its trees are unknown, when it carries a qualifier that MeSH allows only on
+diseases ("drug therapy", "therapy", "etiology", "epidemiology", "diagnosis",
+"prevention & control", "complications", "chemically induced", ...). Qualifiers that MeSH also
+allows on organs or procedures ("physiopathology", "pathology", "mortality", "surgery") are not
+cues: "Heart/physiopathology" is not a disease. A supplementary concept of Type="Disease" is a
+condition.
+
+Names are lower-cased, de-duplicated and sorted; matching a user's words to them is the map's
+job (vocabulary.normalise / model.name_key there).
+
+The record's typed fields (MeSH UIs, major flags, qualifiers, chemical UIs and registry numbers,
+supplementary concepts) are read through `_headings`, `_chemicals` and `_supplementary`, which
+accept the typed lists when the reader fills them and fall back on the plain `mesh`,
+`mesh_qualifiers` and `chemicals` fields otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from offlabel.model import Record
+
+__all__ = ["CONDITION_QUALIFIERS", "DRUG_QUALIFIERS", "record_topics"]
+
+# Qualifiers MeSH allows on drugs and chemicals (D) and not on diseases. "adverse effects" is
+# also allowed on procedures (E), which is why a drug must first be in the ChemicalList.
+DRUG_QUALIFIERS: frozenset[str] = frozenset({
+    "therapeutic use", "administration & dosage", "adverse effects", "pharmacology",
+    "pharmacokinetics", "toxicity", "poisoning", "agonists", "antagonists & inhibitors",
+    "pharmaceutics",
+})
+
+# The drug qualifiers that say people or animals were given it (not a bench experiment).
+_CLINICAL_QUALIFIERS: frozenset[str] = frozenset({
+    "therapeutic use", "administration & dosage", "adverse effects", "poisoning",
+})
+
+# Qualifiers MeSH allows only on diseases (C) and mental disorders (F03).
+CONDITION_QUALIFIERS: frozenset[str] = frozenset({
+    "drug therapy", "therapy", "etiology", "diagnosis", "prevention & control",
+    "complications", "chemically induced", "diet therapy", "radiotherapy",
+    "prevention and control",
+})
+
+# Qualifiers saying the substance was measured, not given.
+_ANALYTE_QUALIFIERS: frozenset[str] = frozenset({
+    "blood", "urine", "cerebrospinal fluid", "metabolism", "analysis", "biosynthesis",
+    "genetics", "physiology", "deficiency", "secretion", "isolation & purification",
+    "chemistry", "immunology",
+})
+
+# Descriptors that name the role a substance plays in a study, not a substance given as a drug.
+_NOT_DRUGS: frozenset[str] = frozenset({
+    "placebos", "biomarkers", "biomarkers, tumor", "solvents", "culture media",
+    "culture media, conditioned", "culture media, serum-free", "pharmaceutical vehicles",
+    "excipients", "water", "reagent kits, diagnostic", "indicators and reagents",
+    "fluorescent dyes", "coloring agents", "contrast media", "radiopharmaceuticals",
+    "isotopes", "buffers",
+})
+
+
+@dataclass(frozen=True)
+class _Heading:
+    ui: str
+    name: str
+    qualifiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Chemical:
+    ui: str
+    name: str
+    registry: str | None  # None: the reader did not keep it
+
+
+@dataclass(frozen=True)
+class _Suppl:
+    ui: str
+    name: str
+    type: str
+
+
+def _get(item: object, name: str, default: Any = None) -> Any:
+    """A field of a typed item, whether the reader made it a dataclass, a dict or a struct row."""
+    if isinstance(item, Mapping):
+        return item.get(name, default)
+    return getattr(item, name, default)
+
+
+def _headings(record: Record) -> list[_Heading]:
+    typed = getattr(record, "mesh_headings", None)
+    if typed:
+        out = []
+        for h in typed:
+            name = str(_get(h, "name", "") or "")
+            quals = _get(h, "qualifiers", ()) or ()
+            out.append(_Heading(str(_get(h, "ui", "") or ""), name,
+                                tuple(str(q) for q in quals)))
+        return out
+    return [_Heading("", name, tuple(record.mesh_qualifiers.get(name, ())))
+            for name in record.mesh]
+
+
+def _chemicals(record: Record) -> list[_Chemical]:
+    typed = getattr(record, "chemical_list", None)
+    if typed:
+        out = []
+        for c in typed:
+            reg = _get(c, "registry", None)
+            out.append(_Chemical(str(_get(c, "ui", "") or ""), str(_get(c, "name", "") or ""),
+                                 None if reg is None else str(reg)))
+        return out
+    return [_Chemical("", name, None) for name in record.chemicals]
+
+
+def _supplementary(record: Record) -> list[_Suppl]:
+    typed = getattr(record, "supplementary", None)
+    if not typed:
+        return []
+    return [_Suppl(str(_get(s, "ui", "") or ""), str(_get(s, "name", "") or ""),
+                   str(_get(s, "type", "") or "")) for s in typed]
+
+
+def _trees(mesh_trees: Mapping[str, tuple[str, ...]] | None, ui: str,
+           name: str) -> tuple[str, ...] | None:
+    """The descriptor's tree numbers, or None when they are not known (no file, or not in it)."""
+    if not mesh_trees:
+        return None
+    found = mesh_trees.get(ui) if ui else None
+    if found is None:
+        found = mesh_trees.get(name.lower())
+    return tuple(found) if found is not None else None
+
+
+def _mentioned(name: str, text: str) -> bool:
+    """The name occurs in the lower-cased title+abstract as whole words."""
+    name = name.lower().strip()
+    if len(name) < 3:
+        return False
+    return re.search(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", text) is not None
+
+
+def _has_registry(registry: str | None) -> bool:
+    """A CAS number or UNII: a defined substance. "0" marks a class or group; "EC" an enzyme."""
+    if registry is None:
+        return True  # the reader kept no registry numbers: no evidence either way
+    registry = registry.strip()
+    return bool(registry) and registry != "0" and not registry.upper().startswith("EC ")
+
+
+def _is_drug(chem: _Chemical, heading: _Heading | None, text: str,
+             mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
+    key = chem.name.lower()
+    if not key or key in _NOT_DRUGS:
+        return False
+    trees = _trees(mesh_trees, chem.ui, chem.name)
+    if trees is not None:
+        # Known trees decide whether it is a substance at all: D outside the D27 class names.
+        if not any(t.startswith("D") and not t.startswith("D27") for t in trees):
+            return False
+    quals = set(heading.qualifiers) if heading else set()
+    if not _has_registry(chem.registry):
+        # A class, group or enzyme: only a clinical use makes it a treatment ("Adrenergic
+        # beta-Antagonists/therapeutic use"); "Hexokinase/pharmacology" is a reagent.
+        return bool(quals & _CLINICAL_QUALIFIERS)
+    if quals & DRUG_QUALIFIERS:
+        return True
+    analyte_cues = len(quals & _ANALYTE_QUALIFIERS)
+    return analyte_cues == 0 and _mentioned(chem.name, text)
+
+
+def _is_condition(heading: _Heading, mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
+    trees = _trees(mesh_trees, heading.ui, heading.name)
+    if trees is not None:
+        return any(t.startswith("C") or t.startswith("F03") for t in trees)
+    return bool(set(heading.qualifiers) & CONDITION_QUALIFIERS)
+
+
+def _clean(names: Iterable[str]) -> list[str]:
+    return sorted({" ".join(n.lower().split()) for n in names if n and n.strip()})
+
+
+def record_topics(record: Record, mesh_trees: Mapping[str, tuple[str, ...]] | None = None,
+                  ) -> tuple[list[str], list[str]]:
+    """(drugs, conditions) the record is about; see the module docstring for the rules.
+
+    `mesh_trees` maps a descriptor UI (or its lower-cased name) to its tree numbers, from NLM's
+    descriptor file; None or empty when the user gave none.
+    """
+    headings = _headings(record)
+    by_name = {h.name.lower(): h for h in headings}
+    text = f"{record.title} {record.abstract}".lower()
+    drugs = [c.name for c in _chemicals(record)
+             if _is_drug(c, by_name.get(c.name.lower()), text, mesh_trees)]
+    conditions = [h.name for h in headings if _is_condition(h, mesh_trees)]
+    for s in _supplementary(record):
+        kind = s.type.lower()
+        if kind == "disease":
+            conditions.append(s.name)
+        elif kind == "protocol":
+            # A named regimen (e.g. a chemotherapy protocol) is what the patients were given.
+            drugs.append(s.name)
+    return _clean(drugs), _clean(conditions)
