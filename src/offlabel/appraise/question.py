@@ -18,7 +18,7 @@ from offlabel.model import Condition, Drug, Question, name_key
 if TYPE_CHECKING:
     from offlabel.evidence import EvidenceBase
 
-__all__ = ["resolve_condition_text", "resolve_question"]
+__all__ = ["resolve_condition_text", "resolve_question", "split_question_text"]
 
 
 def resolve_question(base: EvidenceBase, drug_text: str, condition_text: str | None) -> Question:
@@ -56,3 +56,39 @@ def _did_you_mean(names: list[str]) -> str:
     if not names:
         return ""
     return "; did you mean " + " or ".join(f"'{n}'" for n in names) + "?"
+
+
+# Words that join a drug to its condition in a typed question ("baclofen for alcohol use
+# disorder", "naltrexone in AUD"); dropped between the two names.
+_JOINERS = frozenset({"for", "in", "with", "against", "on", "to", "treat", "treating"})
+
+
+def split_question_text(base: EvidenceBase, text: str) -> tuple[str | None, str | None]:
+    """(drug text, condition text) of one free-text question, for the faces with a single box:
+    "DRUG for CONDITION", "DRUG in CONDITION", "DRUG CONDITION" or "DRUG". The drug is the
+    longest run of leading words that is a known drug's name, synonym or brand; the rest is the
+    condition. Nothing is resolved here (resolve_question does it, with its "did you mean"):
+    when no known drug leads, "X for Y" splits at the joiner, a known condition alone is
+    (None, condition), and otherwise the first word is taken as the drug."""
+    words = text.split()
+    if not words:
+        return None, None
+    known = {name_key(n) for d in base.drugs.values()
+             for n in (d.id, d.name, *d.synonyms, *d.brand_names)}
+    cut = max((i for i in range(1, len(words) + 1) if name_key(" ".join(words[:i])) in known),
+              default=0)
+    if cut == 0:
+        lowered = [w.casefold() for w in words]
+        joiner = next((i for i, w in enumerate(lowered) if w in ("for", "in") and i > 0), None)
+        if joiner is not None:
+            cut = joiner
+        else:
+            from offlabel.vocabulary import resolve_condition
+
+            if resolve_condition(text) is not None:
+                return None, " ".join(words)
+            cut = 1
+    rest = words[cut:]
+    while rest and (rest[0].casefold() in _JOINERS or not name_key(rest[0])):
+        rest = rest[1:]
+    return " ".join(words[:cut]), (" ".join(rest) or None)

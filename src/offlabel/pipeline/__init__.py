@@ -98,6 +98,13 @@ class Offlabel:
                                                         (profile or {}).items()), self.bundled])
         return question.encode() + b"\0" + self._evidence_key()
 
+    def fingerprint(self) -> str:
+        """A short digest of the evidence files this object answers from (the part of the
+        answer cache's key that is not the question): a face keys its own caches with it."""
+        import hashlib
+
+        return hashlib.sha256(self._evidence_key() + repr(self.bundled).encode()).hexdigest()[:16]
+
     def _evidence_key(self) -> bytes:
         """The evidence files' content, read once per application object (as the evidence
         itself is loaded once), whatever number of questions it answers."""
