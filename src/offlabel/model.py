@@ -24,10 +24,10 @@ __all__ = [
     "PRECLINICAL", "PRIMARY_CLINICAL", "RANDOMISED", "RATIO_MEASURES", "SURROGATE_KINDS",
     "MAX_COUNT", "SCHEMA_VERSIONS", "SYNTHESES", "WEAKER_DESIGNS",
     "Approval", "Arm", "BinaryEffect", "Blinding", "Certainty", "Classification", "Comparator",
-    "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
-    "DrugProfile", "Effect", "EvidenceFile", "HarmFact", "HarmKind", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
+    "Concept", "Condition", "ContinuousEffect", "Design", "DesignFacts", "DesignRole", "Direction", "Drug",
+    "DrugProfile", "Effect", "EvidenceFile", "HarmFact", "HarmKind", "MeshTerm", "Outcome", "OutcomeKind", "OutcomeVerdictLabel",
     "Question", "REVIEW_SIGNALS", "Record", "ReportedEffect", "ReviewSignal", "ReviewSignalName",
-    "RobTool", "SingleArmEffect", "Source", "Study",
+    "RobTool", "SingleArmEffect", "Source", "Study", "Substance",
     "Subgroup", "Tristate", "Verdict", "VerdictLabel", "designs_where", "importance", "name_key",
 ]
 
@@ -703,6 +703,35 @@ class Question:
     condition: Condition | None  # None: overview of every condition covered
 
 
+@dataclass(frozen=True, slots=True)
+class MeshTerm:
+    """A MeSH heading of a MEDLINE record: its descriptor (UI, name), whether it is a major
+    topic (the descriptor or any of its qualifiers starred), and its qualifiers' names."""
+
+    ui: str
+    name: str
+    major: bool = False
+    qualifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Substance:
+    """A ChemicalList entry: the substance's MeSH UI, name and registry number ("0" if none)."""
+
+    ui: str
+    name: str
+    registry: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A supplementary concept (SupplMeshName): UI, name and type ("Disease", "Protocol", ...)."""
+
+    ui: str
+    name: str
+    type: str = ""
+
+
 @dataclass
 class Record:
     """A bibliographic record as a reader yields it (PubMed, RIS, registry, ...)."""
@@ -725,6 +754,12 @@ class Record:
     keywords: list[str] = field(default_factory=list)
     language: str | None = None
     extra: dict[str, object] = field(default_factory=dict)  # e.g. registry design fields
+    # MEDLINE's coded lists, filled only when asked for (the PubMed XML reader's `detail`)
+    mesh_terms: list[MeshTerm] = field(default_factory=list)
+    substances: list[Substance] = field(default_factory=list)
+    concepts: list[Concept] = field(default_factory=list)
+    version: int = 1  # the PMID's Version attribute
+    deleted: bool = False  # a <DeleteCitation> PMID: only `pmid` (and `version`) are set
 
     @property
     def key(self) -> str:

@@ -10,6 +10,11 @@ Three ways through a file, one result for the records they all read:
 * the piecewise parse, for a damaged file read with an `on_error` callback: the input is cut
   at every article's start tag and each piece parsed on its own, so a broken article is one
   bad record and the articles after it are still read.
+
+With `detail=True` (what `offlabel scan` asks for) each record also carries MEDLINE's coded
+lists (MeSH UIs, major topics and qualifiers, chemical UIs and registry numbers, supplementary
+concepts) and its PMID's Version, and each PMID of a <DeleteCitation> is yielded, in document
+order, as a Record with `deleted=True`. Without it the records are exactly as before.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import zlib
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from offlabel.model import Record
+from offlabel.model import Concept, MeshTerm, Record, Substance
 
 from ._common import (
     OnError,
@@ -40,7 +45,11 @@ _POSITION = re.compile(r",? line \d+, column \d+$")
 
 
 def iter_pubmed_xml(
-    source: Source, *, name: str | None = None, on_error: OnError | None = None
+    source: Source,
+    *,
+    name: str | None = None,
+    on_error: OnError | None = None,
+    detail: bool = False,
 ) -> Iterator[Record]:
     """Yield a Record per article. A bad article is a ReaderError: raised (the default, after
     the good records before it), or handed to `on_error`, after which reading resumes at the
@@ -54,15 +63,17 @@ def iter_pubmed_xml(
     which re-reads the input from the start, skips the records already yielded and reports
     the fault. File objects cannot be read twice: they go to the streaming parse (or, with
     `on_error`, the piecewise one) directly.
+
+    `detail`: MEDLINE's coded lists and the PMID version too, and deleted PMIDs (module doc).
     """
     if not isinstance(source, bytes | bytearray | str | os.PathLike):
         if on_error is None:
-            yield from _iter_streamed(source, name=name)
+            yield from _iter_streamed(source, name=name, detail=detail)
         else:
-            yield from _iter_pieces(source, name=name, report=on_error)
+            yield from _iter_pieces(source, name=name, report=on_error, detail=detail)
         return
     done = 0
-    quick = _iter_sliced(source)
+    quick = _iter_sliced(source, detail)
     try:
         # Read ahead a few dozen articles, then hand them out: the caller's work on them (say,
         # classifying) then runs back to back too, which keeps both loops in the CPU caches
@@ -82,9 +93,9 @@ def iter_pubmed_xml(
     finally:
         quick.close()
     if on_error is None:
-        rest = _iter_streamed(source, name=name)
+        rest = _iter_streamed(source, name=name, detail=detail)
     else:
-        rest = _iter_pieces(source, name=name, report=on_error)
+        rest = _iter_pieces(source, name=name, report=on_error, detail=detail)
     for i, rec in enumerate(rest):
         if i >= done:
             yield rec
@@ -107,7 +118,7 @@ _BLOCK = 1 << 20
 _READ_AHEAD = 64
 
 
-def _iter_sliced(source: Source) -> Generator[Record, None, None]:
+def _iter_sliced(source: Source, detail: bool = False) -> Generator[Record, None, None]:
     from lxml import etree
 
     try:
@@ -159,7 +170,7 @@ def _iter_sliced(source: Source) -> Generator[Record, None, None]:
                 raise _Unusual
             end = _last_piece_end(buf, pos)
             if end > pos:
-                yield from _parse_run(buf[pos:end], parser)
+                yield from _parse_run(buf[pos:end], parser, detail)
                 pos = end
             if eof:
                 break
@@ -192,7 +203,7 @@ def _last_piece_end(buf: bytes, pos: int) -> int:
     return best
 
 
-def _parse_run(region: bytes, parser: Any) -> Iterator[Record]:
+def _parse_run(region: bytes, parser: Any, detail: bool = False) -> Iterator[Record]:
     """The Records of a run of whole pieces, parsed as one document (one document per
     article costs about 5 us more a record).
 
@@ -209,10 +220,12 @@ def _parse_run(region: bytes, parser: Any) -> Iterator[Record]:
         tag = elem.tag
         try:
             if tag == "PubmedArticle":
-                rec = _article(elem)
+                rec = _article(elem, detail)
             elif tag == "PubmedBookArticle":
                 rec = _book_article(elem)
             elif tag == "DeleteCitation":
+                if detail:
+                    yield from _deleted(elem)
                 continue
             else:
                 raise _Unusual
@@ -221,7 +234,9 @@ def _parse_run(region: bytes, parser: Any) -> Iterator[Record]:
         yield rec
 
 
-def _iter_streamed(source: Source, *, name: str | None = None) -> Iterator[Record]:
+def _iter_streamed(
+    source: Source, *, name: str | None = None, detail: bool = False
+) -> Iterator[Record]:
     from lxml import etree
 
     file = source_name(source, name)
@@ -238,7 +253,7 @@ def _iter_streamed(source: Source, *, name: str | None = None) -> Iterator[Recor
         parser = etree.iterparse(
             stream,
             events=("end",),
-            tag=_ARTICLE_TAGS,
+            tag=(*_ARTICLE_TAGS, "DeleteCitation") if detail else _ARTICLE_TAGS,
             huge_tree=True,
             remove_blank_text=True,  # fewer text nodes to build: about 15% faster
             resolve_entities=False,
@@ -246,8 +261,11 @@ def _iter_streamed(source: Source, *, name: str | None = None) -> Iterator[Recor
             load_dtd=False,
         )
         for _event, elem in parser:
+            if elem.tag == "DeleteCitation":
+                yield from _deleted(elem)
+                continue
             try:
-                rec = _article(elem) if elem.tag == "PubmedArticle" else _book_article(elem)
+                rec = _article(elem, detail) if elem.tag == "PubmedArticle" else _book_article(elem)
             except ValueError as exc:
                 raise ReaderError(
                     file, str(exc), record=_where(count, last_pmid), line=elem.sourceline
@@ -285,7 +303,9 @@ _LINE_IN_MESSAGE = re.compile(r"\bline (\d+)\b")
 _NO_ARTICLE_LIMIT = 64 * _BLOCK  # read this far without an article: not worth buffering on
 
 
-def _iter_pieces(source: Source, *, name: str | None, report: OnError) -> Iterator[Record]:
+def _iter_pieces(
+    source: Source, *, name: str | None, report: OnError, detail: bool = False
+) -> Iterator[Record]:
     """Every good record of a damaged file; each bad one (and each stretch between records
     that does not parse) reported, one ReaderError each.
 
@@ -306,7 +326,7 @@ def _iter_pieces(source: Source, *, name: str | None, report: OnError) -> Iterat
     if isinstance(stream, gzip.GzipFile):  # zlib, which keeps the output before a fault
         stream = _Gunzip(stream.fileobj, owns=isinstance(source, str | os.PathLike))
     try:
-        yield from _Pieces(file, report, etree).read(stream)
+        yield from _Pieces(file, report, etree, detail).read(stream)
     finally:
         if stream is not source:
             stream.close()
@@ -315,8 +335,9 @@ def _iter_pieces(source: Source, *, name: str | None, report: OnError) -> Iterat
 class _Pieces:
     """The state of one piecewise read: the running count, the last PMID, the parser."""
 
-    def __init__(self, file: str, report: OnError, etree: Any) -> None:
+    def __init__(self, file: str, report: OnError, etree: Any, detail: bool = False) -> None:
         self.file = file
+        self.detail = detail
         self.report = report
         self.etree = etree
         self.count = 0  # records so far, good or bad
@@ -361,7 +382,7 @@ class _Pieces:
                 self.report(ReaderError(self.file, "not PubMed XML (no <PubmedArticle> found)"))
             else:
                 try:
-                    yield from _iter_streamed(buf, name=self.file)
+                    yield from _iter_streamed(buf, name=self.file, detail=self.detail)
                 except ReaderError as exc:
                     self.report(exc)
             return
@@ -424,6 +445,8 @@ class _Pieces:
             return
         yield from self._articles(piece[:end], line)
         gap = piece[end:]
+        if self.detail and b"<DeleteCitation" in gap:
+            yield from _deleted_in(gap)
         if not last and not gap.strip():
             return
         gap_line = line + piece.count(b"\n", 0, end)
@@ -459,7 +482,7 @@ class _Pieces:
             if tag not in _ARTICLE_TAGS:
                 continue  # a comment, a <DeleteCitation>: skipped, as the streaming parse does
             try:
-                rec = _article(elem) if tag == "PubmedArticle" else _book_article(elem)
+                rec = _article(elem, self.detail) if tag == "PubmedArticle" else _book_article(elem)
             except ValueError as exc:
                 at = line + (elem.sourceline or 1) - 1
                 self.report(ReaderError(
@@ -622,7 +645,7 @@ def _plain(elem: Any) -> str:
     return text.strip() if text else ""
 
 
-def _article(art: Any) -> Record:
+def _article(art: Any, detail: bool = False) -> Record:
     # Walk the known structure child by child (C-level iteration, a tag compare per child):
     # the reference list, history and grants are never visited, and no getparent() or
     # ElementPath lookup runs per element.
@@ -640,15 +663,27 @@ def _article(art: Any) -> Record:
                     if rec.pmid is None:
                         cit = top
                         rec.pmid = (el.text or "").strip()
+                        if detail:
+                            rec.version = _version(el)
                 elif tag == "Article":
                     _article_body(el, rec, abstract, head)
                 elif tag == "MeshHeadingList":
-                    _mesh(el, rec)
+                    _mesh(el, rec, detail)
                 elif tag == "ChemicalList":
+                    if detail:
+                        _substances(el, rec)
+                        continue
                     for chem in el:
                         for sub in chem:
                             if sub.tag == "NameOfSubstance" and sub.text:
                                 rec.chemicals.append(sub.text.strip())
+                elif tag == "SupplMeshList":
+                    if detail:
+                        for sup in el:
+                            if sup.tag == "SupplMeshName" and sup.text:
+                                rec.concepts.append(Concept(
+                                    sup.get("UI") or "", sup.text.strip(), sup.get("Type") or ""
+                                ))
                 elif tag == "KeywordList":
                     for kw in el:
                         if kw.tag == "Keyword":
@@ -737,21 +772,74 @@ def _article_body(article: Any, rec: Record, abstract: list[str], head: dict[str
                         rec.nct = acc.strip()
 
 
-def _mesh(heading_list: Any, rec: Record) -> None:
+def _mesh(heading_list: Any, rec: Record, detail: bool = False) -> None:
     for heading in heading_list.iterchildren("MeshHeading"):
         desc = None
         quals = []
+        ui = ""
+        major = False
         for sub in heading:
             stag = sub.tag
             if stag == "DescriptorName":
                 if desc is None:
                     desc = (sub.text or "").strip()
+                    if detail:
+                        ui = sub.get("UI") or ""
+                        major = major or sub.get("MajorTopicYN") == "Y"
             elif stag == "QualifierName" and sub.text:
                 quals.append(sub.text.strip())
+                if detail:
+                    major = major or sub.get("MajorTopicYN") == "Y"
         if desc:
             rec.mesh.append(desc)
             if quals:
                 rec.mesh_qualifiers[desc] = quals
+            if detail:
+                rec.mesh_terms.append(MeshTerm(ui, desc, major, tuple(quals)))
+
+
+def _substances(chemical_list: Any, rec: Record) -> None:
+    """The ChemicalList with UIs and registry numbers; `chemicals` keeps the names, as always."""
+    for chem in chemical_list:
+        name = ui = registry = ""
+        for sub in chem:
+            stag = sub.tag
+            if stag == "NameOfSubstance":
+                if sub.text:
+                    name = sub.text.strip()
+                    ui = sub.get("UI") or ""
+            elif stag == "RegistryNumber":
+                registry = (sub.text or "").strip()
+        if name:
+            rec.chemicals.append(name)
+            rec.substances.append(Substance(ui, name, registry))
+
+
+def _version(pmid: Any) -> int:
+    version = pmid.get("Version")
+    return int(version) if version and version.isdigit() else 1
+
+
+def _deleted(delete_citation: Any) -> Iterator[Record]:
+    """A Record with `deleted=True` for each PMID of a <DeleteCitation>."""
+    for el in delete_citation:
+        if el.tag == "PMID":
+            pmid = (el.text or "").strip()
+            if pmid.isdigit():
+                yield Record(source="pubmed", pmid=pmid, version=_version(el), deleted=True)
+
+
+_DELETE_BLOCK = re.compile(rb"<DeleteCitation>(.*?)</DeleteCitation>", re.S)
+_DELETED_PMID = re.compile(rb"<PMID(?:\s+Version=\"(\d+)\")?[^>]*>\s*(\d+)\s*</PMID>")
+
+
+def _deleted_in(gap: bytes) -> Iterator[Record]:
+    """The deleted PMIDs of the whole <DeleteCitation> elements in a stretch between articles
+    (the piecewise parse checks that stretch as content; this only reads its PMIDs)."""
+    for block in _DELETE_BLOCK.finditer(gap):
+        for m in _DELETED_PMID.finditer(block.group(1)):
+            version = int(m.group(1)) if m.group(1) else 1
+            yield Record(source="pubmed", pmid=m.group(2).decode(), version=version, deleted=True)
 
 
 def _child_text(elem: Any, tag: str) -> str | None:
