@@ -330,6 +330,9 @@ RCT = _rx(
     r"\b(?:assigned|allocated|distributed|divided) at random\b",
     # allocation worded as selection: "two groups of patients selected randomly"
     r"\bgroups? of (?:[\w-]+ ){0,2}(?:selected|chosen) (?:at )?random(?:ly)?\b",
+    # allocation to one of two conditions in other verbs: "participants were instructed to
+    # either suppress or attend to ...", "subjects were asked to either ..."
+    r"\b(?:were|was) (?:[\w-]+ ){0,2}to (?:receive )?either\b",
 )
 # every RCT match holds one of these tokens, or "randomi" ("randomi[sz]ed\w*" is a prefix)
 RCT_WORDS = frozenset(
@@ -396,6 +399,8 @@ CASE_TITLE = _rx(
     r"\b" + _SMALL + r" (?:\w+ )?(?:cases|patients|siblings|brothers|sisters)\b",
     r"\bunusual (?:case|presentation|cause)\b",
     r"\brare (?:case|cause|presentation|complication)\b",
+    # the case report's title convention "X: (report of a case) and review of the literature"
+    r"\b(?:and|with) (?:a )?(?:brief )?review of (?:the )?literature\b",
 )
 _FEW_WHO = (
     r"(?:patients|children|cases|adults|infants|women|men|siblings|brothers|sisters|members)\b"
@@ -473,6 +478,15 @@ CASE_TEXT = Gated(
         ("in of", _SMALL_WORDS, "patients children cases siblings"),
     ),
     (("patient concerns",), r"\bpatient concerns\b", ("patient", "concerns")),
+    # the opening of a case narrative: "A case of air embolism ...", "we saw a case of ..."
+    (("a case of",), r"\ba case of\b", ("a", "case", "of")),
+    (
+        ("presented",),
+        r"\b(?:a|an) (?:[\w-]+ ){0,4}(?:man|woman|patient|boy|girl|child|infant|neonate|newborn|"
+        r"male|female|gentleman|lady) (?:who )?presented (?:with|to)\b",
+        ("a an", "presented", "man woman patient boy girl child infant neonate newborn male "
+         "female gentleman lady"),
+    ),
 )
 CASE_SERIES_N = fast(
     r"\b(?:we (?:report|describe|present) |report of |series of |in |of )?(" + _SMALL + r") "

@@ -605,6 +605,7 @@ _STRONG_CASE = fast(
     r"\b(?:we|i) (?:here |herein )?(?:report|describe|present) (?:a|an|the|two|three|four|five|"
     r"[2-5]) |"
     r"\b(?:a|an) \d+[- ](?:year|yr|month|mo)s?[- ]old\b|\b(?:this|our) case\b|\bour patient\b|"
+    r"\ba case of\b|"
     r"case series of (?:two|three|four|five|six|seven|eight|nine|[2-9]) "
 )
 
@@ -638,6 +639,8 @@ def _title_only(t: _Text) -> tuple[Design, str]:
     """No abstract: letters, comments and editorials mostly, some reviews (MEDLINE practice)."""
     if m := cues.NON_STUDY_TITLE.search(t.title_low, words=t.wordset):
         return Design.other, f"title {_quote(m)}, no abstract (not a study)"
+    if "vitro" in t.wordset and (m := _IN_VITRO_TITLE.search(t.title_low)):
+        return Design.in_vitro, f"title {_quote(m)}, no abstract"
     if m := cues.GUIDELINE.search(t.title_low, words=t.wordset):
         return Design.guideline, f"title {_quote(m)}"
     if m := cues.REVIEW.search(t.title_low, words=t.wordset):
@@ -647,6 +650,9 @@ def _title_only(t: _Text) -> tuple[Design, str]:
     if m := cues.CASE_TITLE_ONLY.search(t.title_low, words=t.wordset):
         return Design.case_report, f"title {_quote(m)}, no abstract (case-report wording)"
     return Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
+
+
+_IN_VITRO_TITLE = re.compile(r"\bin vitro\b")
 
 
 # --- the other fields -----------------------------------------------------------------
