@@ -1,0 +1,269 @@
+"""Benchmark: the MEDLINE scan end to end, beside a bare lxml loop, pubmed_parser and on Dask.
+
+Issue 15's acceptance figures. A synthetic baseline (validation/medline/synth.py: the real records
+of ../shared repeated with fresh PMIDs, gzipped, the last file an update file with revisions and a
+DeleteCitation) of several files of 30,000 records is read by, each in its own subprocess so its
+peak RSS is its own:
+
+* lxml: validation/medline/bare_lxml.py, an iterparse loop extracting the same fields, no
+  classification, nothing written;
+* pubmed_parser: ``parse_medline_xml`` (the bench extra) with its defaults, on the first
+  ``--pp-files`` files only (default 1): it is about 3x slower than the bare loop, and the files
+  are alike (the same real records, shuffled), so its records/s is the same on fewer of them;
+* scan: offlabel's per-file scan task (the function each Dask task calls: parse, classify, topics,
+  Parquet shard) in one process, no cluster;
+* ``offlabel scan`` on a LocalCluster of 1 and of 2 workers (fresh output folder each), wall time
+  from the command's start to its exit, cluster start included; worker memory is sampled from
+  /proc (the peak resident set, VmHWM, of every process under the command).
+
+    python benchmarks/bench_scan.py [--files 4] [--records 30000]
+
+Prints records/s for each and the lines the issue names (ratios, peak memory per worker, the
+extrapolated time for the full baseline of 37 million records on 2 workers). It prints, it does
+not assert: the figures depend on the machine and its load, printed alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDLINE = ROOT / "validation" / "medline"
+FULL_BASELINE = 37_000_000
+
+# The per-file function the scan's Dask task calls; measured here without a cluster.
+SCAN_TASK = ("offlabel.pipeline.scan", "scan_file")
+
+
+# --- the measured runs (executed in a child process) -----------------------------------
+
+
+def _child(kind: str, out: str, paths: list[str]) -> dict[str, float]:
+    import resource
+
+    sys.path.insert(0, str(MEDLINE))
+    # imports before the clock: it measures reading, not module loading
+    if kind == "lxml":
+        import bare_lxml
+    elif kind == "pubmed_parser":
+        import pubmed_parser
+    elif kind == "scan":
+        import importlib
+
+        task = getattr(importlib.import_module(SCAN_TASK[0]), SCAN_TASK[1])
+    else:
+        raise SystemExit(f"unknown run {kind}")
+    count = 0
+    start = time.perf_counter()
+    for name in paths:
+        path = Path(name)
+        if kind == "lxml":
+            # keep a file's rows, as the scan holds a file's columns before writing its shard
+            rows = [r for r in bare_lxml.iter_rows(path) if not r.deleted]
+            count += len(rows)
+            del rows
+        elif kind == "pubmed_parser":
+            count += sum(1 for r in pubmed_parser.parse_medline_xml(str(path))
+                         if not r.get("delete"))
+        else:
+            task(path, Path(out))
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"records": count, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+
+
+def measure(kind: str, out: Path, paths: list[Path]) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(out), *map(str, paths)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if proc.returncode:
+        raise RuntimeError(f"{kind} run failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and every process under it, from /proc (no psutil needed)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def _hwm_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def measure_cli(workers: int, out: Path, paths: list[Path]) -> dict[str, float]:
+    """`offlabel scan` as a user runs it; peak RSS of the command and of its worker processes."""
+    cmd = [sys.executable, "-m", "offlabel", "scan", *map(str, paths), "--out", str(out),
+           "--workers", str(workers)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    peaks: dict[int, float] = {}
+    while proc.poll() is None:
+        for pid in _tree(proc.pid):
+            hwm = _hwm_mb(pid)
+            if hwm is not None:
+                peaks[pid] = max(peaks.get(pid, 0.0), hwm)
+        time.sleep(0.25)
+    seconds = time.perf_counter() - start
+    stdout, stderr = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"offlabel scan --workers {workers} failed ({proc.returncode}):\n"
+                           f"{stderr[-2000:]}")
+    others = [mb for pid, mb in peaks.items() if pid != proc.pid]
+    return {
+        "seconds": seconds,
+        "driver_mb": peaks.get(proc.pid, 0.0),
+        # the largest process under the command: a Dask worker (the others are helpers)
+        "worker_mb": max(others, default=0.0),
+        "processes": len(peaks),
+    }
+
+
+def scan_records(out: Path) -> tuple[int, int]:
+    """PubmedArticle rows and deletions in a finished scan, read back through its shards."""
+    import pyarrow.parquet as pq
+
+    articles = deleted = 0
+    for shard in sorted((out / "shards").glob("*.parquet")):
+        col = pq.read_table(shard, columns=["deleted"]).column("deleted").to_pylist()
+        deleted += sum(bool(d) for d in col)
+        articles += sum(not d for d in col)
+    return articles, deleted
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=4, help="files in the synthetic baseline")
+    ap.add_argument("--records", type=int, default=30_000, help="records per file")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pp-files", type=int, default=1,
+                    help="files pubmed_parser reads (the slowest run; keeps the bench < 5 min)")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        kind, out, *paths = args.child
+        print(json.dumps(_child(kind, out, paths)))
+        return 0
+
+    sys.path.insert(0, str(MEDLINE))
+    import synth
+
+    if not synth.real_articles():
+        print(f"bench_scan: skipped, no PubmedArticle records under {synth.SHARED}")
+        return 0
+    try:
+        import pubmed_parser  # noqa: F401
+
+        have_pp = True
+    except ImportError:
+        have_pp = False
+        print("bench_scan: pubmed_parser not installed (pip install -e '.[bench]'); without it")
+    try:
+        import importlib
+
+        have_scan = hasattr(importlib.import_module(SCAN_TASK[0]), SCAN_TASK[1])
+    except ImportError:
+        have_scan = False
+    if not have_scan:
+        print(f"bench_scan: {'.'.join(SCAN_TASK)} not found; the scan runs are skipped")
+
+    with tempfile.TemporaryDirectory(prefix="bench_scan_") as tmp_name:
+        tmp = Path(tmp_name)
+        start = time.perf_counter()
+        paths = synth.make_baseline(tmp / "in", files=args.files, records_per_file=args.records,
+                                    seed=args.seed, truncated=False, delete=True)
+        total = args.files * args.records
+        gz_mb = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"baseline: {args.files} files x {args.records} records ({total} PubmedArticle, the "
+              f"last an update file with deletions), {gz_mb:.0f} MB gzipped, built in "
+              f"{time.perf_counter() - start:.0f} s; {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.1f} at start")
+
+        rates: dict[str, float] = {}
+
+        def show(label: str, records: float, seconds: float, extra: str) -> None:
+            rates[label] = records / seconds
+            print(f"{label:24} {rates[label]:7.0f} records/s  {seconds:6.1f} s  {extra}",
+                  flush=True)
+
+        kinds = ["lxml"] + (["pubmed_parser"] if have_pp else []) + (["scan"] if have_scan else [])
+        for kind in kinds:
+            out = tmp / f"out-{kind}"
+            some = paths[: args.pp_files] if kind == "pubmed_parser" else paths
+            r = measure(kind, out, some)
+            records = r["records"] if kind != "scan" else scan_records(out)[0]
+            if records != len(some) * args.records:
+                print(f"warning: {kind} read {records} records, expected "
+                      f"{len(some) * args.records}")
+            label = {"lxml": "lxml (bare loop)", "scan": "scan (1 process)"}.get(kind, kind)
+            show(label, records, r["seconds"], f"peak RSS {r['peak_rss_mb']:5.0f} MB")
+            shutil.rmtree(out, ignore_errors=True)
+
+        cli: dict[int, dict[str, float]] = {}
+        if have_scan:
+            for workers in (1, 2):
+                out = tmp / f"out-cli-{workers}"
+                try:
+                    r = measure_cli(workers, out, paths)
+                except RuntimeError as e:
+                    print(f"bench_scan: {e}")
+                    break
+                articles, deleted = scan_records(out)
+                if articles != total:
+                    print(f"warning: scan --workers {workers} wrote {articles} records, "
+                          f"expected {total}")
+                cli[workers] = r
+                show(f"offlabel scan {workers} worker{'s' if workers > 1 else ''}", articles,
+                     r["seconds"], f"peak RSS worker {r['worker_mb']:5.0f} MB, command "
+                     f"{r['driver_mb']:4.0f} MB ({r['processes']:.0f} processes; wall time, "
+                     "cluster start included)")
+                shutil.rmtree(out, ignore_errors=True)
+
+        print(f"load average {os.getloadavg()[0]:.1f} at end")
+        scan = rates.get("scan (1 process)")
+        if scan:
+            print(f"ratio vs lxml (bare loop) scan: {scan / rates['lxml (bare loop)']:.2f}")
+            if have_pp:
+                print(f"ratio vs pubmed_parser scan: {scan / rates['pubmed_parser']:.2f}")
+        if 1 in cli and 2 in cli:
+            two = rates["offlabel scan 2 workers"]
+            print(f"ratio vs 1-worker scan (2 workers): {two / rates['offlabel scan 1 worker']:.2f}")
+            print(f"peak memory per worker: {max(cli[1]['worker_mb'], cli[2]['worker_mb']):.0f} MB")
+            print("extrapolated full baseline (37,000,000 records, 2 workers): "
+                  f"{FULL_BASELINE / two / 3600:.1f} h")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
