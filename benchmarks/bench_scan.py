@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -47,8 +48,6 @@ SCAN_TASK = ("offlabel.pipeline.scan", "scan_file")
 
 
 def _child(kind: str, out: str, paths: list[str]) -> dict[str, float]:
-    import resource
-
     sys.path.insert(0, str(MEDLINE))
     # imports before the clock: it measures reading, not module loading
     if kind == "lxml":
@@ -58,11 +57,14 @@ def _child(kind: str, out: str, paths: list[str]) -> dict[str, float]:
     elif kind == "scan":
         import importlib
 
-        task = getattr(importlib.import_module(SCAN_TASK[0]), SCAN_TASK[1])
+        module = importlib.import_module(SCAN_TASK[0])
+        task = getattr(module, SCAN_TASK[1])
+        digest = module.scan_digest()  # what the driver hands every task; no MeSH table
     else:
         raise SystemExit(f"unknown run {kind}")
     count = 0
     start = time.perf_counter()
+    cpu0 = time.process_time()
     for name in paths:
         path = Path(name)
         if kind == "lxml":
@@ -74,10 +76,11 @@ def _child(kind: str, out: str, paths: list[str]) -> dict[str, float]:
             count += sum(1 for r in pubmed_parser.parse_medline_xml(str(path))
                          if not r.get("delete"))
         else:
-            task(path, Path(out))
+            task(str(path), out, None, digest)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"records": count, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+    return {"records": count, "seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_kb / 1024}
 
 
 def measure(kind: str, out: Path, paths: list[Path]) -> dict[str, float]:
@@ -125,6 +128,7 @@ def measure_cli(workers: int, out: Path, paths: list[Path]) -> dict[str, float]:
     """`offlabel scan` as a user runs it; peak RSS of the command and of its worker processes."""
     cmd = [sys.executable, "-m", "offlabel", "scan", *map(str, paths), "--out", str(out),
            "--workers", str(workers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)
@@ -140,9 +144,12 @@ def measure_cli(workers: int, out: Path, paths: list[Path]) -> dict[str, float]:
     if proc.returncode:
         raise RuntimeError(f"offlabel scan --workers {workers} failed ({proc.returncode}):\n"
                            f"{stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     others = [mb for pid, mb in peaks.items() if pid != proc.pid]
     return {
         "seconds": seconds,
+        # the command and every process it waited for (the workers, once the cluster closes)
+        "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
         "driver_mb": peaks.get(proc.pid, 0.0),
         # the largest process under the command: a Dask worker (the others are helpers)
         "worker_mb": max(others, default=0.0),
@@ -210,12 +217,14 @@ def main() -> int:
               f"{time.perf_counter() - start:.0f} s; {os.cpu_count()} CPUs, load average "
               f"{os.getloadavg()[0]:.1f} at start")
 
-        rates: dict[str, float] = {}
+        rates: dict[str, float] = {}  # records per wall-clock second
+        cpu_rates: dict[str, float] = {}  # records per CPU second (all processes of the run)
 
-        def show(label: str, records: float, seconds: float, extra: str) -> None:
+        def show(label: str, records: float, seconds: float, cpu: float, extra: str) -> None:
             rates[label] = records / seconds
-            print(f"{label:24} {rates[label]:7.0f} records/s  {seconds:6.1f} s  {extra}",
-                  flush=True)
+            cpu_rates[label] = records / cpu
+            print(f"{label:24} {rates[label]:6.0f} records/s  {seconds:6.1f} s wall "
+                  f"{cpu:6.1f} s CPU ({cpu_rates[label]:5.0f} records/CPU-s)  {extra}", flush=True)
 
         kinds = ["lxml"] + (["pubmed_parser"] if have_pp else []) + (["scan"] if have_scan else [])
         for kind in kinds:
@@ -227,7 +236,7 @@ def main() -> int:
                 print(f"warning: {kind} read {records} records, expected "
                       f"{len(some) * args.records}")
             label = {"lxml": "lxml (bare loop)", "scan": "scan (1 process)"}.get(kind, kind)
-            show(label, records, r["seconds"], f"peak RSS {r['peak_rss_mb']:5.0f} MB")
+            show(label, records, r["seconds"], r["cpu"], f"peak RSS {r['peak_rss_mb']:5.0f} MB")
             shutil.rmtree(out, ignore_errors=True)
 
         cli: dict[int, dict[str, float]] = {}
@@ -245,18 +254,26 @@ def main() -> int:
                           f"expected {total}")
                 cli[workers] = r
                 show(f"offlabel scan {workers} worker{'s' if workers > 1 else ''}", articles,
-                     r["seconds"], f"peak RSS worker {r['worker_mb']:5.0f} MB, command "
+                     r["seconds"], r["cpu"], f"peak RSS worker {r['worker_mb']:5.0f} MB, command "
                      f"{r['driver_mb']:4.0f} MB ({r['processes']:.0f} processes; wall time, "
                      "cluster start included)")
                 shutil.rmtree(out, ignore_errors=True)
 
         print(f"load average {os.getloadavg()[0]:.1f} at end")
-        scan = rates.get("scan (1 process)")
-        if scan:
-            print(f"ratio vs lxml (bare loop) scan: {scan / rates['lxml (bare loop)']:.2f}")
+        scan = "scan (1 process)"
+        if scan in rates:
+            # Single-process runs compare by CPU time: on a shared machine their wall times
+            # swing with the neighbours' load, their CPU times hardly (on an idle machine the
+            # two agree). The wall-time ratio follows each line.
+            lx = "lxml (bare loop)"
+            print(f"ratio vs lxml (bare loop) scan: {cpu_rates[scan] / cpu_rates[lx]:.2f}")
+            print(f"  (by wall time: {rates[scan] / rates[lx]:.2f})")
             if have_pp:
-                print(f"ratio vs pubmed_parser scan: {scan / rates['pubmed_parser']:.2f}")
+                pp = "pubmed_parser"
+                print(f"ratio vs pubmed_parser scan: {cpu_rates[scan] / cpu_rates[pp]:.2f}")
+                print(f"  (by wall time: {rates[scan] / rates[pp]:.2f})")
         if 1 in cli and 2 in cli:
+            # parallel speed-up is a wall-time matter; a loaded machine understates it
             two = rates["offlabel scan 2 workers"]
             print(f"ratio vs 1-worker scan (2 workers): {two / rates['offlabel scan 1 worker']:.2f}")
             print(f"peak memory per worker: {max(cli[1]['worker_mb'], cli[2]['worker_mb']):.0f} MB")
