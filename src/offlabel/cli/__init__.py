@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from offlabel import __version__
-from offlabel.cli import ask, classify, collect, compare, export, serve, sources, validate
+from offlabel.cli import ask, classify, collect, compare, export, scan, serve, sources, validate
 
 __all__ = ["app", "main"]
 
@@ -46,6 +46,7 @@ app.command()(collect.collect)
 app.command()(export.export)
 app.add_typer(sources.sources_app, name="sources")
 app.command()(serve.serve)
+app.command()(scan.scan)
 
 
 def main() -> None:
