@@ -11,6 +11,7 @@ import typer
 
 from offlabel import __version__
 from offlabel.cli import ask, classify, collect, compare, export, scan, serve, sources, validate
+from offlabel.cli import map as map_
 
 __all__ = ["app", "main"]
 
@@ -46,6 +47,7 @@ app.command()(collect.collect)
 app.command()(export.export)
 app.add_typer(sources.sources_app, name="sources")
 app.command()(serve.serve)
+app.command("map")(map_.map_command)
 app.command()(scan.scan)
 
 

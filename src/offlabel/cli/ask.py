@@ -35,6 +35,10 @@ def ask(
         help="Patient profile: key=value (repeatable) or a YAML file, e.g. liver_disease=yes, "
         "comorbid_psychiatric_disorder=yes, max_tolerated_dose_mg=30. Shows which trials "
         "apply; never advice."),
+    scan: Path | None = typer.Option(
+        None, "--scan", help="A folder `offlabel scan` wrote: a question the curated evidence "
+        "does not cover gets the scan's evidence map of the pair (machine-classified, not "
+        "appraised: no verdict) instead of exit 2."),
     brief: bool = typer.Option(
         False, "--brief", help="Print only the bottom line: verdict, certainty and its system, "
         "key estimates, approval conditions, main harm (terminal, md, html; json is always the "
@@ -42,7 +46,8 @@ def ask(
 ) -> None:
     """Appraise the evidence for DRUG in CONDITION (not medical advice).
 
-    Exit codes: 0 answered, 1 an error, 2 not covered, 130 interrupted.
+    Exit codes: 0 answered (or, with --scan, mapped), 1 an error, 2 not covered, 130
+    interrupted.
     """
     from offlabel.pipeline import Offlabel
     from offlabel.report.formats import get_format
@@ -50,17 +55,22 @@ def ask(
     get_format(fmt)  # an unknown format is refused before any work
     if plots is not None:
         check_folder(plots, "--plots")
-    app = Offlabel(evidence=evidence, bundled=not no_bundled, store=store)
+    app = Offlabel(evidence=evidence, bundled=not no_bundled, store=store, scan=scan)
     if fmt == "terminal" and out is None and sys.stdout.isatty():
         width, color = shutil.get_terminal_size((80, 24)).columns, True
     else:  # a pipe reads 80 columns, as rich gives it; a file 120
         width, color = (120 if out else 80), False
-    text, notes = app.report(drug, condition, fmt, profile=_profile(profile), brief=brief,
-                             width=width, color=color)
+    if scan is None:
+        text, notes = app.report(drug, condition, fmt, profile=_profile(profile), brief=brief,
+                                 width=width, color=color)
+        is_map = False
+    else:
+        text, notes, is_map = app.report_or_map(drug, condition, fmt, profile=_profile(profile),
+                                                brief=brief, width=width, color=color)
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     write_output(text, out)
-    if plots is not None:
+    if plots is not None and not is_map:  # a map has no pooled outcome to plot
         from offlabel.report.plots import save_forest_plots
 
         result = app.ask(drug, condition, profile=_profile(profile), record=False)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from offlabel.evidence import EvidenceBase
     from offlabel.pipeline.ask import AskResult
     from offlabel.pipeline.collect import CollectResult, ProgressSink
+    from offlabel.pipeline.evidence_map import EvidenceMap
 
 __all__ = ["Offlabel"]
 
@@ -35,6 +36,9 @@ class Offlabel:
     evidence: Sequence[Path] = ()
     bundled: bool = True
     store: Path | None = None
+    # A MEDLINE scan folder (`offlabel scan`): evidence maps, and the map of a question the
+    # curated evidence does not cover.
+    scan: Path | None = None
     _base: EvidenceBase | None = field(default=None, init=False, repr=False)
     _evidence_bytes: bytes | None = field(default=None, init=False, repr=False)
 
@@ -139,6 +143,70 @@ class Offlabel:
         from offlabel.pipeline.export import export_text
 
         return export_text(self.store, drug, condition, fmt)
+
+    def evidence_map(self, drug: str | None, condition: str | None, *,
+                     limit: int | None = 50) -> EvidenceMap:
+        """The scan's map for DRUG (rows: conditions), CONDITION (rows: drugs) or the pair;
+        UsageError without a scan, NotCovered (with the nearest names) for a name the scan
+        lacks."""
+        from offlabel.errors import UsageError
+        from offlabel.pipeline import evidence_map as em
+
+        if self.scan is None:
+            raise UsageError("an evidence map needs a scan folder (--scan DIR)")
+        base = self._base_or_none()
+        if drug and condition:
+            return em.pair_map(self.scan, drug, condition, base=base)
+        if drug:
+            return em.drug_map(self.scan, drug, base=base, limit=limit)
+        if condition:
+            return em.condition_map(self.scan, condition, limit=limit)
+        raise UsageError("an evidence map needs a drug or a condition")
+
+    def report_or_map(self, drug: str, condition: str | None, fmt: str, *,
+                      profile: dict[str, object] | None = None, width: int | None = None,
+                      color: bool = False, brief: bool = False) -> tuple[str, list[str], bool]:
+        """`ask` with a scan: the curated answer when there is one (report()), else the scan's
+        map of the pair, labelled as a map with no verdict. Returns (text, notes, is_map)."""
+        from offlabel.errors import NotCovered
+
+        try:
+            text, notes = self.report(drug, condition, fmt, profile=profile, width=width,
+                                      color=color, brief=brief)
+        except NotCovered:
+            if self.scan is None or not condition:
+                raise
+            from offlabel.pipeline.evidence_map import map_dict
+            from offlabel.report.formats import render_map
+
+            m = self.evidence_map(drug, condition)
+            return render_map(map_dict(m), fmt, width=width, color=color), [], True
+        if self.scan is not None and condition:
+            notes = [*notes, *self._scan_note(drug, condition)]
+        return text, notes, False
+
+    def _scan_note(self, drug: str, condition: str) -> list[str]:
+        from offlabel.errors import NotCovered
+
+        try:
+            m = self.evidence_map(drug, condition)
+        except NotCovered:
+            return []
+        import shlex
+
+        return [f"the scan has {m.records} machine-classified records of this pair "
+                f"(offlabel map --drug {shlex.quote(drug)} --condition {shlex.quote(condition)} "
+                f"--scan {shlex.quote(str(self.scan))})"]
+
+    def _base_or_none(self) -> EvidenceBase | None:
+        """The evidence base for brand names and synonyms; a map does without it when the
+        evidence files do not load (their problems are `ask`'s to report)."""
+        from offlabel.errors import EvidenceError
+
+        try:
+            return self.base()
+        except EvidenceError:
+            return None
 
     def store_path(self) -> Path:
         from offlabel.store import default_path

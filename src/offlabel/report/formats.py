@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from offlabel.errors import UsageError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from offlabel.appraise import Answer
 
 __all__ = ["FORMATS", "ReportFormat", "format_names", "get_format", "register_format",
-           "render_answer", "render_compare"]
+           "render_answer", "render_compare", "render_map"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class ReportFormat:
     compare: Callable[[dict[str, Any], int | None, bool], str] | None = None
     # The bottom line alone (`ask --brief`); a format without one (json) always gives it all.
     brief: Callable[[Answer, int | None, bool], str] | None = None
+    # A scan's evidence map (pipeline/evidence_map.map_dict) -> text.
+    evidence_map: Callable[[dict[str, Any], int | None, bool], str] | None = None
 
 
 FORMATS: dict[str, ReportFormat] = {}
@@ -63,6 +65,14 @@ def render_compare(result: dict[str, Any], fmt: str, *, width: int | None = None
     render = get_format(fmt, "compare").compare
     assert render is not None  # get_format checked it
     return render(result, width, color)
+
+
+def render_map(d: dict[str, Any], fmt: str, *, width: int | None = None,
+               color: bool = False) -> str:
+    render = get_format(fmt).evidence_map
+    if render is None:
+        raise UsageError(f"--format {fmt} cannot show an evidence map")
+    return render(d, width, color)
 
 
 def _dict(ans: Answer) -> dict[str, Any]:
@@ -143,3 +153,21 @@ register_format(ReportFormat("json", ".json", "application/json",
                              lambda res, _w, _c: _json_text(res)))
 register_format(ReportFormat("html", ".html", "text/html; charset=utf-8", _html_answer,
                              brief=_html_brief))
+
+
+def _map_view(name: str) -> Callable[[dict[str, Any], int | None, bool], str]:
+    def render(d: dict[str, Any], width: int | None, color: bool) -> str:
+        from offlabel.report import evidence_map as em
+
+        if name == "terminal":
+            return em.render_terminal(d, width, color)
+        if name == "md":
+            return em.render_markdown(d)
+        if name == "html":
+            return em.render_html(d)
+        return _json_text(d)
+    return render
+
+
+for _name in ("terminal", "md", "json", "html"):
+    FORMATS[_name] = replace(FORMATS[_name], evidence_map=_map_view(_name))

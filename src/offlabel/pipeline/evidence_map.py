@@ -1,0 +1,469 @@
+"""The evidence map of a scan: which conditions a drug was studied in, which drugs a condition.
+
+`offlabel scan` reads MEDLINE into Parquet shards (pipeline/scan.py); this module answers the
+questions a repurposing search starts with, before anyone appraises anything: for a drug, each
+condition with its records counted by design and by direction, the best design reached, the
+randomised trials and their participants, the years, the largest trials and the reviews; the
+same for a condition across drugs, or for one pair. It is a map of what was studied, machine-
+classified and never appraised: no verdict comes out of here.
+
+Speed. The scan's `pairs` view applies the supersession rule (a window over every row) at each
+query, which costs seconds on a full baseline. So the first map of a scan materialises the
+current pairs once into a DuckDB file beside the shards (OUT/map.duckdb), sorted by drug and by
+condition so that DuckDB's zone maps skip all but a few row groups, with the distinct names and
+their match keys; the file is keyed by the manifest and the shards' sizes and times and rebuilt
+when the scan changes. A map is then a handful of aggregate queries over a few row groups.
+
+Names. A user's word is matched as the rest of offlabel matches names (model.name_key): case,
+accents, plurals and punctuation folded; a bundled drug's brand names and synonyms reach its
+generic; a known condition's synonyms and MeSH entry terms reach each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from offlabel.errors import NotCovered, StoreError
+from offlabel.model import DESIGN_FACTS, LEVEL_ORDER, Design, name_key
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from offlabel.evidence import EvidenceBase
+
+__all__ = ["EVIDENCE_MAP_LABEL", "EvidenceMap", "MapRow", "StudyRef", "condition_map",
+           "drug_map", "map_dict", "pair_map"]
+
+EVIDENCE_MAP_LABEL = ("Evidence map only (machine-classified from MEDLINE; not appraised): "
+                      "no verdict")
+
+MapKind = Literal["drug", "condition", "pair"]
+
+# Bumped when the cached aggregate's tables change, so an old file is rebuilt, not misread.
+_CACHE_FORMAT = "2"
+_CACHE_FILE = "map.duckdb"
+_TOP = 5  # largest trials and newest reviews listed per row
+_REVIEWS = (Design.systematic_review.value, Design.meta_analysis.value)
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    """One record of the scan, as a map row lists it (a large trial, a review)."""
+
+    pmid: int
+    year: int | None
+    design: str
+    n: int | None
+    direction: str
+    title: str
+
+
+@dataclass(frozen=True)
+class MapRow:
+    """One drug x condition of the map: what was studied, counted, never judged."""
+
+    drug: str
+    condition: str
+    records: int
+    by_design: dict[str, int]
+    by_direction: dict[str, int]
+    by_year: dict[int, int]
+    best_design: str | None  # the design of the highest evidence level reached
+    best_level: str | None  # that level (model.LEVEL_ORDER)
+    rcts: int
+    rct_participants: int  # sum of the trials' n where reported
+    top_rcts: list[StudyRef] = field(default_factory=list)
+    reviews: list[StudyRef] = field(default_factory=list)
+
+    @property
+    def ask_command(self) -> str:
+        return f"offlabel ask {shlex.quote(self.drug)} {_dq(self.condition)}"
+
+
+@dataclass(frozen=True)
+class EvidenceMap:
+    """The map for one drug (rows: conditions), one condition (rows: drugs) or one pair."""
+
+    kind: MapKind
+    drug: str | None  # as the user typed it
+    condition: str | None
+    matched_drugs: list[str]  # the scan's names the words matched
+    matched_conditions: list[str]
+    rows: list[MapRow]
+    rows_total: int  # rows before the limit
+    records: int  # distinct current records behind the rows shown
+    scan: str
+
+
+def _dq(text: str) -> str:
+    """A shell argument in double quotes, as the README writes conditions."""
+    if all(ch.isalnum() or ch in " -_.,'()" for ch in text):
+        return f'"{text}"'
+    return shlex.quote(text)
+
+
+# --- the per-scan aggregate --------------------------------------------------------------------
+
+def _scan_key(out: Path) -> str:
+    """What the aggregate was built from: the manifest and every shard's name, size and time."""
+    from offlabel.pipeline.scan import MANIFEST, SHARDS
+
+    h = hashlib.sha256(_CACHE_FORMAT.encode())
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        h.update(manifest.read_bytes())
+    for p in sorted((out / SHARDS).glob("*.parquet")):
+        st = p.stat()
+        h.update(f"\0{p.name}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+# One row per drug x condition with everything a map row shows, in two sort orders (DuckDB
+# skips the row groups whose min/max exclude the name asked for); the record ids per pair for the
+# distinct count of a whole map; the listed studies' details by PMID.
+_BUILD = """
+CREATE TEMP TABLE _p AS SELECT DISTINCT drug, condition, pmid, year, design, direction, n
+    FROM pairs;
+CREATE TABLE {db}.ids_by_drug AS SELECT drug, condition, pmid FROM _p ORDER BY drug, condition;
+CREATE TABLE {db}.ids_by_condition AS SELECT condition, drug, pmid FROM _p
+    ORDER BY condition, drug;
+CREATE TEMP TABLE _facts AS
+    SELECT drug, condition, count(*) AS records,
+           histogram(design) AS by_design,
+           histogram(direction) AS by_direction,
+           histogram(year) FILTER (WHERE year IS NOT NULL) AS by_year,
+           count(*) FILTER (WHERE design = 'rct') AS rcts,
+           coalesce(sum(n) FILTER (WHERE design = 'rct'), 0) AS rct_participants,
+           coalesce((list(pmid ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid)
+               FILTER (WHERE design = 'rct'))[1:{top}], []) AS top_rcts,
+           coalesce((list(pmid ORDER BY year DESC NULLS LAST, pmid)
+               FILTER (WHERE design IN {reviews}))[1:{top}], []) AS reviews
+    FROM _p GROUP BY drug, condition;
+CREATE TABLE {db}.facts_by_drug AS SELECT * FROM _facts ORDER BY drug, records DESC;
+CREATE TABLE {db}.facts_by_condition AS SELECT * FROM _facts ORDER BY condition, records DESC;
+CREATE TABLE {db}.studies AS
+    SELECT pmid, year, design, n, direction, title FROM current
+    WHERE pmid IN (SELECT unnest(top_rcts || reviews) FROM _facts) ORDER BY pmid;
+CREATE TABLE {db}.drug_names AS
+    SELECT drug AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY drug;
+CREATE TABLE {db}.condition_names AS
+    SELECT condition AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY condition;
+DROP TABLE _facts;
+DROP TABLE _p;
+"""
+
+
+def _fill(con: duckdb.DuckDBPyConnection, db: str, key: str) -> None:
+    """The aggregate tables in the attached database DB, from the scan views of CON."""
+    import pyarrow as pa
+
+    con.execute(_BUILD.format(db=db, top=_TOP, reviews=repr(_REVIEWS)))
+    for kind in ("drug", "condition"):
+        names = [r[0] for r in con.execute(f"SELECT name FROM {db}.{kind}_names").fetchall()]
+        keys = pa.table({"name": pa.array(names, pa.string()),
+                         "key": pa.array([name_key(n) for n in names], pa.string())})
+        con.register("_keys", keys)
+        con.execute(f"CREATE TABLE {db}.{kind}_keys AS SELECT * FROM _keys")
+        con.unregister("_keys")
+    con.execute(f"CREATE TABLE {db}.meta (key VARCHAR)")
+    con.execute(f"INSERT INTO {db}.meta VALUES (?)", [key])
+
+
+def _build(out: Path, target: str, key: str) -> None:
+    """Materialise the scan's current pairs into the DuckDB file TARGET."""
+    from offlabel.pipeline.scan import open_scan
+
+    con = open_scan(out)
+    try:
+        con.execute(f"ATTACH '{_sql_str(target)}' AS agg")
+        _fill(con, "agg", key)
+        con.execute("DETACH agg")
+    finally:
+        con.close()
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _attach_cached(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> bool:
+    """Attach PATH as `m` when it holds the aggregate of this very scan."""
+    import duckdb
+
+    if not path.is_file():
+        return False
+    try:
+        con.execute(f"ATTACH '{_sql_str(str(path))}' AS m (READ_ONLY)")
+    except duckdb.Error:
+        return False
+    try:
+        row = con.execute("SELECT key FROM m.meta").fetchone()
+    except duckdb.Error:
+        row = None
+    if row is not None and row[0] == key:
+        return True
+    con.execute("DETACH m")
+    return False
+
+
+def _places(out: Path, key: str) -> list[Path]:
+    """Where the aggregate may live: beside the shards, else in offlabel's cache folder."""
+    from offlabel import cache
+
+    places = [out / _CACHE_FILE]
+    folder = cache.cache_dir()
+    if folder is not None:
+        places.append(folder / f"map-{key[:32]}.duckdb")
+    return places
+
+
+def _write_aggregate(out: Path, key: str) -> Path | None:
+    """Build the aggregate file; None when no place to write it is found."""
+    for path in _places(out, key):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            _build(out, str(tmp), key)
+            os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+            return path
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return None
+
+
+def connect_map(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the scan's aggregate attached as `m` (read-only), built
+    first when missing or stale (in memory when no folder can hold it)."""
+    import duckdb
+
+    out = Path(out)
+    if not out.is_dir():
+        raise StoreError(f"{out}: not a scan folder (run `offlabel scan FILES --out DIR` first)")
+    key = _scan_key(out)
+    con = duckdb.connect(":memory:")
+    try:
+        for path in _places(out, key):
+            if _attach_cached(con, path, key):
+                return con
+        built = _write_aggregate(out, key)
+        if built is not None and _attach_cached(con, built, key):
+            return con
+    except BaseException:
+        con.close()
+        raise
+    con.close()
+    return _in_memory(out, key)
+
+
+def _in_memory(out: Path, key: str) -> duckdb.DuckDBPyConnection:
+    from offlabel.pipeline.scan import open_scan
+
+    con = open_scan(out)
+    con.execute("ATTACH ':memory:' AS m")
+    _fill(con, "m", key)
+    return con
+
+
+# --- names -------------------------------------------------------------------------------------
+
+def _drug_keys(text: str, base: EvidenceBase | None) -> set[str]:
+    keys = {name_key(text)}
+    if base is not None:
+        d = base.find_drug(text)
+        if d is not None:
+            keys |= {name_key(n) for n in (d.id, d.name, *d.synonyms, *d.brand_names)}
+    keys.discard("")
+    return keys
+
+
+def _condition_keys(text: str) -> set[str]:
+    from offlabel.vocabulary import MESH_ENTRY_TERMS, resolve_condition
+
+    keys = {name_key(text)}
+    c = resolve_condition(text)
+    if c is not None:
+        names = (c.id.replace("_", " "), c.name, *c.synonyms, *MESH_ENTRY_TERMS.get(c.id, ()))
+        keys |= {name_key(n) for n in names}
+    keys.discard("")
+    return keys
+
+
+def _match(con: duckdb.DuckDBPyConnection, kind: str, text: str, keys: set[str]) -> list[str]:
+    """The scan's names for TEXT, or NotCovered with the nearest names in the scan."""
+    rows = con.execute(f"SELECT name FROM m.{kind}_keys WHERE key IN (SELECT unnest(?))",
+                       [sorted(keys)]).fetchall()
+    if rows:
+        return sorted(r[0] for r in rows)
+    near = con.execute(
+        f"SELECT k.name FROM m.{kind}_keys k JOIN m.{kind}_names n USING (name) "
+        "WHERE jaro_winkler_similarity(k.key, ?) >= 0.8 "
+        "ORDER BY jaro_winkler_similarity(k.key, ?) DESC, n.records DESC, k.name LIMIT 3",
+        [name_key(text), name_key(text)]).fetchall()
+    hint = f"; did you mean {', '.join(repr(r[0]) for r in near)}?" if near else ""
+    raise NotCovered(f"{kind} '{text}' is not in the scan's records{hint}")
+
+
+# --- the map -----------------------------------------------------------------------------------
+
+def _level_rank(design: str) -> int:
+    try:
+        return DESIGN_FACTS[Design(design)].rank
+    except ValueError:
+        return len(LEVEL_ORDER)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, by: Literal["drug", "condition"],
+          where: str, params: list[Any], limit: int | None) -> tuple[list[MapRow], int, int]:
+    """Map rows of the pairs matching WHERE, one per (drug, condition), most records first;
+    the number of rows before the limit and of distinct records behind them."""
+    total_rows, records = con.execute(
+        f"SELECT count(DISTINCT (drug, condition)), count(DISTINCT pmid) FROM m.ids_by_{by} "
+        f"WHERE {where}", params).fetchone() or (0, 0)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    facts = con.execute(
+        "SELECT drug, condition, records, by_design, by_direction, by_year, rcts, "
+        f"rct_participants, top_rcts, reviews FROM m.facts_by_{by} WHERE {where} "
+        f"ORDER BY records DESC, drug, condition {lim}", params).fetchall()
+    wanted = sorted({p for f in facts for p in (*f[8], *f[9])})
+    studies = {r[0]: StudyRef(int(r[0]), r[1], r[2], r[3], r[4] or "", r[5] or "")
+               for r in con.execute(
+                   "SELECT pmid, year, design, n, direction, title FROM m.studies "
+                   "WHERE pmid IN (SELECT unnest(?))", [wanted]).fetchall()} if wanted else {}
+    rows = []
+    for d, c, k, designs, directions, years, rcts, participants, top, reviews in facts:
+        by_design = _ordered(designs)
+        best = min(by_design, key=lambda x: (_level_rank(x), x)) if by_design else None
+        rows.append(MapRow(
+            drug=d, condition=c, records=int(k), by_design=by_design,
+            by_direction=_ordered(directions),
+            by_year={int(y): int(n) for y, n in sorted((years or {}).items())},
+            best_design=best, best_level=_level_name(best),
+            rcts=int(rcts), rct_participants=int(participants),
+            top_rcts=[studies[p] for p in top if p in studies],
+            reviews=[studies[p] for p in reviews if p in studies]))
+    return rows, int(total_rows), int(records)
+
+
+def _ordered(counts: dict[str, int] | None) -> dict[str, int]:
+    return {k: int(v) for k, v in sorted((counts or {}).items()) if k is not None}
+
+
+def _level_name(design: str | None) -> str | None:
+    if design is None:
+        return None
+    rank = _level_rank(design)
+    return LEVEL_ORDER[rank] if rank < len(LEVEL_ORDER) else None
+
+
+def _in(column: str, names: Sequence[str]) -> tuple[str, list[Any]]:
+    return f"{column} IN (SELECT unnest(?))", [list(names)]
+
+
+def drug_map(scan: Path, drug: str, *, base: EvidenceBase | None = None,
+             limit: int | None = 50) -> EvidenceMap:
+    """The conditions studied for DRUG in the scan, most records first."""
+    con = connect_map(scan)
+    try:
+        names = _match(con, "drug", drug, _drug_keys(drug, base))
+        where, params = _in("drug", names)
+        rows, total, records = _rows(con, "drug", where, params, limit)
+    finally:
+        con.close()
+    return EvidenceMap("drug", drug, None, names, [], rows, total, records, str(scan))
+
+
+def condition_map(scan: Path, condition: str, *, limit: int | None = 50) -> EvidenceMap:
+    """The drugs studied for CONDITION in the scan, most records first."""
+    con = connect_map(scan)
+    try:
+        names = _match(con, "condition", condition, _condition_keys(condition))
+        where, params = _in("condition", names)
+        rows, total, records = _rows(con, "condition", where, params, limit)
+    finally:
+        con.close()
+    return EvidenceMap("condition", None, condition, [], names, rows, total, records,
+                       str(scan))
+
+
+def pair_map(scan: Path, drug: str, condition: str, *,
+             base: EvidenceBase | None = None) -> EvidenceMap:
+    """DRUG in CONDITION: one row (the matched names pooled), or NotCovered when the scan has
+    no record of the pair."""
+    con = connect_map(scan)
+    try:
+        drugs = _match(con, "drug", drug, _drug_keys(drug, base))
+        conditions = _match(con, "condition", condition, _condition_keys(condition))
+        d_where, d_params = _in("drug", drugs)
+        c_where, c_params = _in("condition", conditions)
+        rows, total, records = _rows(con, "drug", f"{d_where} AND {c_where}",
+                                     d_params + c_params, None)
+    finally:
+        con.close()
+    if not rows:
+        raise NotCovered(f"the scan has no record of {drug} in {condition}")
+    return EvidenceMap("pair", drug, condition, drugs, conditions, _pooled(rows, drug, condition),
+                       1, records, str(scan))
+
+
+def _pooled(rows: list[MapRow], drug: str, condition: str) -> list[MapRow]:
+    """Rows of several matched names (a brand and its generic, a synonym) as one row."""
+    if len(rows) == 1:
+        return rows
+
+    def add(dicts: Iterable[dict[Any, int]]) -> dict[Any, int]:
+        out: dict[Any, int] = {}
+        for d in dicts:
+            for k, v in d.items():
+                out[k] = out.get(k, 0) + v
+        return dict(sorted(out.items()))
+
+    # A record indexed under two matched names counts once per name here; the pair's record
+    # total (EvidenceMap.records) is the distinct count.
+    by_design = add(r.by_design for r in rows)
+    best = min(by_design, key=lambda x: (_level_rank(x), x)) if by_design else None
+    trials = {s.pmid: s for r in rows for s in r.top_rcts}
+    reviews = {s.pmid: s for r in rows for s in r.reviews}
+    return [MapRow(
+        drug=rows[0].drug, condition=rows[0].condition, records=sum(r.records for r in rows),
+        by_design=by_design, by_direction=add(r.by_direction for r in rows),
+        by_year=add(r.by_year for r in rows), best_design=best,
+        best_level=_level_name(best),
+        rcts=sum(r.rcts for r in rows), rct_participants=sum(r.rct_participants for r in rows),
+        top_rcts=sorted(trials.values(), key=lambda s: (-(s.n or 0), s.pmid))[:_TOP],
+        reviews=sorted(reviews.values(), key=lambda s: (-(s.year or 0), s.pmid))[:_TOP])]
+
+
+def map_dict(m: EvidenceMap) -> dict[str, Any]:
+    """The map as the JSON every view renders (documented in docs/scan.md, "map"): kind
+    "evidence_map", never a verdict or a certainty."""
+    rows = []
+    for r in m.rows:
+        d = asdict(r)
+        d["by_year"] = {str(y): n for y, n in sorted(r.by_year.items())}
+        d["ask"] = r.ask_command
+        rows.append(d)
+    return {
+        "kind": "evidence_map",
+        "label": EVIDENCE_MAP_LABEL,
+        "map": m.kind,
+        "rows_are": {"drug": "conditions", "condition": "drugs", "pair": "pair"}[m.kind],
+        "query": {"drug": m.drug, "condition": m.condition},
+        "matched": {"drugs": m.matched_drugs, "conditions": m.matched_conditions},
+        "records": m.records,
+        "rows_total": m.rows_total,
+        "rows": rows,
+        "designs": [d.value for d in sorted(Design, key=_design_order)],
+        "scan": m.scan,
+    }
+
+
+def _design_order(d: Design) -> tuple[int, int]:
+    # Within a level, the enum lists the stronger design last (cohort after case-control).
+    return DESIGN_FACTS[d].rank, -list(Design).index(d)
