@@ -69,14 +69,16 @@ def text_only(records: list[Record], rules_only: bool = False) -> list[Classific
             design.RULES_ONLY = False
 
 
-def report(title: str, records: list[Record], cs: list[Classification], labels: dict[str, str]) -> None:
-    s = score(zip(records, cs), labels)
+def report(
+    title: str, records: list[Record], cs: list[Classification], labels: dict[str, str]
+) -> None:
+    s = score(zip(records, cs, strict=True), labels)
     print(f"\n== {title}: {s.total} records")
     print(format_report(s))
 
 
 def misses(records: list[Record], cs: list[Classification], labels: dict[str, str]) -> None:
-    for r, c in zip(records, cs):
+    for r, c in zip(records, cs, strict=True):
         truth, got = labels[r.pmid or ""], DERIVED_LABEL[c.design]
         if truth != got:
             print(f"\n{r.pmid}\t{truth} -> {got} ({c.design.value}): {c.evidence.get('design')}")

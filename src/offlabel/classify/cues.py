@@ -484,8 +484,11 @@ CASE_TEXT = Gated(
         ("presented",),
         r"\b(?:a|an) (?:[\w-]+ ){0,4}(?:man|woman|patient|boy|girl|child|infant|neonate|newborn|"
         r"male|female|gentleman|lady) (?:who )?presented (?:with|to)\b",
-        ("a an", "presented", "man woman patient boy girl child infant neonate newborn male "
-         "female gentleman lady"),
+        (
+            "a an",
+            "presented",
+            "man woman patient boy girl child infant neonate newborn male female gentleman lady",
+        ),
     ),
 )
 CASE_SERIES_N = fast(

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from offlabel.model import Blinding, Classification, Comparator, Design, Record, designs_where
 
-from . import cues
+from . import cues, textmodel
 from ._fastre import Phrases, fast
 from .direction import finding_direction
 
@@ -123,11 +123,15 @@ class _Text:
     abstract_low: str = ""
     low: str = ""
     mesh_terms: tuple[str, ...] = ()
+    # text-only mode: the text model may settle what no rule decides (metadata mode keeps the
+    # rules' defaults for records without usable indexing, as before the model existed)
+    text_only: bool = False
 
     @classmethod
-    def of(cls, record: Record) -> _Text:
+    def of(cls, record: Record, text_only: bool = False) -> _Text:
         t = cls(record.title or "", record.abstract or "")
         t.mesh_terms = tuple(record.mesh)
+        t.text_only = text_only
         t.title_low = t.title.lower()
         t.abstract_low = t.abstract.lower()
         t.low = f"{t.title_low} {t.abstract_low}"
@@ -197,7 +201,7 @@ def _quote(m: re.Match[str]) -> str:
 
 def classify(record: Record, text_only: bool = False) -> Classification:
     """Classify one record. `text_only` ignores publication types, MeSH and registry fields."""
-    t = _Text.of(record)
+    t = _Text.of(record, text_only)
     decided = None if text_only else _design_from_metadata(record, t.mesh)
     if decided is None:
         design, why = _design_from_text(t)
@@ -411,11 +415,48 @@ def _design_from_text(t: _Text) -> tuple[Design, str]:
     if m := cues.REVIEW.search(t.low, words=t.wordset):
         return Design.narrative_review, f"{_quote(m)} (no study design stated)"
     if m := t.empirical:
-        return (
+        return _by_model(
+            t,
             Design.cohort,
             f"reports data ({_quote(m)}) without a design phrase: assumed observational",
         )
-    return Design.narrative_review, "abstract without data or design phrase: assumed narrative"
+    return _by_model(
+        t, Design.narrative_review, "abstract without data or design phrase: assumed narrative"
+    )
+
+
+def _by_model(t: _Text, design: Design, why: str) -> tuple[Design, str]:
+    """Where no rule decides, the text model's answer when it is confident, else the rules'
+    default guess (`design`, `why`). The evidence names the model and its strongest words."""
+    model = textmodel.active() if t.text_only else None
+    if model is None:
+        return design, why
+    p = textmodel.predict(textmodel.features(t.words, t.title_words, bool(t.abstract)), model)
+    if p.probability < MODEL_MIN_PROBABILITY:
+        return design, why
+    words = ", ".join(f'"{f}"' for f in p.features)
+    return (
+        _MODEL_DESIGN[p.label],
+        f"text model: {p.label} (p {p.probability:.2f}{'; ' + words if words else ''}); "
+        "no design phrase",
+    )
+
+
+# The text model answers in shared/records labels; each stands for the design NLM's rule for
+# it names (the evaluation label of that design, evaluate.DERIVED_LABEL).
+_MODEL_DESIGN = {
+    "systematic_review_meta_analysis": Design.systematic_review,
+    "animal_study": Design.animal,
+    "rct": Design.rct,
+    "non_randomised_controlled_trial": Design.nonrandomized_controlled_trial,
+    "case_report": Design.case_report,
+    "clinical_trial_unspecified": Design.open_label_trial,
+    "observational": Design.cohort,
+    "narrative_review": Design.narrative_review,
+    "non_primary_other": Design.other,
+}
+# below this the model's answer is no better than the rules' default (train.py, tune half)
+MODEL_MIN_PROBABILITY = 0.5
 
 
 def _synthesis(t: _Text) -> tuple[Design, str] | None:
@@ -649,7 +690,9 @@ def _title_only(t: _Text) -> tuple[Design, str]:
         return Design.other, "title is a question, no abstract (opinion piece)"
     if m := cues.CASE_TITLE_ONLY.search(t.title_low, words=t.wordset):
         return Design.case_report, f"title {_quote(m)}, no abstract (case-report wording)"
-    return Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
+    return _by_model(
+        t, Design.other, "title only, no abstract and no design phrase: assumed a non-study item"
+    )
 
 
 _IN_VITRO_TITLE = re.compile(r"\bin vitro\b")
