@@ -37,10 +37,10 @@ condition.
 Names are lower-cased, de-duplicated and sorted; matching a user's words to them is the map's
 job (vocabulary.normalise / model.name_key there).
 
-The record's typed fields (MeSH UIs, major flags, qualifiers, chemical UIs and registry numbers,
-supplementary concepts) are read through `_headings`, `_chemicals` and `_supplementary`, which
-accept the typed lists when the reader fills them and fall back on the plain `mesh`,
-`mesh_qualifiers` and `chemicals` fields otherwise.
+The record's coded lists (`mesh_terms`, `substances`, `concepts`: UIs, qualifiers, registry
+numbers, supplementary concepts) are read when the reader filled them (the PubMed XML reader's
+`detail`, as `offlabel scan` asks for); otherwise the plain `mesh`, `mesh_qualifiers` and
+`chemicals` names are used, with no registry numbers and no supplementary concepts.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from offlabel.model import Record
 
@@ -112,45 +111,22 @@ class _Suppl:
     type: str
 
 
-def _get(item: object, name: str, default: Any = None) -> Any:
-    """A field of a typed item, whether the reader made it a dataclass, a dict or a struct row."""
-    if isinstance(item, Mapping):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
 def _headings(record: Record) -> list[_Heading]:
-    typed = getattr(record, "mesh_headings", None)
-    if typed:
-        out = []
-        for h in typed:
-            name = str(_get(h, "name", "") or "")
-            quals = _get(h, "qualifiers", ()) or ()
-            out.append(_Heading(str(_get(h, "ui", "") or ""), name,
-                                tuple(str(q) for q in quals)))
-        return out
+    if record.mesh_terms:
+        return [_Heading(t.ui, t.name, tuple(t.qualifiers)) for t in record.mesh_terms]
     return [_Heading("", name, tuple(record.mesh_qualifiers.get(name, ())))
             for name in record.mesh]
 
 
 def _chemicals(record: Record) -> list[_Chemical]:
-    typed = getattr(record, "chemical_list", None)
-    if typed:
-        out = []
-        for c in typed:
-            reg = _get(c, "registry", None)
-            out.append(_Chemical(str(_get(c, "ui", "") or ""), str(_get(c, "name", "") or ""),
-                                 None if reg is None else str(reg)))
-        return out
+    if record.substances:
+        # No RegistryNumber element at all ("") says nothing either way, unlike "0".
+        return [_Chemical(c.ui, c.name, c.registry or None) for c in record.substances]
     return [_Chemical("", name, None) for name in record.chemicals]
 
 
 def _supplementary(record: Record) -> list[_Suppl]:
-    typed = getattr(record, "supplementary", None)
-    if not typed:
-        return []
-    return [_Suppl(str(_get(s, "ui", "") or ""), str(_get(s, "name", "") or ""),
-                   str(_get(s, "type", "") or "")) for s in typed]
+    return [_Suppl(c.ui, c.name, c.type) for c in record.concepts]
 
 
 def _trees(mesh_trees: Mapping[str, tuple[str, ...]] | None, ui: str,
