@@ -4,8 +4,9 @@ our own JavaScript, nothing from a CDN.
 
 This module is the frame: the app, its middleware (offlabel.web.guard), its error pages
 (offlabel.web.failures), the home page with the evidence matrix, the evidence-file check, the
-collected records of a store, the JSON API, downloads and offline API docs. The answer and
-compare pages are offlabel.web.answer's; the map of a scan is offlabel.web.evidence_map's.
+collected records of a store, the JSON API and offline API docs. The answer and compare pages
+and the report downloads are offlabel.web.answer's; the map of a scan is
+offlabel.web.evidence_map's.
 Binds to 127.0.0.1 by default (see `offlabel serve`).
 """
 
@@ -43,14 +44,12 @@ TEMPLATES = _HERE / "templates"
 STATIC = _HERE / "static"
 # Paths whose GET responses are answers computed from the evidence: cached in memory.
 _CACHED = ("/", "/ask", "/compare", "/api/ask", "/api/compare", "/download/")
-_DOWNLOADS = {"json": ("application/json", "json"), "md": ("text/markdown", "md"),
-              "html": ("text/html", "html")}
 
 
 def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
     """The web app over an Offlabel application (or, for short, a list of evidence paths)."""
     ol = app if isinstance(app, Offlabel) else Offlabel(evidence=list(app or []))
-    base = ol.base()  # a broken evidence file is reported now, not on the first page
+    ol.base()  # a broken evidence file is reported now, not on the first page
     fingerprint = ol.fingerprint()
 
     def cache_key(path: str) -> str | None:
@@ -119,18 +118,6 @@ def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
         drugs = drug or sorted(d.name for d in ol.base().drugs.values())
         return JSONResponse(ol.compare(condition, drugs))
 
-    @web.get("/download/{fmt}", include_in_schema=False)
-    def download(fmt: str, drug: str = Query(..., max_length=guard.MAX_PARAM),
-                 condition: str | None = Query(None, max_length=guard.MAX_PARAM)) -> Response:
-        if fmt not in _DOWNLOADS:
-            raise UsageError(f"unknown download format '{fmt[:20]}' (json, md or html)")
-        media, ext = _DOWNLOADS[fmt]
-        text, _notes = ol.report(drug, condition or None, fmt)
-        stem = "-".join(x for x in (drug, condition) if x)
-        safe = "".join(c if c.isalnum() else "-" for c in stem.lower()).strip("-")[:80]
-        return Response(text, media_type=f"{media}; charset=utf-8", headers={
-            "content-disposition": f'attachment; filename="offlabel-{safe or "report"}.{ext}"'})
-
     @web.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs(request: Request) -> Response:
         return templates.TemplateResponse(request, "docs.html.j2", {"kind": "swagger"})
@@ -139,15 +126,10 @@ def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
     def redoc(request: Request) -> Response:
         return templates.TemplateResponse(request, "docs.html.j2", {"kind": "redoc"})
 
-    from offlabel.web import evidence_map
+    from offlabel.web import answer, evidence_map
 
-    try:
-        from offlabel.web import answer  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # the answer pages land separately (issue 14, W2)
-        answer = None
-    if answer is not None:
-        web.include_router(answer.router)
-    web.include_router(evidence_map.router)
+    web.include_router(answer.router)  # /ask, /compare, /download/{fmt}
+    web.include_router(evidence_map.router)  # /map, /api/map
     return web
 
 
