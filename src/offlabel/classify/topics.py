@@ -6,32 +6,35 @@ MeshHeadingList the diseases, each heading with qualifiers that MeSH allows only
 of descriptor. The rules here are general and read only what the record (and, when the user gives
 it, NLM's descriptor file) says; nothing is tuned to a particular record.
 
-Drugs. A chemical of the ChemicalList is a drug when it is a pharmacologic substance:
-- with tree numbers (the MeSH descriptor file, `offlabel scan --mesh`): its descriptor sits in a
-  D tree (Chemicals and Drugs) outside D27's class names (pharmacologic actions such as
-  "Adrenergic beta-Antagonists" are classes, not substances); a supplementary concept (a C UI,
-  no trees of its own) counts as its heading's substance;
-- always: a heading of the same name carries a qualifier that MeSH allows only on drugs and
-  chemicals given to people or animals ("therapeutic use", "administration & dosage",
-  "adverse effects", "pharmacology", "pharmacokinetics", "toxicity", "poisoning", ...), or the
-  substance's name occurs in the title or abstract (a supplementary concept is indexed under a
-  broader heading, so its own name is the only cue it has) and it has a registry number (a CAS
-  number or UNII: registry "0" marks a class or group, "EC ..." an enzyme) and its heading, if
-  any, carries no measurement qualifier ("blood", "metabolism", "analysis": an analyte, not a
-  treatment);
-- a class, group or enzyme (registry "0" or "EC ...") only with a clinical-use qualifier
-  ("therapeutic use", "administration & dosage", "adverse effects", "poisoning"):
+Drugs. A chemical of the ChemicalList is a drug when it is a pharmacologic substance given:
+- with tree numbers (the MeSH descriptor file, `offlabel scan --mesh`): its descriptor must sit
+  in a D tree (Chemicals and Drugs) outside D27's class names (pharmacologic actions such as
+  "Adrenergic beta-Antagonists" are classes); a supplementary concept (no trees of its own)
+  passes this test on the rules below alone;
+- a heading of the same name with a qualifier saying it was given to people or animals
+  ("therapeutic use", "administration & dosage", "adverse effects", "poisoning",
+  "pharmaceutics") makes it a drug;
+- otherwise a defined substance (a registry number: CAS or UNII) is a drug when its name occurs
+  in the title or abstract and either its own heading carries "pharmacology",
+  "pharmacokinetics" or "toxicity" (qualifiers as often put on a reagent of a bench experiment,
+  ATP or zinc in an enzyme assay, hence the text too) or it has no heading of its own (a
+  supplementary concept, indexed under a broader heading: its name in the text is the only cue
+  it has). Its own heading without a drug qualifier ("Alanine" in an alanine aminopeptidase
+  assay, "Creatinine/urine") means discussed or measured, not given;
+- a class, group or enzyme (registry "0" or "EC ...") only with a clinical-use qualifier:
   "Adrenergic beta-Antagonists/therapeutic use" is a treatment, "Hexokinase/pharmacology" a
   reagent;
-- never: descriptors that name a role in a study rather than a substance given (placebos,
-  biomarkers, solvents, culture media), whatever their qualifiers.
+- never: a heading with "analogs & derivatives" (the parent of the substance studied:
+  gemcitabine is indexed under Deoxycytidine), "agonists" or "antagonists & inhibitors" alone
+  (they mark the substance acted upon), and descriptors that name a role in a study rather than
+  a substance given (placebos, biomarkers, solvents, culture media).
 
 Conditions. A MeSH descriptor is a condition when its trees include C (Diseases) or F03 (Mental
 Disorders); when its trees are unknown, when it carries a qualifier that MeSH allows only on
-diseases ("drug therapy", "therapy", "etiology", "epidemiology", "diagnosis",
-"prevention & control", "complications", "chemically induced", ...). Qualifiers that MeSH also
-allows on organs or procedures ("physiopathology", "pathology", "mortality", "surgery") are not
-cues: "Heart/physiopathology" is not a disease. A supplementary concept of Type="Disease" is a
+diseases ("drug therapy", "therapy", "etiology", "diagnosis", "prevention & control",
+"complications", "chemically induced", ...). Qualifiers that MeSH also allows on organs,
+procedures or places ("physiopathology", "pathology", "mortality", "surgery", "epidemiology",
+"ethnology") are not cues: "Heart/physiopathology" is not a disease, nor "England/epidemiology". A supplementary concept of Type="Disease" is a
 condition.
 
 Names are lower-cased, de-duplicated and sorted; matching a user's words to them is the map's
@@ -55,29 +58,30 @@ __all__ = ["CONDITION_QUALIFIERS", "DRUG_QUALIFIERS", "record_topics"]
 
 # Qualifiers MeSH allows on drugs and chemicals (D) and not on diseases. "adverse effects" is
 # also allowed on procedures (E), which is why a drug must first be in the ChemicalList.
+# "agonists" and "antagonists & inhibitors" are left out on purpose: they mark the substance
+# acted upon (a receptor, a hormone, an enzyme), not the one given.
 DRUG_QUALIFIERS: frozenset[str] = frozenset({
-    "therapeutic use", "administration & dosage", "adverse effects", "pharmacology",
-    "pharmacokinetics", "toxicity", "poisoning", "agonists", "antagonists & inhibitors",
+    "therapeutic use", "administration & dosage", "adverse effects", "poisoning",
+    "pharmaceutics", "pharmacology", "pharmacokinetics", "toxicity",
+})
+
+# The drug qualifiers that say people or animals were given it. The others ("pharmacology",
+# "pharmacokinetics", "toxicity") are as often put on a reagent of a bench experiment (ATP,
+# valinomycin, zinc in an enzyme assay), so they count only with the name in the text.
+_CLINICAL_QUALIFIERS: frozenset[str] = frozenset({
+    "therapeutic use", "administration & dosage", "adverse effects", "poisoning",
     "pharmaceutics",
 })
 
-# The drug qualifiers that say people or animals were given it (not a bench experiment).
-_CLINICAL_QUALIFIERS: frozenset[str] = frozenset({
-    "therapeutic use", "administration & dosage", "adverse effects", "poisoning",
-})
+# The substance was indexed for a derivative of it that the record studied (gemcitabine under
+# Deoxycytidine, ixazomib under Glycine): the parent itself was not given.
+_PARENT_QUALIFIER = "analogs & derivatives"
 
 # Qualifiers MeSH allows only on diseases (C) and mental disorders (F03).
 CONDITION_QUALIFIERS: frozenset[str] = frozenset({
     "drug therapy", "therapy", "etiology", "diagnosis", "prevention & control",
     "complications", "chemically induced", "diet therapy", "radiotherapy",
     "prevention and control",
-})
-
-# Qualifiers saying the substance was measured, not given.
-_ANALYTE_QUALIFIERS: frozenset[str] = frozenset({
-    "blood", "urine", "cerebrospinal fluid", "metabolism", "analysis", "biosynthesis",
-    "genetics", "physiology", "deficiency", "secretion", "isolation & purification",
-    "chemistry", "immunology",
 })
 
 # Descriptors that name the role a substance plays in a study, not a substance given as a drug.
@@ -159,7 +163,8 @@ def _has_registry(registry: str | None) -> bool:
 def _is_drug(chem: _Chemical, heading: _Heading | None, text: str,
              mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
     key = chem.name.lower()
-    if not key or key in _NOT_DRUGS:
+    if not key or key in _NOT_DRUGS or "pollutant" in key:
+        # Pollutants (Environmental, Water, Soil, Air Pollutants) are exposures, never given.
         return False
     trees = _trees(mesh_trees, chem.ui, chem.name)
     if trees is not None:
@@ -167,14 +172,19 @@ def _is_drug(chem: _Chemical, heading: _Heading | None, text: str,
         if not any(t.startswith("D") and not t.startswith("D27") for t in trees):
             return False
     quals = set(heading.qualifiers) if heading else set()
+    if _PARENT_QUALIFIER in quals:
+        return False
     if not _has_registry(chem.registry):
         # A class, group or enzyme: only a clinical use makes it a treatment ("Adrenergic
         # beta-Antagonists/therapeutic use"); "Hexokinase/pharmacology" is a reagent.
         return bool(quals & _CLINICAL_QUALIFIERS)
-    if quals & DRUG_QUALIFIERS:
+    if quals & _CLINICAL_QUALIFIERS:
         return True
-    analyte_cues = len(quals & _ANALYTE_QUALIFIERS)
-    return analyte_cues == 0 and _mentioned(chem.name, text)
+    if heading is not None and not quals & DRUG_QUALIFIERS:
+        # Its own heading with no drug qualifier: discussed or measured ("Alanine" in an
+        # alanine aminopeptidase assay), not given.
+        return False
+    return _mentioned(chem.name, text)
 
 
 def _is_condition(heading: _Heading, mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
