@@ -20,7 +20,8 @@ def test_league_table_and_forest_plot(open_page: Callable[..., Watched]) -> None
     box = forest.bounding_box()
     assert box and box["width"] > 0 and box["height"] > 0
     # Rounded ticks with 1 marked (issue 14: the CLI's were '0.514086 0.922334 ...').
-    ticks = [t.strip() for t in w.page.locator("svg.forest text").all_inner_texts()]
+    ticks = [t.strip() for t in w.page.locator("svg.forest text").evaluate_all(
+        "ts => ts.map(t => t.textContent)")]
     numbers = [t for t in ticks if t.replace(".", "", 1).isdigit()]
     assert "1" in numbers or "1.0" in numbers, f"no tick at 1: {numbers}"
     assert all(len(t.split(".")[-1]) <= 2 for t in numbers if "." in t), numbers
