@@ -310,9 +310,9 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
             out.append(f'<text x="{_n(est_x)}" y="{_n(yp + 4)}" text-anchor="end" fill="#444" '
                        f'font-size="{_n(small)}">[{_x(_fmt(pooled.pi_lb))}, '
                        f'{_x(_fmt(pooled.pi_ub))}]</text>')
-        if pooled.summary:
-            out.append(f'<text x="4" y="{_n(height - 6)}" fill="#444" font-size="{_n(small)}">'
-                       f'{_x(pooled.summary)}</text>')
+        if pooled.summary:  # under the labels, level with the axis: that space is empty
+            out.append(f'<text x="4" y="{_n(axis_y + 17)}" fill="#444" font-size="{_n(small)}">'
+                       f'{_x(_fit(pooled.summary, plot_x0 - 12, small))}</text>')
         out.append("</g>")
     # axis, ticks (the null's label in bold), measure name, what each side favours
     out.append(f'<g class="axis" fill="#222" font-size="{_n(small)}">')

@@ -175,17 +175,20 @@ class StudyRow:
     links: list[Link]
 
 
+_TABLE_LINKS = 3
+
+
 def study_rows(c: Mapping[str, Any]) -> list[StudyRow]:
     from offlabel.report.names import label_of
 
     rows = []
     for st in c.get("studies", []):
-        links = source_links(st)
-        for s in st.get("sources", []):
-            links += [x for x in source_links(s) if x.href not in {y.href for y in links}]
+        # the study's own identifiers, else its first source's: the rest are under Sources
+        links = source_links(st) or next(
+            (ls for s in st.get("sources", []) if (ls := source_links(s))), [])
         kinds = list(dict.fromkeys(o["kind"] for o in st.get("outcomes", [])))
         rows.append(StudyRow(st, label_of(st), st["design"], design_words(st["design"]),
-                             st["direction"], st.get("year"), kinds, links))
+                             st["direction"], st.get("year"), kinds, links[:_TABLE_LINKS]))
     return rows
 
 
@@ -227,7 +230,7 @@ def _sections(c: Mapping[str, Any], plots: bool, has_profile_form: bool) -> list
     out.append(Section("harms", "Harms"))
     if has_profile_form:
         out.append(Section("applicability", "Patient profile"))
-    out.append(Section("studies", "Studies"))
+    out.append(Section("studies-section", "Studies"))
     out.append(Section("drug", "Drug and approvals"))
     out.append(Section("sources", "Sources"))
     return out
