@@ -141,11 +141,13 @@ def sources_of(d: Mapping[str, Any]) -> list[SourceEntry]:
     for c in d["conditions"]:
         for st in c.get("studies", []):
             what = f"{label_of(st)}: {(st.get('title') or '').strip()}".rstrip(": ")
-            own = source_links(st)
             srcs = list(st.get("sources", []))
-            if own and not any(source_links(s) for s in srcs):
-                srcs.insert(0, {"label": label_of(st), "pmid": st.get("pmid"),
-                                "doi": st.get("doi"), "nct": st.get("nct")})
+            cited = {x.href for s in srcs for x in source_links(s)}
+            # the study's own PMID, DOI and registry id, where no source of it links them
+            own = {k: st.get(k) for k in ("pmid", "doi", "nct")
+                   if st.get(k) and not {x.href for x in source_links({k: st.get(k)})} <= cited}
+            if own:
+                srcs.insert(0, dict(own, label=label_of(st)))
             for s in srcs:
                 add(what, s)
             for o in st.get("outcomes", []):
