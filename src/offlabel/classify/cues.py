@@ -205,7 +205,10 @@ ANIMAL_WORDS = frozenset(
     aurata dicentrarchus labrax oreochromis niloticus cyprinus carpio ictalurus gadus morhua
     seabream seabass shark sharks cichlid cichlids ruminant ruminants littermates pups
     chimpanzee chimpanzees birds songbirds pigeons finches voles lizards insects mosquitoes
-    planarians chinchillas opossums sows gilts boars bulls steers wildlife""".split()
+    planarians chinchillas opossums sows gilts boars bulls steers wildlife
+    beagle beagles holstein merino scid f344 c3h nmri salamander salamanders axolotl axolotls
+    turtles tortoises snakes bats dolphins whales octopus squid snails crabs lobsters
+    cockroaches butterflies moths termites locusts earthworms""".split()
 )
 # Latin binomials whose genus or epithet alone is ambiguous ("musculus" is also a muscle),
 # strain names that tokenise into two words, and two-word common names

@@ -34,6 +34,8 @@ class TextModel:
     bias: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]  # feature -> one weight per class
     digest: str  # of the training records and settings (train.py)
+    # the features, as a set: a record's features are intersected with it in one C-level step
+    keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def features(words: list[str], title_words: list[str], has_abstract: bool) -> se
     """The binary features of a record: `words` are the tokens of title + abstract in order,
     `title_words` those of the title (both as design._tokens gives them, lower-cased)."""
     out = set(words)
-    out.update([f"{a} {b}" for a, b in zip(words, words[1:], strict=False)])
-    out.update([f"t:{w}" for w in title_words])
+    out.update(map(" ".join, zip(words, words[1:], strict=False)))  # word pairs, "a b"
+    out.update(["t:" + w for w in title_words])
     if not has_abstract:
         out.add(NO_ABSTRACT)
     return out
@@ -59,7 +61,8 @@ def from_json(data: dict[str, Any]) -> TextModel:
     weights = {str(f): tuple(float(x) for x in w) for f, w in data["weights"].items()}
     if len(data["bias"]) != len(classes) or any(len(w) != len(classes) for w in weights.values()):
         raise OfflabelError(f"{_RESOURCE[1]}: weights do not have one value per class")
-    return TextModel(classes, tuple(float(b) for b in data["bias"]), weights, str(data["digest"]))
+    bias = tuple(float(b) for b in data["bias"])
+    return TextModel(classes, bias, weights, str(data["digest"]), frozenset(weights))
 
 
 @cache
@@ -80,16 +83,20 @@ def digest() -> str:
 
 def predict(feats: set[str], model: TextModel | None = None) -> Prediction:
     m = model if model is not None else load()
-    scores = list(m.bias)
-    hits = [(f, w) for f in feats if (w := m.weights.get(f)) is not None]
-    for _, w in hits:
-        for i, x in enumerate(w):
-            scores[i] += x
+    hits = sorted(feats & m.keys)  # sorted: the sums do not depend on set order
+    weights = m.weights
+    if hits:
+        columns = zip(*[weights[f] for f in hits], strict=True)
+        scores = [b + s for b, s in zip(m.bias, map(sum, columns), strict=True)]
+    else:
+        scores = list(m.bias)
     top = max(range(len(scores)), key=scores.__getitem__)
     peak = scores[top]
     probability = 1.0 / sum(math.exp(s - peak) for s in scores)
-    strongest = sorted(hits, key=lambda fw: (-fw[1][top], fw[0]))[:3]
-    return Prediction(m.classes[top], probability, tuple(f for f, w in strongest if w[top] > 0))
+    strongest = sorted(hits, key=lambda f: -weights[f][top])[:3]
+    return Prediction(
+        m.classes[top], probability, tuple(f for f in strongest if weights[f][top] > 0)
+    )
 
 
 # The model design.py consults. Validation scripts swap it (a model trained on other folds, or
