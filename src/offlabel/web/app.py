@@ -213,7 +213,8 @@ class FreeTextQuestion:
             drug, condition = _split(ol, params["q"])
             response = failures.error_response(
                 request, 404, failures.message_for(exc),
-                failures.suggest(ol, "/ask", [drug] if drug else [], condition, exc))
+                failures.suggest(ol, "/ask", [drug] if drug else [], condition, exc),
+                failures.title_for(exc, 404))
         except UsageError as exc:
             response = await failures.handle(request, exc)
         else:

@@ -26,7 +26,8 @@ from offlabel.web.guard import SECURITY_HEADERS
 if TYPE_CHECKING:
     from offlabel.pipeline import Offlabel
 
-__all__ = ["Suggestion", "error_response", "handle", "install", "status_for"]
+__all__ = ["Suggestion", "error_response", "handle", "install", "message_for", "status_for",
+           "suggest", "title_for"]
 
 log = logging.getLogger("offlabel.web")
 
@@ -86,8 +87,14 @@ def validation_line(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
+def title_for(exc: Exception, status: int) -> str:
+    if isinstance(exc, NotCovered):
+        return "Not covered"
+    return _TITLES.get(status, "Error")
+
+
 def error_response(request: Request, status: int, message: str,
-                   suggestions: list[Suggestion]) -> Response:
+                   suggestions: list[Suggestion], title: str | None = None) -> Response:
     """The error as a page (JSON under /api/), with the strict headers set here too: a 500 is
     sent from outside the middleware that sets them on every other response."""
     headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
@@ -97,7 +104,7 @@ def error_response(request: Request, status: int, message: str,
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "error.html.j2",
-        {"status": status, "title": _TITLES.get(status, "Error"), "message": message,
+        {"status": status, "title": title or _TITLES.get(status, "Error"), "message": message,
          "suggestions": suggestions},
         status_code=status, headers=headers)
 
@@ -113,7 +120,8 @@ async def handle(request: Request, exc: Exception) -> Response:
         params = request.query_params
         suggestions = suggest(ol, request.url.path, params.getlist("drug"),
                               params.get("condition"), exc)
-    return error_response(request, status, message_for(exc), suggestions)
+    return error_response(request, status, message_for(exc), suggestions,
+                          title_for(exc, status))
 
 
 def install(web: FastAPI) -> None:
