@@ -3,7 +3,10 @@ table that sorts and filters to what the JSON says."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -169,3 +172,21 @@ def test_downloads_are_the_same_answer(open_page: Callable[..., Watched]) -> Non
         assert "attachment" in r.headers.get("content-disposition", ""), kind
         if kind == "json":
             assert r.json()["conditions"][0]["verdict"] == data["verdict"]
+
+
+def test_profile_form_adds_the_cli_applicability_notes(
+        open_page: Callable[..., Watched]) -> None:
+    w = open_page(1280)
+    w.goto(ANSWER)
+    w.page.select_option("form#profile select#profile-liver_disease", "yes")
+    with w.page.expect_navigation():
+        w.page.locator("form#profile [type=submit]").click()
+    shown = [" ".join(t.split()) for t in
+             w.page.locator("#applicability-notes li").all_inner_texts()]
+    cli = subprocess.run(
+        [sys.executable, "-m", "offlabel", "ask", "baclofen", "alcohol use disorder",
+         "--profile", "liver_disease=yes", "--format", "json"],
+        capture_output=True, text=True, check=True)
+    notes = json.loads(cli.stdout)["conditions"][0]["applicability"]
+    assert len(notes) > 0 and len(shown) == len(notes), (shown, notes)
+    assert shown[0].startswith(" ".join(notes[0]["text"].split())[:60]), (shown[0], notes[0])

@@ -60,8 +60,12 @@ def test_autocomplete_offers_drugs_conditions_and_synonyms(
         options = [o.lower() for o in
                    w.page.locator("[role=listbox] [role=option]").all_inner_texts()]
     joined = "\n".join(options)
-    for word in ("baclofen", "naltrexone", "alcohol use disorder"):
+    for word in ("baclofen", "naltrexone", "alcohol use disorder", "lioresal", "alcoholism"):
         assert word in joined, f"autocomplete does not offer {word!r}"
+    # The hint under the box promises that "/" jumps to it.
+    w.page.locator("h1").click()
+    w.page.keyboard.press("/")
+    assert w.page.evaluate("document.activeElement.id") == "question"
 
 
 def test_matrix_cells_link_to_their_answers(open_page: Callable[..., Watched]) -> None:
