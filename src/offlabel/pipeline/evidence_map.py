@@ -301,6 +301,13 @@ def _match(con: duckdb.DuckDBPyConnection, kind: str, text: str, keys: set[str])
                        [sorted(keys)]).fetchall()
     if rows:
         return sorted(r[0] for r in rows)
+    # MeSH names often add a word to the one people use ("Migraine Disorders"): the names
+    # that begin with the whole of the user's words, when they are few enough to be one topic.
+    prefix = con.execute(
+        f"SELECT name FROM m.{kind}_keys WHERE starts_with(key, ?) ORDER BY name LIMIT 6",
+        [name_key(text) + " "]).fetchall() if name_key(text) else []
+    if 0 < len(prefix) <= 5:
+        return sorted(r[0] for r in prefix)
     near = con.execute(
         f"SELECT k.name FROM m.{kind}_keys k JOIN m.{kind}_names n USING (name) "
         "WHERE jaro_winkler_similarity(k.key, ?) >= 0.8 "
