@@ -42,8 +42,8 @@ class _Bar:
         self.files += 1
         self.records += result.records
         if result.problem:
-            # the one line a damaged input gets: file, record, what
-            self.p.console.print(f"partial: {result.problem}", markup=False, highlight=False,
+            # the one line a damaged input gets (file, record, what), bar or no bar
+            self.errors.print(f"partial: {result.problem}", markup=False, highlight=False,
                                  soft_wrap=True)
         self.p.update(self.task, advance=result.size, **self._fields())
 
@@ -100,10 +100,6 @@ def scan(
             bar = _Bar(p, errors)
             result = run_scan(files, out, workers=workers, scheduler=scheduler, mesh=mesh,
                               sink=bar)
-            if p.disable:  # no bar: the partial files still get their line
-                for r in result.partial:
-                    errors.print(f"partial: {r.problem}", markup=False, highlight=False,
-                                 soft_wrap=True)
     except KeyboardInterrupt:
         typer.echo("interrupted: finished shards are kept; run again to resume", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -149,6 +149,7 @@ def open_scan(out: Path) -> duckdb.DuckDBPyConnection:
 # --- the inputs ---------------------------------------------------------------------------
 
 _SUFFIXES = (".xml.gz", ".xml")
+CONNECT_TIMEOUT = "10s"  # how long to try reaching --scheduler
 
 
 def shard_stem(name: str) -> str:
@@ -272,11 +273,6 @@ def scan_file(path: str, out: str, mesh_table: str | None, digest: str) -> FileR
     )
 
 
-def _record_topics(record: Record, trees: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
-    """Placeholder until classify.topics lands (issue 15, S2): no drugs, no conditions."""
-    return [], []
-
-
 _TREES: dict[tuple[str, int, int], dict[str, tuple[str, ...]]] = {}
 
 
@@ -301,8 +297,10 @@ class _Columns:
 
     def __init__(self, file: str, trees: dict[str, tuple[str, ...]]) -> None:
         from offlabel.classify.design import classify
+        from offlabel.classify.topics import record_topics
 
         self.classify = classify
+        self.topics = record_topics
         self.file = file
         self.trees = trees
         self.rows = 0
@@ -371,7 +369,7 @@ class _Columns:
             s_name.append(con.name)
             s_type.append(con.type)
         self.supps.close()
-        drugs, conditions = _record_topics(rec, trees)
+        drugs, conditions = self.topics(rec, trees)
         self.drugs.values[0].extend(drugs)
         self.drugs.close()
         self.conditions.values[0].extend(conditions)
@@ -540,7 +538,7 @@ def _run(todo: list[Path], out: Path, mesh_table: str | None, digest: str,
     client: Any
     if scheduler:
         try:
-            client = dask.Client(scheduler, timeout="10s")
+            client = dask.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
     else:
