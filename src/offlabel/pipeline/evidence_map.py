@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from offlabel.errors import NotCovered, StoreError
-from offlabel.model import DESIGN_FACTS, LEVEL_ORDER, Design, name_key
+from offlabel.model import DESIGN_FACTS, LEVEL_ORDER, Design, Direction, name_key
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,7 +46,7 @@ EVIDENCE_MAP_LABEL = ("Evidence map only (machine-classified from MEDLINE; not a
 MapKind = Literal["drug", "condition", "pair"]
 
 # Bumped when the cached aggregate's tables change, so an old file is rebuilt, not misread.
-_CACHE_FORMAT = "2"
+_CACHE_FORMAT = "3"
 _CACHE_FILE = "map.duckdb"
 _TOP = 5  # largest trials and newest reviews listed per row
 _REVIEWS = (Design.systematic_review.value, Design.meta_analysis.value)
@@ -124,46 +124,77 @@ def _scan_key(out: Path) -> str:
     return h.hexdigest()
 
 
-# One row per drug x condition with everything a map row shows, in two sort orders (DuckDB
-# skips the row groups whose min/max exclude the name asked for); the record ids per pair for the
-# distinct count of a whole map; the listed studies' details by PMID.
+# The aggregate: names numbered once (integer keys group and sort far faster than strings);
+# one row per drug x condition with everything a map row shows (a count column per design and
+# per direction, the years, the largest trials and newest reviews), in two sort orders so that
+# DuckDB skips the row groups whose min/max exclude the name asked for; each name's record ids
+# for the distinct count of a whole map; the listed studies' details by PMID.
 _BUILD = """
 CREATE TEMP TABLE _p AS SELECT DISTINCT drug, condition, pmid, year, design, direction, n
     FROM pairs;
-CREATE TABLE {db}.ids_by_drug AS SELECT drug, condition, pmid FROM _p ORDER BY drug, condition;
-CREATE TABLE {db}.ids_by_condition AS SELECT condition, drug, pmid FROM _p
-    ORDER BY condition, drug;
+CREATE TABLE {db}.drug_names AS
+    SELECT name, (row_number() OVER (ORDER BY name))::INTEGER AS id, records FROM (
+        SELECT drug AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY drug);
+CREATE TABLE {db}.condition_names AS
+    SELECT name, (row_number() OVER (ORDER BY name))::INTEGER AS id, records FROM (
+        SELECT condition AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY condition);
+CREATE TEMP TABLE _pi AS
+    SELECT dn.id AS d, cn.id AS c, pmid, year, design, direction, n FROM _p
+    JOIN {db}.drug_names dn ON _p.drug = dn.name
+    JOIN {db}.condition_names cn ON _p.condition = cn.name;
+DROP TABLE _p;
+CREATE TABLE {db}.drug_ids AS SELECT DISTINCT d, pmid FROM _pi ORDER BY d;
+CREATE TABLE {db}.condition_ids AS SELECT DISTINCT c, pmid FROM _pi ORDER BY c;
 CREATE TEMP TABLE _facts AS
-    SELECT drug, condition, count(*) AS records,
-           histogram(design) AS by_design,
-           histogram(direction) AS by_direction,
-           histogram(year) FILTER (WHERE year IS NOT NULL) AS by_year,
-           count(*) FILTER (WHERE design = 'rct') AS rcts,
+    SELECT d, c, count(*) AS records, {counts},
            coalesce(sum(n) FILTER (WHERE design = 'rct'), 0) AS rct_participants,
-           coalesce((list(pmid ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid)
-               FILTER (WHERE design = 'rct'))[1:{top}], []) AS top_rcts,
-           coalesce((list(pmid ORDER BY year DESC NULLS LAST, pmid)
-               FILTER (WHERE design IN {reviews}))[1:{top}], []) AS reviews
-    FROM _p GROUP BY drug, condition;
-CREATE TABLE {db}.facts_by_drug AS SELECT * FROM _facts ORDER BY drug, records DESC;
-CREATE TABLE {db}.facts_by_condition AS SELECT * FROM _facts ORDER BY condition, records DESC;
+           list(year) FILTER (WHERE year IS NOT NULL) AS years
+    FROM _pi GROUP BY d, c;
+CREATE TEMP TABLE _top AS
+    SELECT d, c, list(pmid ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid) AS top_rcts
+    FROM (SELECT d, c, pmid, n, year FROM _pi WHERE design = 'rct'
+          QUALIFY row_number() OVER (PARTITION BY d, c
+                                     ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid)
+                  <= {top})
+    GROUP BY d, c;
+CREATE TEMP TABLE _reviews AS
+    SELECT d, c, list(pmid ORDER BY year DESC NULLS LAST, pmid) AS reviews
+    FROM (SELECT d, c, pmid, year FROM _pi WHERE design IN {reviews}
+          QUALIFY row_number() OVER (PARTITION BY d, c ORDER BY year DESC NULLS LAST, pmid)
+                  <= {top})
+    GROUP BY d, c;
+CREATE TABLE {db}.facts_by_drug AS
+    SELECT dn.name AS drug, cn.name AS condition, f.*,
+           coalesce(t.top_rcts, []) AS top_rcts, coalesce(r.reviews, []) AS reviews
+    FROM _facts f
+    JOIN {db}.drug_names dn ON dn.id = f.d JOIN {db}.condition_names cn ON cn.id = f.c
+    LEFT JOIN _top t USING (d, c) LEFT JOIN _reviews r USING (d, c)
+    ORDER BY f.d, f.records DESC;
+CREATE TABLE {db}.facts_by_condition AS SELECT * FROM {db}.facts_by_drug ORDER BY c, records DESC;
 CREATE TABLE {db}.studies AS
     SELECT pmid, year, design, n, direction, title FROM current
-    WHERE pmid IN (SELECT unnest(top_rcts || reviews) FROM _facts) ORDER BY pmid;
-CREATE TABLE {db}.drug_names AS
-    SELECT drug AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY drug;
-CREATE TABLE {db}.condition_names AS
-    SELECT condition AS name, count(DISTINCT pmid) AS records FROM _p GROUP BY condition;
+    WHERE pmid IN (SELECT unnest(top_rcts || reviews) FROM {db}.facts_by_drug) ORDER BY pmid;
 DROP TABLE _facts;
-DROP TABLE _p;
+DROP TABLE _top;
+DROP TABLE _reviews;
+DROP TABLE _pi;
 """
+
+
+def _count_columns() -> str:
+    """One count column per design and per direction ("design:rct", "direction:favours_drug")."""
+    cols = [f"count(*) FILTER (WHERE design = '{d.value}') AS \"design:{d.value}\""
+            for d in Design]
+    cols += [f"count(*) FILTER (WHERE direction = '{x.value}') AS \"direction:{x.value}\""
+             for x in Direction]
+    return ", ".join(cols)
 
 
 def _fill(con: duckdb.DuckDBPyConnection, db: str, key: str) -> None:
     """The aggregate tables in the attached database DB, from the scan views of CON."""
     import pyarrow as pa
 
-    con.execute(_BUILD.format(db=db, top=_TOP, reviews=repr(_REVIEWS)))
+    con.execute(_BUILD.format(db=db, top=_TOP, reviews=repr(_REVIEWS), counts=_count_columns()))
     for kind in ("drug", "condition"):
         names = [r[0] for r in con.execute(f"SELECT name FROM {db}.{kind}_names").fetchall()]
         keys = pa.table({"name": pa.array(names, pa.string()),
@@ -327,39 +358,43 @@ def _level_rank(design: str) -> int:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, by: Literal["drug", "condition"],
-          where: str, params: list[Any], limit: int | None) -> tuple[list[MapRow], int, int]:
-    """Map rows of the pairs matching WHERE, one per (drug, condition), most records first;
-    the number of rows before the limit and of distinct records behind them."""
-    total_rows, records = con.execute(
-        f"SELECT count(DISTINCT (drug, condition)), count(DISTINCT pmid) FROM m.ids_by_{by} "
-        f"WHERE {where}", params).fetchone() or (0, 0)
+          where: str, params: list[Any], limit: int | None) -> tuple[list[MapRow], int]:
+    """Map rows of the pairs matching WHERE (on the ids d and c), most records first, and the
+    number of rows before the limit."""
+    total = con.execute(f"SELECT count(*) FROM m.facts_by_{by} WHERE {where}",
+                        params).fetchone()
     lim = f"LIMIT {int(limit)}" if limit else ""
-    facts = con.execute(
-        "SELECT drug, condition, records, by_design, by_direction, by_year, rcts, "
-        f"rct_participants, top_rcts, reviews FROM m.facts_by_{by} WHERE {where} "
-        f"ORDER BY records DESC, drug, condition {lim}", params).fetchall()
-    wanted = sorted({p for f in facts for p in (*f[8], *f[9])})
+    cur = con.execute(f"SELECT * FROM m.facts_by_{by} WHERE {where} "
+                      f"ORDER BY records DESC, drug, condition {lim}", params)
+    names = [c[0] for c in cur.description or ()]
+    facts = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    wanted = sorted({p for f in facts for p in (*f["top_rcts"], *f["reviews"])})
     studies = {r[0]: StudyRef(int(r[0]), r[1], r[2], r[3], r[4] or "", r[5] or "")
                for r in con.execute(
                    "SELECT pmid, year, design, n, direction, title FROM m.studies "
                    "WHERE pmid IN (SELECT unnest(?))", [wanted]).fetchall()} if wanted else {}
     rows = []
-    for d, c, k, designs, directions, years, rcts, participants, top, reviews in facts:
-        by_design = _ordered(designs)
+    for f in facts:
+        by_design = _counts(f, "design:")
         best = min(by_design, key=lambda x: (_level_rank(x), x)) if by_design else None
+        years: dict[int, int] = {}
+        for y in f["years"] or ():
+            years[int(y)] = years.get(int(y), 0) + 1
         rows.append(MapRow(
-            drug=d, condition=c, records=int(k), by_design=by_design,
-            by_direction=_ordered(directions),
-            by_year={int(y): int(n) for y, n in sorted((years or {}).items())},
+            drug=f["drug"], condition=f["condition"], records=int(f["records"]),
+            by_design=by_design, by_direction=_counts(f, "direction:"),
+            by_year=dict(sorted(years.items())),
             best_design=best, best_level=_level_name(best),
-            rcts=int(rcts), rct_participants=int(participants),
-            top_rcts=[studies[p] for p in top if p in studies],
-            reviews=[studies[p] for p in reviews if p in studies]))
-    return rows, int(total_rows), int(records)
+            rcts=by_design.get(Design.rct.value, 0),
+            rct_participants=int(f["rct_participants"] or 0),
+            top_rcts=[studies[p] for p in f["top_rcts"] if p in studies],
+            reviews=[studies[p] for p in f["reviews"] if p in studies]))
+    return rows, int(total[0]) if total else 0
 
 
-def _ordered(counts: dict[str, int] | None) -> dict[str, int]:
-    return {k: int(v) for k, v in sorted((counts or {}).items()) if k is not None}
+def _counts(fact: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: int(v) for k, v in sorted(fact.items())
+            if k.startswith(prefix) and v}
 
 
 def _level_name(design: str | None) -> str | None:
@@ -369,8 +404,17 @@ def _level_name(design: str | None) -> str | None:
     return LEVEL_ORDER[rank] if rank < len(LEVEL_ORDER) else None
 
 
-def _in(column: str, names: Sequence[str]) -> tuple[str, list[Any]]:
-    return f"{column} IN (SELECT unnest(?))", [list(names)]
+def _ids(con: duckdb.DuckDBPyConnection, kind: str, names: Sequence[str]) -> list[int]:
+    return [int(r[0]) for r in con.execute(
+        f"SELECT id FROM m.{kind}_names WHERE name IN (SELECT unnest(?))", [list(names)]
+    ).fetchall()]
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, kind: str, ids: list[int]) -> int:
+    col = kind[0]
+    row = con.execute(f"SELECT count(DISTINCT pmid) FROM m.{kind}_ids "
+                      f"WHERE {col} IN (SELECT unnest(?))", [ids]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def drug_map(scan: Path, drug: str, *, base: EvidenceBase | None = None,
@@ -379,8 +423,9 @@ def drug_map(scan: Path, drug: str, *, base: EvidenceBase | None = None,
     con = connect_map(scan)
     try:
         names = _match(con, "drug", drug, _drug_keys(drug, base))
-        where, params = _in("drug", names)
-        rows, total, records = _rows(con, "drug", where, params, limit)
+        ids = _ids(con, "drug", names)
+        rows, total = _rows(con, "drug", "d IN (SELECT unnest(?))", [ids], limit)
+        records = _distinct(con, "drug", ids)
     finally:
         con.close()
     return EvidenceMap("drug", drug, None, names, [], rows, total, records, str(scan))
@@ -391,8 +436,9 @@ def condition_map(scan: Path, condition: str, *, limit: int | None = 50) -> Evid
     con = connect_map(scan)
     try:
         names = _match(con, "condition", condition, _condition_keys(condition))
-        where, params = _in("condition", names)
-        rows, total, records = _rows(con, "condition", where, params, limit)
+        ids = _ids(con, "condition", names)
+        rows, total = _rows(con, "condition", "c IN (SELECT unnest(?))", [ids], limit)
+        records = _distinct(con, "condition", ids)
     finally:
         con.close()
     return EvidenceMap("condition", None, condition, [], names, rows, total, records,
@@ -407,10 +453,16 @@ def pair_map(scan: Path, drug: str, condition: str, *,
     try:
         drugs = _match(con, "drug", drug, _drug_keys(drug, base))
         conditions = _match(con, "condition", condition, _condition_keys(condition))
-        d_where, d_params = _in("drug", drugs)
-        c_where, c_params = _in("condition", conditions)
-        rows, total, records = _rows(con, "drug", f"{d_where} AND {c_where}",
-                                     d_params + c_params, None)
+        d_ids, c_ids = _ids(con, "drug", drugs), _ids(con, "condition", conditions)
+        rows, _ = _rows(con, "drug", "d IN (SELECT unnest(?)) AND c IN (SELECT unnest(?))",
+                        [d_ids, c_ids], None)
+        # A record names every pair of its drugs and conditions, so the pair's records are
+        # the records of both.
+        row = con.execute(
+            "SELECT count(*) FROM (SELECT pmid FROM m.drug_ids WHERE d IN (SELECT unnest(?)) "
+            "INTERSECT SELECT pmid FROM m.condition_ids WHERE c IN (SELECT unnest(?)))",
+            [d_ids, c_ids]).fetchone()
+        records = int(row[0]) if row else 0
     finally:
         con.close()
     if not rows:
