@@ -180,7 +180,7 @@ def _fit(text: str, width: float, size: float) -> str:
 
 def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: str,
                favours_left: str, favours_right: str, title: str,
-               weight_header: str = "Weight") -> str:
+               label_header: str = "Study", weight_header: str = "Weight") -> str:
     """A forest plot as an inline `<svg class="forest">`: one row per study (CI whisker, a
     square whose area follows its weight), the pooled diamond, a log axis for ratios, round
     ticks with the null always one (and a dashed line), and what each side favours."""
@@ -234,7 +234,7 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
            f"<desc>{_x(summary)}</desc>"]
     # header
     out.append(f'<g font-weight="600" fill="#222">'
-               f'<text x="4" y="{_n(top)}">Study</text>'
+               f'<text x="4" y="{_n(top)}">{_x(label_header)}</text>'
                + (f'<text x="{_n(weight_x)}" y="{_n(top)}" text-anchor="end">'
                   f'{_x(weight_header)}</text>' if any(r.weight is not None for r in rows)
                   else "")
@@ -386,7 +386,8 @@ def compare_forest_svg(result: Mapping[str, Any], *, higher_is_better: bool | No
     outcome = str(result.get("common_outcome") or "").replace("_", " ")
     left, right = favours_sides(higher_is_better)
     return forest_svg(rows, None, measure=measure, favours_left=left, favours_right=right,
-                      title=f"{outcome} in {result.get('condition', '')}, by drug")
+                      title=f"{outcome} in {result.get('condition', '')}, by drug",
+                      label_header="Drug")
 
 
 # --- evidence pyramid ----------------------------------------------------------------------

@@ -194,6 +194,11 @@ def study_rows(c: Mapping[str, Any]) -> list[StudyRow]:
     return rows
 
 
+def cap(text: str) -> str:
+    """First letter up, the rest as written (Jinja's capitalize lowers 'GHB' to 'Ghb')."""
+    return text[:1].upper() + text[1:]
+
+
 def design_words(design: str) -> str:
     return _DESIGN_WORDS.get(design, design.replace("_", " "))
 
@@ -266,6 +271,7 @@ def answer_context(ol: Offlabel, drug: str, condition: str | None,
         "words": words, "overview_head": OVERVIEW_HEAD, "label_of": label_of,
         "certainty_words": certainty_words, "estimate_words": estimate_words,
         "verdict_words": verdict_words, "k_label": k_label, "design_words": design_words,
+        "cap": cap,
         "direction_words": DIRECTION_WORDS, "source_links": source_links,
         "sources": sources_of(d), "profile_given": given,
         "ask_href": lambda cond: "/ask?" + _query(drug_name, cond),
@@ -393,6 +399,6 @@ def compare_page(request: Request, condition: str = Query(..., max_length=_MAX),
                and r["common_outcome_effect"]["measure"] == shown]
     ctx = {"r": result, "named": named, "forest": Markup(svg) if svg else None,  # noqa: S704
            "plotted": plotted, "verdict_text": VERDICT_TEXT, "certainty_text": CERTAINTY_TEXT,
-           "system_text": system_text,
+           "system_text": system_text, "cap": cap,
            "ask_href": lambda name: "/ask?" + _query(name, result["condition"])}
     return request.app.state.templates.TemplateResponse(request, "compare.html.j2", ctx)  # type: ignore[no-any-return]
