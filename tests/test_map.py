@@ -246,3 +246,10 @@ def test_map_of_the_medline_sample(tmp_path: Path) -> None:
     assert {"hypertension", "pregnancy complications, cardiovascular"} <= conditions
     c = condition_map(scan, "hypertension")
     assert "propranolol" in {r.drug for r in c.rows}
+
+
+def test_a_broken_scan_does_not_stop_a_curated_answer(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["ask", "baclofen", "alcohol use disorder", "--format", "json",
+                              "--scan", str(tmp_path / "nowhere")])
+    assert res.exit_code == 0
+    assert "the scan was not read" in res.stderr and "not a scan folder" in res.stderr

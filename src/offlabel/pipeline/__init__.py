@@ -186,12 +186,14 @@ class Offlabel:
         return text, notes, False
 
     def _scan_note(self, drug: str, condition: str) -> list[str]:
-        from offlabel.errors import NotCovered
+        from offlabel.errors import NotCovered, OfflabelError
 
         try:
             m = self.evidence_map(drug, condition)
         except NotCovered:
             return []
+        except OfflabelError as exc:  # the curated answer stands whatever the scan's state
+            return [f"the scan was not read: {exc}"]
         import shlex
 
         return [f"the scan has {m.records} machine-classified records of this pair "
