@@ -154,7 +154,7 @@ class ForestRow:
     ci_lb: float
     ci_ub: float
     weight: float | None = None  # percent; None draws a square of one size
-    note: str = ""  # a short mark after the label ("per protocol", "converted from OR")
+    note: str = ""  # a short mark after the label ("*", "k = 5"), explained in a footnote
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ def _fit(text: str, width: float, size: float) -> str:
 
 def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: str,
                favours_left: str, favours_right: str, title: str,
-               label_header: str = "Study", weight_header: str = "Weight") -> str:
+               label_header: str = "Study", weight_header: str = "Weight",
+               footnotes: Sequence[str] = ()) -> str:
     """A forest plot as an inline `<svg class="forest">`: one row per study (CI whisker, a
     square whose area follows its weight), the pooled diamond, a log axis for ratios, round
     ticks with the null always one (and a dashed line), and what each side favours."""
@@ -202,9 +203,9 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
         return math.log(v) if log else v
 
     size, small = 13.0, 11.5
-    width = 760.0
-    label_w, plot_x0, plot_x1 = 196.0, 208.0, 500.0
-    weight_x, est_x = 560.0, 752.0  # right edges of the two text columns
+    width = 640.0  # compact: on a phone it is drawn at 480 px or more and scrolls sideways
+    label_w, plot_x0, plot_x1 = 166.0, 178.0, 400.0
+    weight_x, est_x = 452.0, 636.0  # right edges of the two text columns
     row_h = 24.0
     top = 30.0  # header baseline
     y0 = top + 14.0  # first row's top
@@ -214,7 +215,8 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
     if pooled is not None and pooled.pi_lb is not None and pooled.pi_ub is not None:
         plot_bottom += row_h * 0.8
     axis_y = plot_bottom + 6.0
-    height = axis_y + 64.0
+    notes = ([pooled.summary] if pooled is not None and pooled.summary else []) + list(footnotes)
+    height = axis_y + 60.0 + 17.0 * len(notes)
     a, b = tr(ticks[0]), tr(ticks[-1])
 
     def px(v: float) -> float:
@@ -251,7 +253,7 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
     wmax = max(weights) if weights else 1.0
     for i, r in enumerate(rows):
         cy = y0 + i * row_h + row_h / 2
-        label = r.label + (f" ({r.note})" if r.note else "")
+        label = r.label + (f" {r.note}" if r.note else "")
         out.append(f'<g class="study"><title>{_x(label)}: {_x(m)} {_x(_fmt(r.estimate))} '
                    f'({_x(_fmt(r.ci_lb))} to {_x(_fmt(r.ci_ub))})</title>')
         out.append(f'<text x="4" y="{_n(cy + 4)}" fill="#222">{_x(_fit(label, label_w, size))}'
@@ -310,9 +312,6 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
             out.append(f'<text x="{_n(est_x)}" y="{_n(yp + 4)}" text-anchor="end" fill="#444" '
                        f'font-size="{_n(small)}">[{_x(_fmt(pooled.pi_lb))}, '
                        f'{_x(_fmt(pooled.pi_ub))}]</text>')
-        if pooled.summary:  # under the labels, level with the axis: that space is empty
-            out.append(f'<text x="4" y="{_n(axis_y + 17)}" fill="#444" font-size="{_n(small)}">'
-                       f'{_x(_fit(pooled.summary, plot_x0 - 12, small))}</text>')
         out.append("</g>")
     # axis, ticks (the null's label in bold), measure name, what each side favours
     out.append(f'<g class="axis" fill="#222" font-size="{_n(small)}">')
@@ -332,7 +331,11 @@ def forest_svg(rows: Sequence[ForestRow], pooled: PooledRow | None, *, measure: 
                f'text-anchor="end" fill="#333">← {_x(favours_left)}</text>')
     out.append(f'<text class="favours-right" x="{_n(xn + 6)}" y="{_n(axis_y + 47)}" '
                f'fill="#333">{_x(favours_right)} →</text>')
-    out.append("</g></svg>")
+    out.append("</g>")
+    for i, note in enumerate(notes):  # the pool's numbers and what the row marks mean
+        out.append(f'<text class="footnote" x="4" y="{_n(axis_y + 66 + 17 * i)}" fill="#444" '
+                   f'font-size="{_n(small)}">{_x(_fit(note, width - 8, small))}</text>')
+    out.append("</svg>")
     return "".join(out)
 
 
@@ -349,14 +352,14 @@ def pooled_forest_svg(p: Pooled, title: str, *, higher_is_better: bool) -> str:
     rows = []
     for i, (yi, vi) in enumerate(zip(p.yi, p.vi, strict=True)):
         se = math.sqrt(vi) if vi > 0 else 0.0
-        notes = []
+        marks = []
         if i < len(p.converted_from) and p.converted_from[i]:
-            notes.append(f"from {p.converted_from[i]}")
+            marks.append("*")
         if i < len(p.per_protocol) and p.per_protocol[i]:
-            notes.append("per protocol")
+            marks.append("†")
         rows.append(ForestRow(str(names[i]) if i < len(names) else p.study_ids[i], bt(yi),
                               bt(yi - _Z975 * se), bt(yi + _Z975 * se),
-                              p.weights[i] if i < len(p.weights) else None, ", ".join(notes)))
+                              p.weights[i] if i < len(p.weights) else None, "".join(marks)))
     method = {"DL": "DerSimonian-Laird", "REML": "REML", "FE": "fixed effect",
               "MH": "Mantel-Haenszel"}.get(p.method, p.method)
     fixed = p.method in ("FE", "EE", "MH", "Peto")
@@ -365,8 +368,16 @@ def pooled_forest_svg(p: Pooled, title: str, *, higher_is_better: bool) -> str:
     summary = f"k = {p.k}" + (f", n = {p.n}" if p.n else "") + i2 + f"; {method}"
     pooled = PooledRow(label, p.estimate, p.ci_lb, p.ci_ub, p.pi_lb, p.pi_ub, summary)
     left, right = favours_sides(higher_is_better)
+    footnotes = []
+    converted = sorted({c for c in p.converted_from if c})
+    if converted:
+        footnotes.append(f"* converted from {' or '.join(converted)} to {p.measure} to enter "
+                         "the pool (Zhang & Yu)")
+    if any(p.per_protocol):
+        footnotes.append("† per-protocol numbers: a sensitivity input (no intention-to-treat "
+                         "result)")
     return forest_svg(rows, pooled, measure=p.measure, favours_left=left, favours_right=right,
-                      title=title)
+                      title=title, footnotes=footnotes)
 
 
 def compare_forest_svg(result: Mapping[str, Any], *, higher_is_better: bool | None
@@ -399,17 +410,28 @@ def pyramid_svg(counts: Mapping[str, Mapping[str, int]], *, title: str) -> str:
     with the counts written in and a legend in words."""
     levels = list(counts.items())
     order = list(DIRECTION_WORDS)
-    size = 13.0
-    width = 720.0
-    band_h = 34.0
+    size, small = 13.0, 12.0
+    width = 600.0  # compact: on a phone it is drawn at 480 px or more and scrolls sideways
+    band_h = 32.0
     gap = 3.0
     top = 8.0
-    cx, half_min, half_max = 190.0, 34.0, 182.0  # the pyramid's centre and half-widths
-    label_x = cx + half_max + 18.0
+    cx, half_min, half_max = 144.0, 28.0, 140.0  # the pyramid's centre and half-widths
+    label_x = cx + half_max + 14.0
     n = max(len(levels), 1)
-    legend_y = top + n * (band_h + gap) + 22.0
-    height = legend_y + 40.0
     totals = {d: sum(c.get(d, 0) for _, c in levels) for d in order}
+    # the legend's items, wrapped into lines that fit the width
+    legend: list[list[tuple[str, str, float]]] = [[]]
+    x = 4.0
+    for d in order:
+        text = f"{DIRECTION_WORDS[d]} ({totals[d]})"
+        w = 17 + len(text) * small * _CHAR + 14
+        if x + w > width and legend[-1]:
+            legend.append([])
+            x = 4.0
+        legend[-1].append((d, text, x))
+        x += w
+    legend_y = top + n * (band_h + gap) + 20.0
+    height = legend_y + 20.0 * len(legend) + 14.0
     aria = f"Evidence pyramid: {title}. " + "; ".join(
         f"{lv}: {sum(c.values())} ({', '.join(f'{c.get(d, 0)} {DIRECTION_WORDS[d]}' for d in order if c.get(d))})"
         if sum(c.values()) else f"{lv}: 0" for lv, c in levels) + "."
@@ -453,20 +475,19 @@ def pyramid_svg(counts: Mapping[str, Mapping[str, int]], *, title: str) -> str:
                 out.append(f'<text x="{_n((xt0 + xt1 + xb0 + xb1) / 4)}" '
                            f'y="{_n(y_top + band_h / 2 + 4.5)}" text-anchor="middle" '
                            f'font-weight="600" fill="{fill}">{k}</text>')
-        out.append(f'<text x="{_n(label_x)}" y="{_n(y_top + band_h / 2 + 4.5)}" fill="#222">'
-                   f'{_x(_fit(level, width - label_x - 44, size))}</text>'
+        out.append(f'<text x="{_n(label_x)}" y="{_n(y_top + band_h / 2 + 4.5)}" fill="#222" '
+                   f'font-size="{_n(small)}">{_x(_fit(level, width - label_x - 30, small))}</text>'
                    f'<text x="{_n(width - 4)}" y="{_n(y_top + band_h / 2 + 4.5)}" '
                    f'text-anchor="end" font-weight="600" fill="#222">{total}</text></g>')
     # legend in words, with the totals by direction
-    out.append('<g class="legend" font-size="12">')
-    x = 4.0
-    for d in order:
-        text = f"{DIRECTION_WORDS[d]} ({totals[d]})"
-        out.append(f'<rect x="{_n(x)}" y="{_n(legend_y - 10)}" width="12" height="12" '
-                   f'fill="{DIRECTION_COLOURS[d]}" stroke="#888" stroke-width="0.5"/>'
-                   f'<text x="{_n(x + 17)}" y="{_n(legend_y)}" fill="#222">{_x(text)}</text>')
-        x += 17 + len(text) * 12 * _CHAR + 16
-    out.append(f'<text x="4" y="{_n(legend_y + 24)}" fill="#444">Strongest designs at the top; '
-               "each band split by the direction the studies reported.</text>")
+    out.append(f'<g class="legend" font-size="{_n(small)}">')
+    for row, items in enumerate(legend):
+        y = legend_y + 20.0 * row
+        for d, text, lx in items:
+            out.append(f'<rect x="{_n(lx)}" y="{_n(y - 10)}" width="12" height="12" '
+                       f'fill="{DIRECTION_COLOURS[d]}" stroke="#888" stroke-width="0.5"/>'
+                       f'<text x="{_n(lx + 17)}" y="{_n(y)}" fill="#222">{_x(text)}</text>')
+    out.append(f'<text x="4" y="{_n(legend_y + 20.0 * len(legend) + 4)}" fill="#444">'
+               "Strongest designs at the top; bands split by the studies' directions.</text>")
     out.append("</g></svg>")
     return "".join(out)
