@@ -8,7 +8,9 @@ Two modes:
   allocation/masking fields. The text rules fill in what the index does not say and decide
   when the record has no usable indexing (in-process PubMed records, RIS/CSV exports).
 * text only (`text_only=True`): title and abstract only; publication types, MeSH and registry
-  fields are never read.
+  fields are never read. Where no phrase rule decides (a title without abstract, an abstract
+  with no design phrase), a small text model (textmodel.py) may settle the design; its
+  evidence then reads `text model: <label> (p ...; its strongest words); rules alone: ...`.
 
 Every decided field gets an entry in `Classification.evidence`, e.g.
 `{"design": 'PT "Randomized Controlled Trial"', "blinding": 'phrase "double-blind"'}`.
@@ -426,29 +428,30 @@ def _design_from_text(t: _Text) -> tuple[Design, str]:
 
 
 def _by_model(t: _Text, design: Design, why: str) -> tuple[Design, str]:
-    """Where no rule decides, the text model's answer when it is confident, else the rules'
-    default guess (`design`, `why`). The evidence names the model and its strongest words."""
+    """Where no rule decides (or only the weakest, an observational word with some data), the
+    text model's answer when it is confident, else the rules' guess (`design`, `why`). The
+    evidence names the model, its strongest words and what the rules alone would have said."""
     model = textmodel.active() if t.text_only else None
     if model is None:
         return design, why
     p = textmodel.predict(textmodel.features(t.words, t.title_words, bool(t.abstract)), model)
-    if p.probability < MODEL_MIN_PROBABILITY:
+    if p.probability < MODEL_MIN_PROBABILITY or p.label not in _MODEL_DESIGN:
         return design, why
     words = ", ".join(f'"{f}"' for f in p.features)
     return (
         _MODEL_DESIGN[p.label],
         f"text model: {p.label} (p {p.probability:.2f}{'; ' + words if words else ''}); "
-        "no design phrase",
+        f"rules alone: {design.value}, {why}",
     )
 
 
 # The text model answers in shared/records labels; each stands for the design NLM's rule for
-# it names (the evaluation label of that design, evaluate.DERIVED_LABEL).
+# it names (the evaluation label of that design, evaluate.DERIVED_LABEL). A randomised or
+# controlled trial or a systematic review is never the model's call: such a design is claimed
+# only where the text states it (randomisation, a control group, a search), so when the model
+# says one of those, the rules' default stands.
 _MODEL_DESIGN = {
-    "systematic_review_meta_analysis": Design.systematic_review,
     "animal_study": Design.animal,
-    "rct": Design.rct,
-    "non_randomised_controlled_trial": Design.nonrandomized_controlled_trial,
     "case_report": Design.case_report,
     "clinical_trial_unspecified": Design.open_label_trial,
     "observational": Design.cohort,
@@ -672,7 +675,7 @@ def _observational(t: _Text) -> tuple[Design, str] | None:
     weak = cues.OBSERVATIONAL_WEAK.search(t.abstract_low, words=t.wordset)
     data = t.empirical if weak else None
     if weak and data:
-        return Design.cohort, f"{_quote(weak)} with data ({_quote(data)})"
+        return _by_model(t, Design.cohort, f"{_quote(weak)} with data ({_quote(data)})")
     return None
 
 
