@@ -199,6 +199,29 @@ def test_compare_forest_has_one_row_per_drug_with_an_estimate() -> None:
     assert compare_forest_svg({"drugs": []}, higher_is_better=None) is None
 
 
+def test_a_pool_s_plot_marks_converted_and_per_protocol_rows_with_footnotes() -> None:
+    from offlabel.pipeline import Offlabel
+    from offlabel.report.svg import pooled_forest_svg
+
+    ans = Offlabel().ask("baclofen", "alcohol use disorder", record=False).answer
+    (o,) = [o for o in ans.conditions[0].outcomes if o.pooled is not None]
+    p = o.pooled
+    assert p is not None and any(p.converted_from) and any(p.per_protocol)
+    root = _parse(pooled_forest_svg(p, o.outcome, higher_is_better=o.key.higher_is_better))
+    labels = [g.xpath("string(./*[local-name()='text'][1])")
+              for g in root.xpath("//*[local-name()='g'][@class='study']")]
+    names = p.names or p.labels
+    for label, name, conv, pp in zip(labels, names, p.converted_from, p.per_protocol,
+                                     strict=True):
+        assert label.startswith(name)
+        assert ("*" in label) == bool(conv) and ("†" in label) == bool(pp)
+    notes = [t.text for t in root.xpath("//*[@class='footnote']")]
+    assert notes[0].startswith(f"k = {p.k}, n = {p.n}")
+    assert any(n.startswith("* converted from OR to RR") for n in notes)
+    assert any(n.startswith("† per-protocol") for n in notes)
+    assert FAVOURS_DRUG in _text(root, "favours-right")  # abstinence: higher is better
+
+
 def test_cli_forest_plot_ticks_are_round_with_one_and_favours_labels() -> None:
     """`ask --plots`: baclofen's abstinence pool, log axis: 0.5 1 2 5 10, favours words."""
     import matplotlib

@@ -302,7 +302,7 @@ def answer_context(ol: Offlabel, drug: str, condition: str | None,
         "outcome_options": _options((k for r in rows for k in r.outcomes),
                                     lambda v: v.replace("_", " ")),
         "years": sorted({r.year for r in rows if r.year}),
-        "profile_fields": [(k, k.replace("_", " ").capitalize()
+        "profile_fields": [(k, k.removesuffix("_mg").replace("_", " ").capitalize()
                             + (" (mg/day)" if k.endswith("_mg") else ""),
                             "number" if k.endswith("_mg") else "choice", given.get(k, ""))
                            for k in keys],
