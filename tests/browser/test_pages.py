@@ -35,7 +35,9 @@ def plot_boxes(page: Any) -> list[dict[str, Any]]:
 def test_page_fits_and_is_photographed(open_page: Callable[..., Watched], name: str,
                                        width: int) -> None:
     w = open_page(width)
-    w.goto(SHOWN[name])
+    response = w.goto(SHOWN[name])
+    # The policy is on every page; a refusal under it would be a console error (open_page).
+    assert "content-security-policy" in response.headers
     scroll, inner = w.overflow()
     assert scroll <= inner, f"{name} at {width} px scrolls sideways: {scroll} > {inner}"
     boxes = plot_boxes(w.page)
