@@ -225,6 +225,8 @@ def main() -> int:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    if ok:
+        log.unlink(missing_ok=True)
     return 0 if ok else 1
 
 

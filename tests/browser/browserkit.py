@@ -7,6 +7,7 @@ Kept apart from conftest.py so the test modules can import it by name.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -52,6 +53,10 @@ def find_chromium() -> tuple[str | None, str]:
         return None, f"OFFLABEL_CHROMIUM={env} is not an executable file"
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
+        missing = [m for m in ("playwright", "axe_playwright_python")
+                   if importlib.util.find_spec(m) is None]
+        if missing:
+            return None, f"{', '.join(missing)} not installed (pip install -e '.[dev]')"
         return found, ""
     return None, ("no Chromium found (set OFFLABEL_CHROMIUM, or `apt-get install chromium`; "
                   "`make browser` does that as root)")
@@ -89,6 +94,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log.unlink(missing_ok=True)
 
 
 def start_server(*extra: str, env: dict[str, str] | None = None,
