@@ -22,7 +22,7 @@
     var body = table.tBodies[0];
     Array.prototype.forEach.call(headers, function (th) {
       th.addEventListener("click", function () {
-        var kind = th.getAttribute("data-sort");
+        var kind = th.getAttribute("data-sort-type") === "number" ? "number" : "text";
         var index = th.cellIndex;
         var ascending = th.getAttribute("aria-sort") !== "ascending";
         Array.prototype.forEach.call(headers, function (other) { other.setAttribute("aria-sort", "none"); });
