@@ -61,14 +61,16 @@ def reference(baseline: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     return _current(out), _manifest(out), time.perf_counter() - start
 
 
-def _run(baseline: Path, out: Path, *, workers: int,
-         kill_when: Callable[[], bool] | None = None) -> int | None:
-    """Run `offlabel scan`; with kill_when, SIGKILL its process group once it holds (or the run
-    ends first). The exit code, or None when killed."""
+def _run(baseline: Path, out: Path, *, workers: int, kill_when: Callable[[], bool] | None = None,
+         sig: signal.Signals = signal.SIGKILL) -> int | None:
+    """Run `offlabel scan`; with kill_when, send `sig` to its process group once it holds (or
+    the run ends first). The exit code (None when SIGKILLed)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "offlabel", "scan", str(baseline), "--out", str(out),
          "--workers", str(workers)],
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+        # as from a terminal: SIGINT not ignored, whatever the test runner inherited
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         if kill_when is None:
@@ -82,8 +84,12 @@ def _run(baseline: Path, out: Path, *, workers: int,
             time.sleep(0.02)
         if proc.poll() is not None:
             return proc.returncode
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        os.killpg(proc.pid, sig)  # SIGINT: what Ctrl-C in a terminal sends the group
+        _, err = proc.communicate(timeout=60)
+        if sig == signal.SIGINT:
+            assert err.decode().strip() == \
+                "interrupted: finished shards are kept; run again to resume", err.decode()
+            return proc.returncode
         return None
     finally:
         if proc.poll() is None:
@@ -139,7 +145,8 @@ def _check_whole(out: Path) -> None:
         _manifest(out)
 
 
-@pytest.mark.parametrize(("workers", "moment"), [(1, "after the first shard"), (2, "mid-file")])
+@pytest.mark.parametrize(("workers", "moment"), [
+    (1, "after the first shard"), (2, "mid-file"), (1, "ctrl-c mid-file")])
 def test_killed_scan_rerun_equals_uninterrupted(
     baseline: Path, reference: tuple[Any, Any, float], tmp_path: Path, workers: int, moment: str
 ) -> None:
@@ -157,8 +164,11 @@ def test_killed_scan_rerun_equals_uninterrupted(
                     started.append(time.monotonic())
                 return False
             return time.monotonic() - started[0] > seconds / 8
-    code = _run(baseline, out, workers=workers, kill_when=kill_when)
-    assert code is None, "the scan ended before the kill: make the files larger"
+    ctrl_c = moment.startswith("ctrl-c")
+    code = _run(baseline, out, workers=workers, kill_when=kill_when,
+                sig=signal.SIGINT if ctrl_c else signal.SIGKILL)
+    # Ctrl-C: cancelled, cluster closed, exit 130; SIGKILL: no exit code of its own
+    assert code == (130 if ctrl_c else None), "the scan ended before the kill: larger files?"
     _check_whole(out)
     done_before = {k for k, v in (_manifest(out) if (out / MANIFEST).exists() else {}).items()
                    if v["status"] == "done"}

@@ -543,10 +543,7 @@ def _run(todo: list[Path], out: Path, mesh_table: str | None, digest: str,
             raise UsageError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
     else:
         n = workers or os.cpu_count() or 1
-        cluster = dask.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        cluster = _local_cluster(dask, n, logging.ERROR)
         client = dask.Client(cluster)
     futures: list[Any] = []
     try:
@@ -563,6 +560,56 @@ def _run(todo: list[Path], out: Path, mesh_table: str | None, digest: str,
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _local_cluster(dask: Any, workers: int, log_level: int) -> Any:
+    """A LocalCluster of `workers` single-threaded processes that ignore Ctrl-C.
+
+    A terminal sends SIGINT to the whole process group: the driver alone should act on it
+    (cancel, close the cluster, exit 130), not every worker with a traceback of its own. An
+    ignored signal stays ignored in a spawned process (a handler would not), so SIGINT is
+    ignored until the worker processes exist, while the cluster starts in a thread; then the
+    driver's handler is back, and a Ctrl-C while the workers finish starting closes them."""
+    import multiprocessing
+    import signal
+    import threading
+
+    def start() -> Any:
+        return dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                 dashboard_address=None, silence_logs=log_level)
+
+    if threading.current_thread() is not threading.main_thread():  # cannot touch signals
+        return start()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["cluster"] = start()
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+
+    before = len(multiprocessing.active_children())
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    thread = threading.Thread(target=run, name="offlabel-scan-cluster", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (thread.is_alive() and time.monotonic() < deadline
+               and len(multiprocessing.active_children()) < before + workers):
+            time.sleep(0.02)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        thread.join()
+        if "cluster" in box:
+            box["cluster"].close()
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["cluster"]
 
 
 def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
