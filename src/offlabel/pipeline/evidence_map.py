@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,7 +47,7 @@ EVIDENCE_MAP_LABEL = ("Evidence map only (machine-classified from MEDLINE; not a
 MapKind = Literal["drug", "condition", "pair"]
 
 # Bumped when the cached aggregate's tables change, so an old file is rebuilt, not misread.
-_CACHE_FORMAT = "3"
+_CACHE_FORMAT = "4"
 _CACHE_FILE = "map.duckdb"
 _TOP = 5  # largest trials and newest reviews listed per row
 _REVIEWS = (Design.systematic_review.value, Design.meta_analysis.value)
@@ -200,7 +201,8 @@ def _fill(con: duckdb.DuckDBPyConnection, db: str, key: str) -> None:
         keys = pa.table({"name": pa.array(names, pa.string()),
                          "key": pa.array([name_key(n) for n in names], pa.string())})
         con.register("_keys", keys)
-        con.execute(f"CREATE TABLE {db}.{kind}_keys AS SELECT * FROM _keys")
+        con.execute(f"CREATE TABLE {db}.{kind}_keys AS SELECT k.key, k.name, n.id, n.records "
+                    f"FROM _keys k JOIN {db}.{kind}_names n USING (name) ORDER BY k.key")
         con.unregister("_keys")
     con.execute(f"CREATE TABLE {db}.meta (key VARCHAR)")
     con.execute(f"INSERT INTO {db}.meta VALUES (?)", [key])
@@ -269,15 +271,36 @@ def _write_aggregate(out: Path, key: str) -> Path | None:
     return None
 
 
-def connect_map(out: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the scan's aggregate attached as `m` (read-only), built
-    first when missing or stale (in memory when no folder can hold it)."""
-    import duckdb
+# One connection per scan and process, reused while the scan is unchanged: attaching the
+# aggregate and checking its key costs more than a map's queries. Callers get a cursor of it
+# (DuckDB connections are not shared between threads; cursors are).
+_OPEN: dict[str, tuple[str, duckdb.DuckDBPyConnection]] = {}
+_OPEN_LOCK = threading.Lock()
 
+
+def connect_map(out: Path) -> duckdb.DuckDBPyConnection:
+    """A cursor over the scan's aggregate (attached as `m`, read-only), built first when
+    missing or stale (in memory when no folder can hold it). Close it when done."""
     out = Path(out)
     if not out.is_dir():
         raise StoreError(f"{out}: not a scan folder (run `offlabel scan FILES --out DIR` first)")
     key = _scan_key(out)
+    where = str(out.resolve())
+    with _OPEN_LOCK:
+        known = _OPEN.get(where)
+        if known is not None and known[0] == key:
+            return known[1].cursor()
+        if known is not None:
+            known[1].close()
+            del _OPEN[where]
+        con = _open(out, key)
+        _OPEN[where] = (key, con)
+        return con.cursor()
+
+
+def _open(out: Path, key: str) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     con = duckdb.connect(":memory:")
     try:
         for path in _places(out, key):
@@ -326,24 +349,28 @@ def _condition_keys(text: str) -> set[str]:
     return keys
 
 
-def _match(con: duckdb.DuckDBPyConnection, kind: str, text: str, keys: set[str]) -> list[str]:
-    """The scan's names for TEXT, or NotCovered with the nearest names in the scan."""
-    rows = con.execute(f"SELECT name FROM m.{kind}_keys WHERE key IN (SELECT unnest(?))",
-                       [sorted(keys)]).fetchall()
+def _match(con: duckdb.DuckDBPyConnection, kind: str, text: str,
+           keys: set[str]) -> list[tuple[str, int]]:
+    """The scan's (name, id) for TEXT, or NotCovered with the nearest names in the scan."""
+    wanted = sorted(keys)
+    rows = con.execute(
+        f"SELECT name, id FROM m.{kind}_keys WHERE key IN ({', '.join('?' * len(wanted))})",
+        wanted).fetchall() if wanted else []
     if rows:
-        return sorted(r[0] for r in rows)
+        return sorted((str(n), int(i)) for n, i in rows)
     # MeSH names often add a word to the one people use ("Migraine Disorders"): the names
     # that begin with the whole of the user's words, when they are few enough to be one topic.
+    # The keys are sorted, so the range reads a row group or two.
+    key = name_key(text)
     prefix = con.execute(
-        f"SELECT name FROM m.{kind}_keys WHERE starts_with(key, ?) ORDER BY name LIMIT 6",
-        [name_key(text) + " "]).fetchall() if name_key(text) else []
+        f"SELECT name, id FROM m.{kind}_keys WHERE key >= ? AND key < ? ORDER BY name LIMIT 6",
+        [key + " ", key + "!"]).fetchall() if key else []
     if 0 < len(prefix) <= 5:
-        return sorted(r[0] for r in prefix)
+        return sorted((str(n), int(i)) for n, i in prefix)
     near = con.execute(
-        f"SELECT k.name FROM m.{kind}_keys k JOIN m.{kind}_names n USING (name) "
-        "WHERE jaro_winkler_similarity(k.key, ?) >= 0.8 "
-        "ORDER BY jaro_winkler_similarity(k.key, ?) DESC, n.records DESC, k.name LIMIT 3",
-        [name_key(text), name_key(text)]).fetchall()
+        f"SELECT name FROM m.{kind}_keys WHERE jaro_winkler_similarity(key, ?) >= 0.8 "
+        "ORDER BY jaro_winkler_similarity(key, ?) DESC, records DESC, name LIMIT 3",
+        [key, key]).fetchall()
     hint = f"; did you mean {', '.join(repr(r[0]) for r in near)}?" if near else ""
     raise NotCovered(f"{kind} '{text}' is not in the scan's records{hint}")
 
@@ -404,16 +431,14 @@ def _level_name(design: str | None) -> str | None:
     return LEVEL_ORDER[rank] if rank < len(LEVEL_ORDER) else None
 
 
-def _ids(con: duckdb.DuckDBPyConnection, kind: str, names: Sequence[str]) -> list[int]:
-    return [int(r[0]) for r in con.execute(
-        f"SELECT id FROM m.{kind}_names WHERE name IN (SELECT unnest(?))", [list(names)]
-    ).fetchall()]
+def _in(column: str, ids: Iterable[int]) -> str:
+    """COLUMN IN (1, 2, ...): constants, so DuckDB prunes row groups by their min/max."""
+    return f"{column} IN ({', '.join(str(int(i)) for i in ids)})"
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, kind: str, ids: list[int]) -> int:
-    col = kind[0]
     row = con.execute(f"SELECT count(DISTINCT pmid) FROM m.{kind}_ids "
-                      f"WHERE {col} IN (SELECT unnest(?))", [ids]).fetchone()
+                      f"WHERE {_in(kind[0], ids)}").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -422,27 +447,28 @@ def drug_map(scan: Path, drug: str, *, base: EvidenceBase | None = None,
     """The conditions studied for DRUG in the scan, most records first."""
     con = connect_map(scan)
     try:
-        names = _match(con, "drug", drug, _drug_keys(drug, base))
-        ids = _ids(con, "drug", names)
-        rows, total = _rows(con, "drug", "d IN (SELECT unnest(?))", [ids], limit)
+        matched = _match(con, "drug", drug, _drug_keys(drug, base))
+        ids = [i for _, i in matched]
+        rows, total = _rows(con, "drug", _in("d", ids), [], limit)
         records = _distinct(con, "drug", ids)
     finally:
         con.close()
-    return EvidenceMap("drug", drug, None, names, [], rows, total, records, str(scan))
+    return EvidenceMap("drug", drug, None, [n for n, _ in matched], [], rows, total, records,
+                       str(scan))
 
 
 def condition_map(scan: Path, condition: str, *, limit: int | None = 50) -> EvidenceMap:
     """The drugs studied for CONDITION in the scan, most records first."""
     con = connect_map(scan)
     try:
-        names = _match(con, "condition", condition, _condition_keys(condition))
-        ids = _ids(con, "condition", names)
-        rows, total = _rows(con, "condition", "c IN (SELECT unnest(?))", [ids], limit)
+        matched = _match(con, "condition", condition, _condition_keys(condition))
+        ids = [i for _, i in matched]
+        rows, total = _rows(con, "condition", _in("c", ids), [], limit)
         records = _distinct(con, "condition", ids)
     finally:
         con.close()
-    return EvidenceMap("condition", None, condition, [], names, rows, total, records,
-                       str(scan))
+    return EvidenceMap("condition", None, condition, [], [n for n, _ in matched], rows, total,
+                       records, str(scan))
 
 
 def pair_map(scan: Path, drug: str, condition: str, *,
@@ -453,22 +479,21 @@ def pair_map(scan: Path, drug: str, condition: str, *,
     try:
         drugs = _match(con, "drug", drug, _drug_keys(drug, base))
         conditions = _match(con, "condition", condition, _condition_keys(condition))
-        d_ids, c_ids = _ids(con, "drug", drugs), _ids(con, "condition", conditions)
-        rows, _ = _rows(con, "drug", "d IN (SELECT unnest(?)) AND c IN (SELECT unnest(?))",
-                        [d_ids, c_ids], None)
+        d_ids, c_ids = [i for _, i in drugs], [i for _, i in conditions]
+        rows, _ = _rows(con, "drug", f"{_in('d', d_ids)} AND {_in('c', c_ids)}", [], None)
         # A record names every pair of its drugs and conditions, so the pair's records are
         # the records of both.
         row = con.execute(
-            "SELECT count(*) FROM (SELECT pmid FROM m.drug_ids WHERE d IN (SELECT unnest(?)) "
-            "INTERSECT SELECT pmid FROM m.condition_ids WHERE c IN (SELECT unnest(?)))",
-            [d_ids, c_ids]).fetchone()
+            f"SELECT count(*) FROM (SELECT pmid FROM m.drug_ids WHERE {_in('d', d_ids)} "
+            f"INTERSECT SELECT pmid FROM m.condition_ids WHERE {_in('c', c_ids)})").fetchone()
         records = int(row[0]) if row else 0
     finally:
         con.close()
     if not rows:
         raise NotCovered(f"the scan has no record of {drug} in {condition}")
-    return EvidenceMap("pair", drug, condition, drugs, conditions, _pooled(rows, drug, condition),
-                       1, records, str(scan))
+    return EvidenceMap("pair", drug, condition, [n for n, _ in drugs],
+                       [n for n, _ in conditions], _pooled(rows, drug, condition), 1, records,
+                       str(scan))
 
 
 def _pooled(rows: list[MapRow], drug: str, condition: str) -> list[MapRow]:
