@@ -176,6 +176,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pp-files", type=int, default=1,
                     help="files pubmed_parser reads (the slowest run; keeps the bench < 5 min)")
+    ap.add_argument("--no-cluster", action="store_true",
+                    help="skip the `offlabel scan` runs on a LocalCluster")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -240,7 +242,7 @@ def main() -> int:
             shutil.rmtree(out, ignore_errors=True)
 
         cli: dict[int, dict[str, float]] = {}
-        if have_scan:
+        if have_scan and not args.no_cluster:
             for workers in (1, 2):
                 out = tmp / f"out-cli-{workers}"
                 try:
