@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import shutil
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -213,12 +214,17 @@ def _build(out: Path, target: str, key: str) -> None:
     from offlabel.pipeline.scan import open_scan
 
     con = open_scan(out)
+    # A full baseline's pairs outgrow memory: DuckDB spills its working tables beside the
+    # target file instead of failing.
+    spill = Path(target).parent / f".{Path(target).name}.spill"
     try:
+        con.execute(f"SET temp_directory = '{_sql_str(str(spill))}'")
         con.execute(f"ATTACH '{_sql_str(target)}' AS agg")
         _fill(con, "agg", key)
         con.execute("DETACH agg")
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _sql_str(text: str) -> str:
