@@ -112,15 +112,18 @@ def _assert_targets(s: Scores) -> None:
 
 
 def test_text_only_targets_on_the_tune_half():
-    # The rules were tuned and the text model trained on these records (with the medline
-    # sample): this is the fit, not the generalisation. Measured: RCT recall 0.953 (101/106)
-    # at precision 0.944, case reports 0.939, animal studies 1.000 (7 of 7), accuracy 0.902.
-    # (5-fold cross-validation of the model on those records: validation/classify/train.py.)
+    # The rules were tuned on these records (the text model, off by default, was trained on
+    # them with the medline sample): this is the fit, not the generalisation. Measured: RCT
+    # recall 0.953 (101/106) at precision 0.944, case reports 0.866 (71/82), animal studies
+    # 1.000 (7/7), accuracy 0.856.
     _assert_targets(_half_scores(split.TUNE))
 
 
 def test_text_only_targets_on_the_untouched_half():
-    """Records neither the new cues nor the model were tuned on. The figures print with -s."""
+    """Records neither the new cues nor the model were tuned on (the older rules were: see
+    validation/classify/README.md). Scored once, after this test was committed: RCT recall
+    0.962 at precision 0.953, case reports 0.897, animal studies 0.905, accuracy 0.871.
+    The figures print with -s."""
     s = _half_scores(split.UNTOUCHED)
     print(f"\nuntouched half of shared/records, text only: {s.total} records")
     print(format_report(s))
@@ -208,25 +211,32 @@ def _rec(title: str, abstract: str = "") -> Record:
     return Record(source="test", title=title, abstract=abstract)
 
 
-def test_the_model_only_settles_what_no_rule_decides():
+@pytest.fixture
+def with_model():
+    """The shipped text model switched on (the package leaves it off by default)."""
+    textmodel.use(textmodel.load())
+    yield textmodel.load()
+    textmodel.use_default()
+
+
+def test_the_model_is_off_by_default():
+    # it did not beat the rules on the untouched half (textmodel.ENABLED_BY_DEFAULT)
+    assert textmodel.active() is None
+    c = design.classify(_rec("Hyperkalaemia with trimethoprim."), text_only=True)
+    assert c.design is Design.other and "assumed a non-study item" in c.evidence["design"]
+
+
+def test_the_model_only_settles_what_no_rule_decides(with_model):
     # a design phrase: the rule decides and says so
     c = design.classify(_rec("Baclofen for alcohol dependence: a randomised trial"), text_only=True)
     assert c.design is Design.rct and c.evidence["design"].startswith("phrase")
-    # a title with no design phrase and no abstract: the rules' guess, or the model's answer,
-    # and the evidence says which
-    rec = _rec("Hyperkalaemia with trimethoprim.")
-    c = design.classify(rec, text_only=True)
+    # a title with no design phrase and no abstract: the model's answer, and the evidence says
+    # so and what the rules alone would have said
+    c = design.classify(_rec("Hyperkalaemia with trimethoprim."), text_only=True)
     why = c.evidence["design"]
-    assert why.startswith("text model: ") or "assumed" in why
-    if why.startswith("text model: "):
-        label = why.removeprefix("text model: ").split(" ", 1)[0]
-        assert c.design is design._MODEL_DESIGN[label]
-    textmodel.use(None)
-    try:
-        rules = design.classify(rec, text_only=True)
-    finally:
-        textmodel.use_shipped()
-    assert rules.design is Design.other and "assumed a non-study item" in rules.evidence["design"]
+    assert why.startswith("text model: ") and "rules alone: other, title only" in why, why
+    label = why.removeprefix("text model: ").split(" ", 1)[0]
+    assert c.design is design._MODEL_DESIGN[label]
 
 
 def test_the_model_never_claims_a_randomised_or_controlled_trial_or_a_review():
@@ -239,7 +249,7 @@ def test_the_model_never_claims_a_randomised_or_controlled_trial_or_a_review():
         try:
             c = design.classify(_rec("Hyperkalaemia with trimethoprim."), text_only=True)
         finally:
-            textmodel.use_shipped()
+            textmodel.use_default()
         assert c.design is Design.other and "assumed" in c.evidence["design"]
         assert c.randomised is not True
 
@@ -257,7 +267,7 @@ def test_metadata_mode_never_asks_the_model(monkeypatch):
         assert "assumed" in c.evidence["design"]
 
 
-def test_model_decisions_in_text_only_mode_cite_the_model():
+def test_model_decisions_in_text_only_mode_cite_the_model(with_model):
     _shared()
     from offlabel.sources.readers import iter_records_in
 

@@ -125,7 +125,7 @@ def cross_validate(data: list[Record], y: list[str], thresholds: Sequence[float]
         s = score(zip(data, out, strict=True), labels)
         print(f"\n== rules + model (5-fold CV), model answers at p >= {threshold}")
         print(format_report(s))
-    textmodel.use_shipped()
+    textmodel.use_default()
 
 
 def _dumps(model: dict[str, Any]) -> str:

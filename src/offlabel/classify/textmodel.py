@@ -1,8 +1,9 @@
 """A small linear model of title and abstract words, for the text-only records no rule decides.
 
-The phrase rules (design.py) decide whenever a design cue is present. Some records carry none:
-a case report, letter or laboratory study known only by its title, an abstract with neither a
-design phrase nor data. The rules then fall back on a guess ("assumed a non-study item"); this
+Not used by default (ENABLED_BY_DEFAULT below: it did not beat the rules on the records it was
+not tuned on). The phrase rules (design.py) decide whenever a design cue is present. Some
+records carry none: a case report, letter or laboratory study known only by its title, an
+abstract with neither a design phrase nor data. The rules then fall back on a guess ("assumed a non-study item"); this
 model replaces that guess with what the vocabulary of such records says (learned from labelled
 records, validation/classify/train.py).
 
@@ -99,14 +100,23 @@ def predict(feats: set[str], model: TextModel | None = None) -> Prediction:
     )
 
 
-# The model design.py consults. Validation scripts swap it (a model trained on other folds, or
-# None for the rules alone); nothing in the package does. Empty: the shipped model.
+# OFF by default. The rule fixed before the untouched half of shared/records was scored: the
+# model is used if there it reaches at least the rules' accuracy without losing on any target
+# metric. It did not: accuracy 0.868 with the model vs 0.871 without (one record), though
+# case-report recall rose 0.897 -> 0.910 (validation/classify/README.md). The weights and this
+# code stay, tested, for a retraining on more labelled records.
+ENABLED_BY_DEFAULT = False
+
+# The model design.py consults. Validation scripts set it (the shipped model, one trained on
+# other folds, or None for the rules alone); nothing in the package does. Empty: the default.
 _override: list[TextModel | None] = []
 
 
 def active() -> TextModel | None:
-    """The model in use: the shipped one unless `use` said otherwise; None for rules only."""
-    return _override[0] if _override else load()
+    """The model in use, or None: the rules alone decide (the default, ENABLED_BY_DEFAULT)."""
+    if _override:
+        return _override[0]
+    return load() if ENABLED_BY_DEFAULT else None
 
 
 def use(model: TextModel | None) -> None:
@@ -114,5 +124,5 @@ def use(model: TextModel | None) -> None:
     _override[:] = [model]
 
 
-def use_shipped() -> None:
+def use_default() -> None:
     _override.clear()
