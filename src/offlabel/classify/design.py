@@ -9,8 +9,9 @@ Two modes:
   when the record has no usable indexing (in-process PubMed records, RIS/CSV exports).
 * text only (`text_only=True`): title and abstract only; publication types, MeSH and registry
   fields are never read. Where no phrase rule decides (a title without abstract, an abstract
-  with no design phrase), a small text model (textmodel.py) may settle the design; its
-  evidence then reads `text model: <label> (p ...; its strongest words); rules alone: ...`.
+  with no design phrase), a small text model (textmodel.py; off by default) can be switched
+  on to settle the design; its evidence then reads
+  `text model: <label> (p ...; its strongest words); rules alone: ...`.
 
 Every decided field gets an entry in `Classification.evidence`, e.g.
 `{"design": 'PT "Randomized Controlled Trial"', "blinding": 'phrase "double-blind"'}`.
