@@ -151,7 +151,8 @@ def heatmap_svg(d: dict[str, Any], link: bool = True) -> str:
 
     cols = _columns(d)
     rows = d["rows"]
-    name_w, cell_w, cell_h, head_h = 240, 52, 22, 60
+    # The short column heads (DESIGN_SHORT) fit a cell's width, so they stand upright.
+    name_w, cell_w, cell_h, head_h = 240, 52, 22, 26
     width = name_w + cell_w * max(len(cols), 1) + 10
     height = head_h + cell_h * max(len(rows), 1) + 10
     top = max((v for r in rows for v in r["by_design"].values()), default=0)
@@ -161,9 +162,9 @@ def heatmap_svg(d: dict[str, Any], link: bool = True) -> str:
              f'font-family="sans-serif" font-size="12">',
              f"<title>{e(_title(d))}: records by design</title>"]
     for j, c in enumerate(cols):
-        x = name_w + j * cell_w + cell_w / 2
-        parts.append(f'<text x="{x}" y="{head_h - 8}" text-anchor="end" '
-                     f'transform="rotate(-40 {x} {head_h - 8})">{e(DESIGN_SHORT.get(c, c))}</text>')
+        x = name_w + j * cell_w + cell_w / 2 - 1
+        parts.append(f'<text x="{x}" y="{head_h - 8}" text-anchor="middle" font-size="11">'
+                     f'<title>{e(c.replace("_", " "))}</title>{e(DESIGN_SHORT.get(c, c))}</text>')
     for i, r in enumerate(rows):
         y = head_h + i * cell_h
         name = _row_name(d, r)
@@ -224,14 +225,16 @@ def save_heatmap(d: dict[str, Any], path: Path) -> Path:
     rows = d["rows"]
     data = np.array([[r["by_design"].get(c, 0) for c in cols] for r in rows] or [[0]],
                     dtype=float)
-    fig, ax = plt.subplots(figsize=(2.5 + 0.7 * max(len(cols), 1),
-                                    1.6 + 0.32 * max(len(rows), 1)))
+    fig, ax = plt.subplots(figsize=(max(7.0, 3.5 + 0.7 * max(len(cols), 1)),
+                                    1.8 + 0.32 * max(len(rows), 1)))
     try:
-        ax.imshow(np.sqrt(data), cmap="Blues", aspect="auto")
+        top = float(data.max()) if data.size else 0.0
+        # Square root from zero, as the SVG shades: a count of 1 is visibly not empty.
+        ax.imshow(np.sqrt(data), cmap="Blues", aspect="auto", vmin=0,
+                  vmax=max(np.sqrt(top), 1.0))
         ax.set_xticks(range(len(cols)), [DESIGN_SHORT.get(c, c) for c in cols], rotation=40,
                       ha="right")
         ax.set_yticks(range(len(rows)), [_row_name(d, r) for r in rows])
-        top = data.max() if data.size else 0
         for i in range(len(rows)):
             for j in range(len(cols)):
                 v = int(data[i, j])
@@ -239,9 +242,9 @@ def save_heatmap(d: dict[str, Any], path: Path) -> Path:
                     dark = top and (v / top) ** 0.5 > 0.55
                     ax.text(j, i, str(v), ha="center", va="center",
                             color="white" if dark else "black", fontsize=8)
-        ax.set_title(f"{_title(d)}\n{d['label']}", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(path, format=path.suffix.lstrip(".").lower() or "png", dpi=120)
+        ax.set_title(f"{_title(d)}\n{d['label']}", fontsize=9, loc="left")
+        fig.savefig(path, format=path.suffix.lstrip(".").lower() or "png", dpi=120,
+                    bbox_inches="tight")
     finally:
         plt.close(fig)
     return path
