@@ -703,7 +703,7 @@ class Question:
     condition: Condition | None  # None: overview of every condition covered
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 4x, per heading of 37M records
 class MeshTerm:
     """A MeSH heading of a MEDLINE record: its descriptor (UI, name), whether it is a major
     topic (the descriptor or any of its qualifiers starred), and its qualifiers' names."""
@@ -714,7 +714,7 @@ class MeshTerm:
     qualifiers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Substance:
     """A ChemicalList entry: the substance's MeSH UI, name and registry number ("0" if none)."""
 
@@ -723,7 +723,7 @@ class Substance:
     registry: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Concept:
     """A supplementary concept (SupplMeshName): UI, name and type ("Disease", "Protocol", ...)."""
 
