@@ -188,6 +188,7 @@ def test_fastapi_own_errors_are_pages_outside_api_and_json_inside(client: TestCl
     assert r.status_code == 422 and 'id="error"' in r.text
     r = client.post("/")
     assert r.status_code == 405 and 'id="error"' in r.text
+    assert "GET" in r.headers["allow"]
     r = client.get("/no-such-page")
     assert r.status_code == 404 and "there is no page at this address" in r.text
     assert client.get("/api/no-such").json()["error"] == "there is no page at this address"

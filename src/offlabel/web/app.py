@@ -43,7 +43,11 @@ _HERE = Path(str(importlib.resources.files("offlabel.web")))
 TEMPLATES = _HERE / "templates"
 STATIC = _HERE / "static"
 # Paths whose GET responses are answers computed from the evidence: cached in memory.
-_CACHED = ("/", "/ask", "/compare", "/api/ask", "/api/compare", "/download/")
+_CACHED = ("/ask", "/compare", "/api/ask", "/api/compare", "/download/")
+
+
+def _cacheable(path: str) -> bool:
+    return path == "/" or path.startswith(_CACHED)
 
 
 def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
@@ -67,8 +71,7 @@ def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
             Middleware(guard.HeadAsGet),
             Middleware(guard.Caps, refuse=failures.handle),
             Middleware(FreeTextQuestion),
-            Middleware(guard.PageCache, paths=lambda p: p == "/" or p.startswith(_CACHED[1:]),
-                       key=cache_key),
+            Middleware(guard.PageCache, paths=_cacheable, key=cache_key),
         ],
     )
     templates = _templates(ol)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -94,10 +95,11 @@ def title_for(exc: Exception, status: int) -> str:
 
 
 def error_response(request: Request, status: int, message: str,
-                   suggestions: list[Suggestion], title: str | None = None) -> Response:
+                   suggestions: list[Suggestion], title: str | None = None,
+                   extra_headers: Mapping[str, str] | None = None) -> Response:
     """The error as a page (JSON under /api/), with the strict headers set here too: a 500 is
     sent from outside the middleware that sets them on every other response."""
-    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    headers = {**(extra_headers or {}), **{k.decode(): v.decode() for k, v in SECURITY_HEADERS}}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message, "suggestions": [s.label for s in suggestions]},
                             status_code=status, headers=headers)
@@ -120,8 +122,10 @@ async def handle(request: Request, exc: Exception) -> Response:
         params = request.query_params
         suggestions = suggest(ol, request.url.path, params.getlist("drug"),
                               params.get("condition"), exc)
+    # A 405 keeps its Allow header, a 401 its WWW-Authenticate.
+    extra = exc.headers if isinstance(exc, StarletteHTTPException) else None
     return error_response(request, status, message_for(exc), suggestions,
-                          title_for(exc, status))
+                          title_for(exc, status), extra)
 
 
 def install(web: FastAPI) -> None:
