@@ -392,7 +392,7 @@ def compare_forest_svg(result: Mapping[str, Any], *, higher_is_better: bool | No
     measures = [e["measure"] for _, e in effects]
     measure = max(dict.fromkeys(measures), key=measures.count)
     rows = [ForestRow(str(r["drug"]), float(e["estimate"]), float(e["ci_lb"]), float(e["ci_ub"]),
-                      None, f"k = {e['k']}" if e.get("k") else "")
+                      None, f"(k = {e['k']})" if e.get("k") else "")
             for r, e in effects if e["measure"] == measure]
     outcome = str(result.get("common_outcome") or "").replace("_", " ")
     left, right = favours_sides(higher_is_better)
