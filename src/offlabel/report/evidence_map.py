@@ -13,17 +13,15 @@ import io
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DESIGN_SHORT", "heatmap_svg", "render_html", "render_markdown", "render_terminal",
+__all__ = ["design_label", "heatmap_svg", "render_html", "render_markdown", "render_terminal",
            "save_heatmap"]
 
-# Column heads short enough for an 80-column terminal; the JSON keeps the model's values.
-DESIGN_SHORT: dict[str, str] = {
-    "meta_analysis": "MA", "systematic_review": "SR", "rct": "RCT",
-    "nonrandomized_controlled_trial": "nRCT", "open_label_trial": "open", "cohort": "cohort",
-    "case_control": "c-ctl", "cross_sectional": "x-sec", "case_series": "series",
-    "case_report": "case", "human_laboratory": "lab", "in_vitro": "vitro", "animal": "animal",
-    "guideline": "guide", "narrative_review": "review", "regulatory": "reg", "other": "other",
-}
+def design_label(design: str) -> str:
+    """A design's words as a column head ("case series"); a name of three letters or fewer is
+    an acronym ("RCT"). Read from the value, so a new design needs no entry here."""
+    if "_" not in design and len(design) <= 3:
+        return design.upper()
+    return design.replace("_", " ")
 
 
 def _columns(d: dict[str, Any]) -> list[str]:
@@ -65,7 +63,7 @@ def _studies_lines(r: dict[str, Any]) -> list[str]:
         n = f"n={s['n']}" if s["n"] else "n not reported"
         lines.append(f"RCT PMID {s['pmid']} ({s['year'] or 'year ?'}, {n}): {s['title']}")
     for s in r["reviews"]:
-        kind = "meta-analysis" if s["design"] == "meta_analysis" else "systematic review"
+        kind = str(s["design"]).replace("_", " ")
         lines.append(f"{kind} PMID {s['pmid']} ({s['year'] or 'year ?'}): {s['title']}")
     return lines
 
@@ -85,7 +83,7 @@ def render_terminal(d: dict[str, Any], width: int | None = None, color: bool = F
     table.add_column(d["rows_are"][:-1] if d["map"] != "pair" else "pair", overflow="fold")
     table.add_column("records", justify="right")
     for c in cols:
-        table.add_column(DESIGN_SHORT.get(c, c), justify="right")
+        table.add_column(design_label(c).replace(" ", "\n"), justify="right")
     table.add_column("RCT n", justify="right")
     table.add_column("best design")
     for r in d["rows"]:
@@ -117,7 +115,7 @@ def render_markdown(d: dict[str, Any]) -> str:
     cols = _columns(d)
     out = [f"# {_title(d)}", "", f"**{d['label']}**", "", _summary(d), ""]
     head = [d["rows_are"][:-1] if d["map"] != "pair" else "pair", "records",
-            *[DESIGN_SHORT.get(c, c) for c in cols], "RCT n", "best design", "appraise"]
+            *[design_label(c) for c in cols], "RCT n", "best design", "appraise"]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join("---" for _ in head) + "|")
     for r in d["rows"]:
@@ -151,20 +149,22 @@ def heatmap_svg(d: dict[str, Any], link: bool = True) -> str:
 
     cols = _columns(d)
     rows = d["rows"]
-    # The short column heads (DESIGN_SHORT) fit a cell's width, so they stand upright.
-    name_w, cell_w, cell_h, head_h = 240, 52, 22, 26
+    # Column heads stand vertically (read bottom to top) over narrow cells.
+    name_w, cell_w, cell_h = 240, 34, 22
+    head_h = 12 + 6.5 * max((len(design_label(c)) for c in cols), default=4)
     width = name_w + cell_w * max(len(cols), 1) + 10
     height = head_h + cell_h * max(len(rows), 1) + 10
     top = max((v for r in rows for v in r["by_design"].values()), default=0)
     e = html.escape
     parts = [f'<svg class="heatmap" xmlns="http://www.w3.org/2000/svg" role="img" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height:.0f}" viewBox="0 0 {width} {height:.0f}" '
              f'font-family="sans-serif" font-size="12">',
              f"<title>{e(_title(d))}: records by design</title>"]
     for j, c in enumerate(cols):
-        x = name_w + j * cell_w + cell_w / 2 - 1
-        parts.append(f'<text x="{x}" y="{head_h - 8}" text-anchor="middle" font-size="11">'
-                     f'<title>{e(c.replace("_", " "))}</title>{e(DESIGN_SHORT.get(c, c))}</text>')
+        x = name_w + j * cell_w + cell_w / 2 + 3
+        y = head_h - 6
+        parts.append(f'<text x="{x}" y="{y}" font-size="11" transform="rotate(-90 {x} {y})">'
+                     f'{e(design_label(c))}</text>')
     for i, r in enumerate(rows):
         y = head_h + i * cell_h
         name = _row_name(d, r)
@@ -232,7 +232,7 @@ def save_heatmap(d: dict[str, Any], path: Path) -> Path:
         # Square root from zero, as the SVG shades: a count of 1 is visibly not empty.
         ax.imshow(np.sqrt(data), cmap="Blues", aspect="auto", vmin=0,
                   vmax=max(np.sqrt(top), 1.0))
-        ax.set_xticks(range(len(cols)), [DESIGN_SHORT.get(c, c) for c in cols], rotation=40,
+        ax.set_xticks(range(len(cols)), [design_label(c) for c in cols], rotation=40,
                       ha="right")
         ax.set_yticks(range(len(rows)), [_row_name(d, r) for r in rows])
         for i in range(len(rows)):

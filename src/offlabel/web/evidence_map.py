@@ -42,7 +42,7 @@ def map_page(request: Request, drug: str | None = Query(None, max_length=200),
              condition: str | None = Query(None, max_length=200),
              limit: int = Query(_LIMIT, ge=1, le=500)) -> HTMLResponse:
     """The map page; without a drug or a condition, the form alone."""
-    from offlabel.report.evidence_map import DESIGN_SHORT, heatmap_svg
+    from offlabel.report.evidence_map import design_label, heatmap_svg
 
     ol = request.app.state.offlabel
     if getattr(ol, "scan", None) is None:
@@ -50,7 +50,7 @@ def map_page(request: Request, drug: str | None = Query(None, max_length=200),
                          "for evidence maps")
     d = _map(request, drug, condition, limit) if (drug or condition) else None
     context: dict[str, Any] = {
-        "d": d, "drug": drug or "", "condition": condition or "", "short": DESIGN_SHORT,
+        "d": d, "drug": drug or "", "condition": condition or "", "label": design_label,
         "columns": [c for c in d["designs"] if any(c in r["by_design"] for r in d["rows"])]
         if d else [],
         "heatmap": heatmap_svg(d) if d and d["rows"] else "",
