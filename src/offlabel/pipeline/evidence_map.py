@@ -32,7 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from offlabel.errors import NotCovered, StoreError
-from offlabel.model import DESIGN_FACTS, LEVEL_ORDER, Design, Direction, name_key
+from offlabel.model import (
+    DESIGN_FACTS,
+    LEVEL_ORDER,
+    RANDOMISED,
+    SYNTHESES,
+    Design,
+    Direction,
+    name_key,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,7 +59,10 @@ MapKind = Literal["drug", "condition", "pair"]
 _CACHE_FORMAT = "4"
 _CACHE_FILE = "map.duckdb"
 _TOP = 5  # largest trials and newest reviews listed per row
-_REVIEWS = (Design.systematic_review.value, Design.meta_analysis.value)
+# From the design table: the reviews listed per row are the syntheses, the trials counted and
+# listed are the randomised designs.
+_REVIEWS = tuple(sorted(d.value for d in SYNTHESES))
+_RANDOMISED = tuple(sorted(d.value for d in RANDOMISED))
 
 
 @dataclass(frozen=True)
@@ -149,12 +160,12 @@ CREATE TABLE {db}.drug_ids AS SELECT DISTINCT d, pmid FROM _pi ORDER BY d;
 CREATE TABLE {db}.condition_ids AS SELECT DISTINCT c, pmid FROM _pi ORDER BY c;
 CREATE TEMP TABLE _facts AS
     SELECT d, c, count(*) AS records, {counts},
-           coalesce(sum(n) FILTER (WHERE design = 'rct'), 0) AS rct_participants,
+           coalesce(sum(n) FILTER (WHERE design IN {randomised}), 0) AS rct_participants,
            list(year) FILTER (WHERE year IS NOT NULL) AS years
     FROM _pi GROUP BY d, c;
 CREATE TEMP TABLE _top AS
     SELECT d, c, list(pmid ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid) AS top_rcts
-    FROM (SELECT d, c, pmid, n, year FROM _pi WHERE design = 'rct'
+    FROM (SELECT d, c, pmid, n, year FROM _pi WHERE design IN {randomised}
           QUALIFY row_number() OVER (PARTITION BY d, c
                                      ORDER BY n DESC NULLS LAST, year DESC NULLS LAST, pmid)
                   <= {top})
@@ -196,7 +207,8 @@ def _fill(con: duckdb.DuckDBPyConnection, db: str, key: str) -> None:
     """The aggregate tables in the attached database DB, from the scan views of CON."""
     import pyarrow as pa
 
-    con.execute(_BUILD.format(db=db, top=_TOP, reviews=repr(_REVIEWS), counts=_count_columns()))
+    con.execute(_BUILD.format(db=db, top=_TOP, reviews=_sql_list(_REVIEWS),
+                              randomised=_sql_list(_RANDOMISED), counts=_count_columns()))
     for kind in ("drug", "condition"):
         names = [r[0] for r in con.execute(f"SELECT name FROM {db}.{kind}_names").fetchall()]
         keys = pa.table({"name": pa.array(names, pa.string()),
@@ -225,6 +237,10 @@ def _build(out: Path, target: str, key: str) -> None:
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{_sql_str(v)}'" for v in values) + ")"
 
 
 def _sql_str(text: str) -> str:
@@ -418,7 +434,7 @@ def _rows(con: duckdb.DuckDBPyConnection, by: Literal["drug", "condition"],
             by_design=by_design, by_direction=_counts(f, "direction:"),
             by_year=dict(sorted(years.items())),
             best_design=best, best_level=_level_name(best),
-            rcts=by_design.get(Design.rct.value, 0),
+            rcts=sum(by_design.get(x, 0) for x in _RANDOMISED),
             rct_participants=int(f["rct_participants"] or 0),
             top_rcts=[studies[p] for p in f["top_rcts"] if p in studies],
             reviews=[studies[p] for p in f["reviews"] if p in studies]))
