@@ -5,6 +5,7 @@ home page's question box and evidence matrix, and `offlabel serve`."""
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -316,10 +317,16 @@ def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[dict[
 
     from offlabel.cli import app
 
+    import offlabel.web.app as web_app
+
     calls: list[dict[str, object]] = []
+    warmed = threading.Event()
     monkeypatch.setattr(uvicorn, "run", lambda web, **kw: calls.append(kw))
+    # The start-up warm-up computes the matrix in a thread: noted here, not computed.
+    monkeypatch.setattr(web_app, "evidence_matrix", lambda ol: warmed.set())
     r = CliRunner().invoke(app, ["serve", *args])
     assert r.exit_code == 0, r.output
+    assert warmed.wait(10), "serve did not warm the matrix up"
     return r.stderr, calls
 
 

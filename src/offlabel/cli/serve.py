@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from pathlib import Path
 
 import typer
@@ -36,6 +37,7 @@ def serve(
                    err=True)
     typer.echo(f"offlabel: serving on http://{shown}:{port}/ (Ctrl-C to stop; not medical advice)",
                err=True)
+    threading.Thread(target=web.state.warm_up, name="offlabel-warm-up", daemon=True).start()
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 

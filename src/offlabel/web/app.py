@@ -81,6 +81,9 @@ def create_app(app: Offlabel | Sequence[Path] | None = None) -> FastAPI:
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     web.mount("/docs-static", StaticFiles(directory=_offline_docs()), name="docs-static")
     matrix = _Memo(lambda: evidence_matrix(ol))
+    # `offlabel serve` calls this in a thread at start-up: the matrix (every drug's overview)
+    # and the appraisal's imports are ready before the first visitor asks.
+    web.state.warm_up = matrix.get
 
     @web.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Response:
