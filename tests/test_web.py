@@ -315,9 +315,8 @@ def test_compare_api(client: TestClient) -> None:
 def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[dict[str, object]]]:
     import uvicorn
 
-    from offlabel.cli import app
-
     import offlabel.web.app as web_app
+    from offlabel.cli import app
 
     calls: list[dict[str, object]] = []
     warmed = threading.Event()
