@@ -53,7 +53,7 @@ def scheduler() -> Iterator[str]:
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=":0", silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address
     finally:
@@ -300,6 +300,9 @@ def test_cli_on_an_existing_cluster(tmp_path: Path, scheduler: str,
     res = CliRunner().invoke(_app(), ["scan", str(src), "--out", str(out),
                                       "--scheduler", "tcp://127.0.0.1:9"])
     assert res.exit_code == 2 and "cannot connect" in res.output
+    res = CliRunner().invoke(_app(), ["scan", str(src), "--out", str(out), "--workers", "2",
+                                      "--scheduler", scheduler])
+    assert res.exit_code == 2 and "--workers sizes the local cluster" in res.output
 
 
 def _app() -> Any:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from offlabel.cli.doors import doors
-from offlabel.errors import EXIT_INTERRUPTED
+from offlabel.errors import EXIT_INTERRUPTED, UsageError
 
 if TYPE_CHECKING:
     from offlabel.pipeline.scan import FileResult, ScanResult
@@ -82,6 +82,9 @@ def scan(
     from offlabel.pipeline.scan import scan as run_scan
     from offlabel.pipeline.scan import scan_inputs
 
+    if workers is not None and scheduler:
+        raise UsageError("--workers sizes the local cluster; with --scheduler the cluster's "
+                         "own workers run the scan")
     console = Console()
     errors = Console(stderr=True)
     files = scan_inputs(inputs)

@@ -575,8 +575,10 @@ def _local_cluster(dask: Any, workers: int, log_level: int) -> Any:
     import threading
 
     def start() -> Any:
+        # ":0": the scheduler's HTTP server on a free port (None still tries 8787, and warns
+        # when another cluster holds it)
         return dask.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                 dashboard_address=None, silence_logs=log_level)
+                                 dashboard_address=":0", silence_logs=log_level)
 
     if threading.current_thread() is not threading.main_thread():  # cannot touch signals
         return start()
