@@ -91,7 +91,8 @@ def measure(kind: str, out: Path, paths: list[Path]) -> dict[str, float]:
     )
     if proc.returncode:
         raise RuntimeError(f"{kind} run failed:\n{proc.stderr[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _tree(pid: int) -> list[int]:
@@ -265,7 +266,7 @@ def main() -> int:
             for workers in (1, 2):
                 out = tmp / f"out-cli-{workers}"
                 try:
-                    r = measure_cli(workers, out, paths)
+                    rc = measure_cli(workers, out, paths)
                 except RuntimeError as e:
                     print(f"bench_scan: {e}")
                     break
@@ -273,13 +274,13 @@ def main() -> int:
                 if articles != total:
                     print(f"warning: scan --workers {workers} wrote {articles} records, "
                           f"expected {total}")
-                cli[workers] = r | {"articles": articles}
+                cli[workers] = rc | {"articles": articles}
                 show(f"offlabel scan {workers} worker{'s' if workers > 1 else ''}", articles,
-                     r["seconds"], r["cpu"], f"peak RSS worker {r['worker_mb']:5.0f} MB, command "
-                     f"{r['driver_mb']:4.0f} MB ({r['processes']:.0f} processes; wall time, "
+                     rc["seconds"], rc["cpu"], f"peak RSS worker {rc['worker_mb']:5.0f} MB, command "
+                     f"{rc['driver_mb']:4.0f} MB ({rc['processes']:.0f} processes; wall time, "
                      "cluster start included)")
                 print(f"{'':24} CPU s of the busiest worker processes: "
-                      + ", ".join(f"{c:.1f}" for c in r["busiest"]), flush=True)
+                      + ", ".join(f"{c:.1f}" for c in rc["busiest"]), flush=True)
                 shutil.rmtree(out, ignore_errors=True)
 
         print(f"load average {os.getloadavg()[0]:.1f} at end")
