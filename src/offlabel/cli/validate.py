@@ -27,33 +27,18 @@ def validate(
 
     Exit status: 0 when every file is valid, 1 when any problem was found.
     """
-    from offlabel.evidence import build_base, bundled_files, check_file, check_text
-    from offlabel.model import EvidenceFile
-    from offlabel.source_policy import policy_problems
+    from offlabel.pipeline.validate import check_evidence
 
-    problems: list[str] = []
-    parsed: list[tuple[str, EvidenceFile]] = []
-    if with_bundled:
-        # A bundled file named on the command line is checked once, as given.
-        given = {f.name for f in files if "offlabel/data/evidence" in f.resolve().as_posix()}
-        for name, text in bundled_files():
-            if name.rsplit("/", 1)[-1] in given:
-                continue
-            ev, probs = check_text(text, name)
-            problems += probs
-            if ev:
-                parsed.append((name, ev))
+    texts: list[tuple[str, str | Exception]] = []
     for f in files:
-        ev, probs = check_file(f)
-        problems += probs
-        if ev:
-            parsed.append((str(f), ev))
-            # Sources a reviewer would reject (docs/evidence-schema.md, "Source policy"); a file
-            # marked `example: true` is made up and cites nothing real.
-            if not ev.example:
-                problems += [f"{f}: {p}" for p in policy_problems(ev)]
-    _, more = build_base(parsed)
-    problems += more
+        try:
+            texts.append((str(f), f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            texts.append((str(f), exc))
+    # A bundled file named on the command line is checked once, as given.
+    given = frozenset(f.name for f in files
+                      if "offlabel/data/evidence" in f.resolve().as_posix())
+    problems = check_evidence(texts, with_bundled=with_bundled, given_bundled=given).problems
     for p in problems[:MAX_SHOWN]:
         typer.echo(p)
     if len(problems) > MAX_SHOWN:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -33,9 +33,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from offlabel.errors import NotCovered, UsageError
 from offlabel.pipeline import Offlabel
 from offlabel.web import failures, guard
-
-if TYPE_CHECKING:
-    from offlabel.model import EvidenceFile
 
 __all__ = ["create_app"]
 
@@ -361,21 +358,16 @@ def check_evidence(data: bytes, filename: str) -> CheckResult:
     """`offlabel validate FILE` on an uploaded file's text: the same checks (schema, source
     policy unless the file is marked example, duplicate ids) and the same problem lines, with
     nothing written anywhere."""
-    from offlabel.evidence import build_base, check_text
-    from offlabel.source_policy import policy_problems
+    from offlabel.pipeline.validate import check_evidence as check
 
+    text: str | Exception
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return CheckResult(filename, [f"{filename}:1: file: field (file): cannot read: "
-                                      f"UnicodeDecodeError: {exc}"])
-    ev: EvidenceFile | None
-    ev, problems = check_text(text, filename)
-    if ev is not None:
-        if not ev.example:
-            problems += [f"{filename}: {p}" for p in policy_problems(ev)]
-        _, more = build_base([(filename, ev)])
-        problems += more
+        text = exc
+    checked = check([(filename, text)])
+    problems = checked.problems
+    ev = checked.files[0][1] if checked.files else None
     if ev is None or problems:
         return CheckResult(filename, problems)
     return CheckResult(filename, [], ev.drug.name, len(ev.studies),
