@@ -69,3 +69,22 @@ def test_without_a_scan_the_map_is_not_found() -> None:
     client = TestClient(create_app(Offlabel()))
     assert client.get("/map", params={"drug": "propranolol"}).status_code == 404
     assert client.get("/api/map", params={"drug": "propranolol"}).status_code == 404
+
+
+def test_an_uncovered_question_goes_to_the_pairs_map(client: TestClient) -> None:
+    # as `ask --scan` answers it: the map of the pair, labelled machine-classified, no verdict
+    res = client.get("/ask", params={"drug": "propranolol", "condition": "hypertension"},
+                     follow_redirects=False)
+    assert res.status_code == 303
+    assert res.headers["location"] == "/map?drug=propranolol&condition=hypertension"
+    page = client.get(res.headers["location"])
+    assert page.status_code == 200 and "Evidence map only" in page.text
+    # a curated question is still answered, scan or not
+    curated = client.get("/ask", params={"drug": "baclofen", "condition": "alcohol use disorder"})
+    assert curated.status_code == 200 and 'id="verdict"' in curated.text
+
+
+def test_without_a_scan_an_uncovered_question_is_the_not_covered_page() -> None:
+    res = TestClient(create_app(Offlabel())).get(
+        "/ask", params={"drug": "propranolol", "condition": "hypertension"})
+    assert res.status_code == 404 and 'id="error"' in res.text

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from offlabel.errors import UsageError
+from offlabel.errors import NotCovered, UsageError
 
 if TYPE_CHECKING:
     from offlabel.appraise import Answer
@@ -316,7 +316,16 @@ def ask_page(request: Request, drug: str = Query(..., max_length=_MAX),
              condition: str | None = Query(None, max_length=_MAX)) -> Response:
     """The answer to DRUG for CONDITION; the drug's overview (every condition) without one."""
     ol: Offlabel = request.app.state.offlabel
-    ctx = answer_context(ol, drug, (condition or "").strip() or None, request.query_params)
+    condition = (condition or "").strip() or None
+    try:
+        ctx = answer_context(ol, drug, condition, request.query_params)
+    except NotCovered:
+        # As `ask --scan` does: a question the curated evidence does not cover gets the scan's
+        # map of the pair (labelled machine-classified there), when the server has a scan.
+        if ol.scan is None or condition is None:
+            raise
+        return RedirectResponse("/map?" + urlencode({"drug": drug, "condition": condition}),
+                                status_code=303)
     return request.app.state.templates.TemplateResponse(request, "answer.html.j2", ctx)  # type: ignore[no-any-return]
 
 
