@@ -193,14 +193,14 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-_DIGEST_FILES = ("classify/*.py", "sources/readers/pubmed_xml.py", "sources/readers/_common.py",
-                 "pipeline/scan.py", "model.py")
+_DIGEST_FILES = ("classify/*.py", "data/classify/*", "sources/readers/pubmed_xml.py",
+                 "sources/readers/_common.py", "pipeline/scan.py", "model.py")
 
 
 def scan_digest(mesh_sha256: str | None = None) -> str:
     """What a shard's content depends on besides its input: offlabel's version, the source of
-    the reader, the classifier and this module, and the MeSH table. A shard made under another
-    digest is made again."""
+    the reader, the classifier (and its learned text model) and this module, and the MeSH
+    table. A shard made under another digest is made again."""
     import offlabel
 
     root = Path(offlabel.__file__).parent
