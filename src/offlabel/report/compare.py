@@ -71,7 +71,7 @@ def _effect(e: dict[str, Any] | None) -> str:
     cert = (f"; {CERTAINTY_TEXT.get(e['certainty'], e['certainty'])}"
             + (f", {system_text(e['certainty_system'])}" if e.get("certainty_system") else "")
             if e.get("certainty") else "")
-    return (f"{e['measure']} {e['estimate']:g} ({e['ci_lb']:g} to {e['ci_ub']:g}), "
+    return (f"{e['measure']} {e['estimate']:.2f} ({e['ci_lb']:.2f} to {e['ci_ub']:.2f}), "
             f"{e['outcome']} [{e['origin']}{cert}]")
 
 
