@@ -543,7 +543,9 @@ def _run(todo: list[Path], out: Path, mesh_table: str | None, digest: str,
             raise UsageError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
     else:
         n = workers or os.cpu_count() or 1
-        cluster = _local_cluster(dask, n, logging.ERROR)
+        # CRITICAL: a worker's heartbeat racing the scheduler's close logs an ERROR with a
+        # traceback; a task's own failure reaches the driver through its future anyway
+        cluster = _local_cluster(dask, n, logging.CRITICAL)
         client = dask.Client(cluster)
     futures: list[Any] = []
     try:
