@@ -391,3 +391,20 @@ def test_two_reviews_rating_differently_are_both_shown() -> None:
     text = " ".join(render_md(d).split())
     assert (f"certainty **Low ({SYSTEM_AHRQ}, Jones 2023); also rated Moderate "
             f"({SYSTEM_COCHRANE}, Smith 2020)**") in text
+
+
+def test_a_boxed_warning_for_one_use_is_not_the_main_harm_of_another() -> None:
+    # Baclofen's boxed warning is the intrathecal pump's (used for spasticity only): the main
+    # harm of an oral, off-label use is the most serious harm that concerns that use.
+    ol = Offlabel()
+    lines = {}
+    for condition in ("spasticity", "alcohol use disorder", "cocaine use disorder"):
+        d = answer_dict(ol.ask("baclofen", condition, record=False).answer)
+        harms = d["conditions"][0]["harms"]
+        lines[condition] = bottom_line(d).harm or ""
+        boxed = [h for h in harms if h["kind"] == "boxed_warning"]
+        assert bool(boxed) == (condition == "spasticity"), condition
+    assert lines["spasticity"].startswith("Boxed warning: Intrathecal baclofen")
+    for condition in ("alcohol use disorder", "cocaine use disorder"):
+        assert "Intrathecal" not in lines[condition]
+        assert "abrupt discontinuation" in lines[condition]  # the oral label's withdrawal warning

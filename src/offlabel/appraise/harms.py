@@ -140,8 +140,9 @@ def harms_for(drug: DrugProfile, condition_ids: set[str], studies: Sequence[Stud
             continue
         out.append(Harm(h.kind, h.finding, [by_id[i] for i in h.studies if i in by_id],
                         h.sources[0]))
-    if drug.boxed_warning and not any(h.kind == "boxed_warning" for h in out):
-        # The profile's sources are not the label's: no source rather than a wrong one.
+    if drug.boxed_warning and not any(h.kind == "boxed_warning" for h in drug.harms):
+        # The profile's sources are not the label's: no source rather than a wrong one. A
+        # boxed warning curated as a harm with its conditions is shown where it applies only.
         out.append(Harm("boxed_warning", drug.boxed_warning))
     for s in studies:
         for o in s.outcomes:

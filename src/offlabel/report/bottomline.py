@@ -89,7 +89,7 @@ class BottomLine:
     overview: bool
     example: bool
     conditions: list[ConditionLine]
-    harm: str | None  # "Boxed warning: ..." or the first harm finding
+    harm: str | None  # the most serious harm of the question ("Boxed warning: ..." first)
     disclaimer: str
 
 
@@ -261,8 +261,26 @@ def _first_sentence(text: str) -> str:
     return text
 
 
+# The bottom line names one harm: what can kill or send someone to hospital comes before a
+# dosing note (the harms section keeps its own order: the label first, then the data).
+_MAIN_HARM_ORDER = ("boxed_warning", "withdrawal", "overdose", "safety_signal", "label_warning",
+                    "interaction", "adverse_events")
+
+
 def _harm(d: Mapping[str, Any], name: Callable[[str], str]) -> str | None:
-    """The boxed warning, else the first harm finding the report carries."""
+    """The first harm of the question's own harms (boxed warnings sort first there), else the
+    drug's boxed warning when the report covers every use of the drug (the overview).
+
+    A boxed warning that concerns one use only (baclofen's is for the intrathecal pump, used for
+    spasticity) is not the main harm of another use: the harms section of a question lists the
+    harms that concern it (appraise/harms.py), so the bottom line reads them first."""
+    for c in d["conditions"][:1] if len(d["conditions"]) == 1 else ():
+        found = [h for h in c.get("harms") or [] if h.get("finding")]
+        if found:
+            h = min(found, key=lambda h: _MAIN_HARM_ORDER.index(h["kind"])
+                    if h.get("kind") in _MAIN_HARM_ORDER else len(_MAIN_HARM_ORDER))
+            prefix = "Boxed warning: " if h.get("kind") == "boxed_warning" else ""
+            return prefix + _first_sentence(name(str(h["finding"])))
     if d["drug"].get("boxed_warning"):
         return "Boxed warning: " + _first_sentence(d["drug"]["boxed_warning"])
     for c in d["conditions"]:
