@@ -397,3 +397,14 @@ def test_the_real_sample_scans_whole(tmp_path: Path) -> None:
     n, designs = con.execute("SELECT count(*), count(DISTINCT design) FROM current").fetchone() \
         or (0, 0)
     assert n == sum(len(list(iter_pubmed_xml(p))) for p in paths) and designs > 3
+
+
+def test_a_folder_is_searched_with_its_subfolders(tmp_path: Path) -> None:
+    # NLM's site keeps baseline/ and updatefiles/ apart; a mirror of it is one folder to scan
+    (tmp_path / "baseline").mkdir()
+    (tmp_path / "updatefiles").mkdir()
+    for name in ("baseline/pubmed26n0002.xml.gz", "baseline/pubmed26n0001.xml.gz",
+                 "updatefiles/pubmed26n1275.xml", "updatefiles/README.txt"):
+        (tmp_path / name).write_bytes(b"")
+    got = [p.name for p in scan_inputs([tmp_path])]
+    assert got == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1275.xml"]

@@ -59,7 +59,7 @@ class _Bar:
 @doors
 def scan(
     inputs: list[Path] = typer.Argument(
-        ..., help="MEDLINE baseline/update files (.xml, .xml.gz) or folders of them."),
+        ..., help="MEDLINE baseline/update files (.xml, .xml.gz) or folders of them (searched with their subfolders)."),
     out: Path = typer.Option(..., "--out", help="The scan folder (shards/, manifest.json)."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Worker processes of the local cluster (default: cores)."),

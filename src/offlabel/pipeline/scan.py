@@ -161,12 +161,13 @@ def shard_stem(name: str) -> str:
 
 
 def scan_inputs(items: Iterable[Path]) -> list[Path]:
-    """The input files: each file named, and each folder's *.xml / *.xml.gz, sorted by name
-    (the order MEDLINE's baseline and update files supersede each other in)."""
+    """The input files: each file named, and every *.xml / *.xml.gz under each folder (its
+    subfolders too: a mirror of NLM's site keeps baseline/ and updatefiles/ apart), sorted by
+    name (the order MEDLINE's baseline and update files supersede each other in)."""
     found: list[Path] = []
     for item in map(Path, items):
         if item.is_dir():
-            found.extend(p for p in item.iterdir() if p.is_file() and p.name.endswith(_SUFFIXES))
+            found.extend(p for p in item.rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES))
         elif not item.exists():
             raise UsageError(f"{item}: no such file or folder")
         elif not item.name.endswith(_SUFFIXES):
