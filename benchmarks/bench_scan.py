@@ -16,11 +16,15 @@ peak RSS is its own:
   from the command's start to its exit, cluster start included; worker memory is sampled from
   /proc (the peak resident set, VmHWM, of every process under the command).
 
-    python benchmarks/bench_scan.py [--files 4] [--records 30000]
+    python benchmarks/bench_scan.py [--files 4] [--records 30000] [--runs lxml,scan,...]
 
-Prints records/s for each and the lines the issue names (ratios, peak memory per worker, the
-extrapolated time for the full baseline of 37 million records on 2 workers). It prints, it does
-not assert: the figures depend on the machine and its load, printed alongside.
+Prints records/s (wall and CPU) for each and the lines the issue names (ratios, peak memory per
+worker, the extrapolated time for the full baseline of 37 million records on 2 workers). The
+single-process ratios are by CPU time, which the neighbours' load on a shared machine hardly
+moves (the wall-time ratio is printed under each); the 2-worker figures are by wall time, with a
+CPU-bound figure (the busiest worker's CPU seconds) under each, since two idle cores are rare
+here. It prints, it does not assert: the figures depend on the machine and its load, printed
+alongside. About 4-5 minutes on a quiet 2-core machine.
 """
 
 from __future__ import annotations
