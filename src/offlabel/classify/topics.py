@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from offlabel.model import Record
 
@@ -94,22 +94,21 @@ _NOT_DRUGS: frozenset[str] = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class _Heading:
+# Named tuples rather than frozen dataclasses: one of each is made per heading, chemical and
+# concept of every record scanned (a frozen dataclass's __init__ costs several times more).
+class _Heading(NamedTuple):
     ui: str
     name: str
     qualifiers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Chemical:
+class _Chemical(NamedTuple):
     ui: str
     name: str
     registry: str | None  # None: the reader did not keep it
 
 
-@dataclass(frozen=True)
-class _Suppl:
+class _Suppl(NamedTuple):
     ui: str
     name: str
     type: str
@@ -191,7 +190,7 @@ def _is_condition(heading: _Heading, mesh_trees: Mapping[str, tuple[str, ...]] |
     trees = _trees(mesh_trees, heading.ui, heading.name)
     if trees is not None:
         return any(t.startswith("C") or t.startswith("F03") for t in trees)
-    return bool(set(heading.qualifiers) & CONDITION_QUALIFIERS)
+    return not CONDITION_QUALIFIERS.isdisjoint(heading.qualifiers)
 
 
 def _clean(names: Iterable[str]) -> list[str]:
