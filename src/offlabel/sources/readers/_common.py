@@ -49,6 +49,7 @@ __all__ = [
     "raise_error",
     "read_text",
     "record_label",
+    "release",
     "source_name",
     "split_sections",
     "squash",
@@ -56,6 +57,16 @@ __all__ = [
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 OnError = Callable[[ReaderError], None]
+
+
+def release(elem: Any) -> None:
+    """Free an element an iterparse loop has read, and its finished siblings before it: without
+    this the tree of a whole file would stay in memory."""
+    elem.clear()
+    parent = elem.getparent()
+    if parent is not None:
+        while elem.getprevious() is not None:
+            del parent[0]
 
 
 def raise_error(error: ReaderError) -> None:

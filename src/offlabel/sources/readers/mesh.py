@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import ReaderError, Source, open_binary, source_name
+from ._common import ReaderError, Source, open_binary, release, source_name
 
 __all__ = ["Descriptor", "iter_mesh_descriptors", "read_mesh_descriptors"]
 
@@ -53,11 +53,7 @@ def iter_mesh_descriptors(source: Source, *, name: str | None = None) -> Iterato
                                   record=_where(count, last), line=elem.sourceline)
             count += 1
             last = desc.ui
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+            release(elem)
             yield desc
     except etree.XMLSyntaxError as exc:
         msg = (exc.msg or "malformed XML").splitlines()[0]

@@ -36,6 +36,7 @@ from ._common import (
     open_binary,
     parse_year,
     record_label,
+    release,
     source_name,
     squash,
 )
@@ -272,12 +273,7 @@ def _iter_streamed(
                 ) from None
             count += 1
             last_pmid = rec.pmid
-            # Free what we have read: the element and any preceding siblings.
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+            release(elem)
             yield rec
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
