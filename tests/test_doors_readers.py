@@ -444,3 +444,12 @@ def test_classify_is_a_module_level_command():
     app = typer.Typer()
     module.register(app)
     assert [c.callback for c in app.registered_commands] == [module.classify]
+
+
+def test_parallel_batch_faults_cross_processes_with_distributed_imported(monkeypatch):
+    # `distributed` (offlabel scan) installs tblib's exception pickling, which carries an
+    # exception's context: a fault raised while handling an lxml error must still reach the
+    # parent process as one line, not as an unpicklable lxml error log.
+    import distributed  # noqa: F401  (imported for its side effect on exception pickling)
+
+    test_parallel_batch_reads_past_bad_records_in_file_order(monkeypatch)

@@ -215,10 +215,17 @@ def _work(piece: bytes, text_only: bool, file: str, read_on: bool, headed: bool)
     """The records of one slice, classified, and its faults (the first only, unless
     `read_on`), in file order. The labels of the faults count from the slice's start."""
     events: Events = []
+
+    def fault(exc: ReaderError) -> None:
+        # A fresh copy, without the lxml error it was raised while handling: once `distributed`
+        # is imported (offlabel scan), tblib pickles exceptions with their context, and an lxml
+        # error log cannot be pickled back to the parent process.
+        events.append(ReaderError(exc.file, exc.message, exc.record, exc.line))
+
     wrapped = (piece if headed else b"<PubmedArticleSet>\n" + piece) + b"\n</PubmedArticleSet>"
     try:
-        for rec in iter_pubmed_xml(wrapped, name=file, on_error=events.append if read_on else None):
+        for rec in iter_pubmed_xml(wrapped, name=file, on_error=fault if read_on else None):
             events.append((rec, classify(rec, text_only=text_only)))
     except ReaderError as exc:
-        events.append(exc)
+        fault(exc)
     return events
