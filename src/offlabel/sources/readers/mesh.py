@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import ReaderError, Source, open_binary, release, source_name
+from ._common import ReaderError, Source, open_binary, record_label, release, source_name
 
 __all__ = ["Descriptor", "iter_mesh_descriptors", "read_mesh_descriptors"]
 
@@ -50,17 +50,17 @@ def iter_mesh_descriptors(source: Source, *, name: str | None = None) -> Iterato
             desc = _descriptor(elem)
             if desc is None:
                 raise ReaderError(file, "DescriptorRecord without DescriptorUI",
-                                  record=_where(count, last), line=elem.sourceline)
+                                  record=record_label(count, last), line=elem.sourceline)
             count += 1
             last = desc.ui
             release(elem)
             yield desc
     except etree.XMLSyntaxError as exc:
         msg = (exc.msg or "malformed XML").splitlines()[0]
-        raise ReaderError(file, f"malformed XML: {msg}", record=_where(count, last),
+        raise ReaderError(file, f"malformed XML: {msg}", record=record_label(count, last),
                           line=exc.lineno or None) from None
     except (OSError, EOFError) as exc:
-        raise ReaderError(file, f"cannot read: {exc}", record=_where(count, last)) from None
+        raise ReaderError(file, f"cannot read: {exc}", record=record_label(count, last)) from None
     finally:
         if stream is not source:
             stream.close()
@@ -92,8 +92,4 @@ def _descriptor(rec: Any) -> Descriptor | None:
     if not ui:
         return None
     return Descriptor(ui, name, tuple(trees))
-
-
-def _where(count: int, last: str | None) -> str:
-    return f"record {count + 1}" + (f" (after {last})" if last else "")
 
