@@ -174,7 +174,7 @@ class Offlabel:
             text, notes = self.report(drug, condition, fmt, profile=profile, width=width,
                                       color=color, brief=brief)
         except NotCovered:
-            if self.scan is None or not condition:
+            if not self.maps_uncovered(condition):
                 raise
             from offlabel.pipeline.evidence_map import map_dict
             from offlabel.report.formats import render_map
@@ -184,6 +184,12 @@ class Offlabel:
         if self.scan is not None and condition:
             notes = [*notes, *self._scan_note(drug, condition)]
         return text, notes, False
+
+    def maps_uncovered(self, condition: str | None) -> bool:
+        """Whether a question the curated evidence does not cover gets the scan's map of the
+        pair instead (every face applies this one rule): a scan is open and the question names
+        a condition."""
+        return self.scan is not None and bool(condition)
 
     def _scan_note(self, drug: str, condition: str) -> list[str]:
         from offlabel.errors import NotCovered, OfflabelError

@@ -322,9 +322,9 @@ def ask_page(request: Request, drug: str = Query(..., max_length=_MAX),
     except NotCovered:
         # As `ask --scan` does: a question the curated evidence does not cover gets the scan's
         # map of the pair (labelled machine-classified there), when the server has a scan.
-        if ol.scan is None or condition is None:
+        if not ol.maps_uncovered(condition):
             raise
-        return RedirectResponse("/map?" + urlencode({"drug": drug, "condition": condition}),
+        return RedirectResponse("/map?" + urlencode({"drug": drug, "condition": condition or ""}),
                                 status_code=303)
     return request.app.state.templates.TemplateResponse(request, "answer.html.j2", ctx)  # type: ignore[no-any-return]
 
