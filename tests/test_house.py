@@ -120,7 +120,7 @@ BOUNDARIES = ("model.py", "appraise", "report", "pipeline")
 
 def test_no_untyped_seam_at_a_stage_boundary() -> None:
     hits = []
-    for module, path in _modules():
+    for _module, path in _modules():
         rel = path.relative_to(SRC).as_posix()
         if rel.startswith(BOUNDARIES) and "noqa: ANN" in path.read_text(encoding="utf-8"):
             hits.append(rel)

@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from offlabel.appraise.core import appraise_condition
-from offlabel.appraise.results import REVIEW_TOOL, Answer, Comparison, ConditionAppraisal, StratumPool
+from offlabel.appraise.results import (
+    REVIEW_TOOL,
+    Answer,
+    Comparison,
+    ConditionAppraisal,
+    StratumPool,
+)
 from offlabel.appraise.reviews import review_findings
 from offlabel.appraise.rob import assess
 from offlabel.model import DrugProfile, Source, Study

@@ -264,7 +264,7 @@ def scan_file(path: str, out: str, mesh_table: str | None, digest: str) -> FileR
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        for rec in iter_pubmed_xml(src, name=src.name, on_error=faults.append, detail=True):
+        for rec in iter_pubmed_xml(src, name=src.name, on_error=faults.append, lean=True):
             columns.add(rec)
         table = columns.table()
     finally:
