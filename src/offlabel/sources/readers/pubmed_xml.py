@@ -220,39 +220,43 @@ def _last_piece_end(buf: bytes, pos: int) -> int:
 # piecewise parses still read everything.
 _REFS_OPEN, _REFS_CLOSE = b"<ReferenceList>", b"</ReferenceList>"
 _DATA_CLOSE = b"</PubmedData>"
-_LEAN_CUTS = ((b"<PubmedData", _DATA_CLOSE), (b"<AuthorList", b"</AuthorList>"))
+# In document order within an article: the Article's author list, then PubmedData
+_LEAN_CUTS = ((b"<AuthorList", b"</AuthorList>"), (b"<PubmedData", _DATA_CLOSE))
+_ARTICLE_END = b"</PubmedArticle>"
 # Every article and PubmedData ends with a tag that starts so (case matters: History's
-# </PubMedPubDate> does not); a cut never spans one
+# </PubMedPubDate> does not); a reference-list cut never spans one
 _ANY_END = b"</Pubmed"
 
 
 def _skim(region: bytes, lean: bool = False) -> bytes:
     """The run without the elements the reader does not read (see above)."""
-    if not lean:
-        return _cut_references(region)
-    for open_tag, close_tag in _LEAN_CUTS:
-        region = _cut(region, open_tag, close_tag)
-    return region
+    return _cut_lean(region) if lean else _cut_references(region)
 
 
-def _cut(region: bytes, open_tag: bytes, close_tag: bytes) -> bytes:
-    """Every element that starts with open_tag (then `>` or a space) and does not nest, up to
-    its end tag, within one article."""
+def _cut_lean(region: bytes) -> bytes:
+    """Each article's first author list and its PubmedData, each searched for between the
+    article's start and its end tag only (so a cut never leaves its article, and each byte
+    is searched about twice). An element cut short, or a book's PubmedBookData, stays: the
+    parser reports or reads it."""
     parts = []
-    pos = 0
-    i = region.find(open_tag)
-    while i >= 0:
-        after = i + len(open_tag)
-        j = region.find(close_tag, after)
-        if j < 0:
-            break  # cut short: the parser reports it
-        if region[after : after + 1] in (b">", b" ") and region.find(_ANY_END, i, j) < 0:
-            parts.append(region[pos:i])
-            pos = j + len(close_tag)
-        i = region.find(open_tag, j)
+    keep = 0  # the bytes before this are copied or cut
+    start = 0  # the current article's first byte
+    while (end := region.find(_ARTICLE_END, start)) >= 0:
+        at = start
+        for open_tag, close_tag in _LEAN_CUTS:
+            i = region.find(open_tag, at, end)
+            if i < 0:
+                continue
+            after = i + len(open_tag)
+            j = region.find(close_tag, after, end)
+            if j < 0 or region[after : after + 1] not in (b">", b" "):
+                continue
+            parts.append(region[keep:i])
+            keep = at = j + len(close_tag)
+        start = end + len(_ARTICLE_END)
     if not parts:
         return region
-    parts.append(region[pos:])
+    parts.append(region[keep:])
     return b"".join(parts)
 
 
