@@ -408,3 +408,27 @@ def test_a_folder_is_searched_with_its_subfolders(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"")
     got = [p.name for p in scan_inputs([tmp_path])]
     assert got == ["pubmed26n0001.xml.gz", "pubmed26n0002.xml.gz", "pubmed26n1275.xml"]
+
+
+def _malloc_environ() -> tuple[str | None, str | None]:
+    import os
+
+    return os.environ.get("MALLOC_MMAP_THRESHOLD_"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_workers_keep_mmap_for_large_blocks_only() -> None:
+    """Dask's default worker environment (a 64 KiB trim threshold) pins glibc's mmap threshold
+    at 128 KiB: each block of XML would be a fresh mapping. The scan's own cluster overrides it."""
+    import logging
+
+    import distributed
+
+    from offlabel.pipeline.scan import _local_cluster
+
+    cluster = _local_cluster(distributed, 1, logging.CRITICAL)
+    try:
+        with distributed.Client(cluster) as client:
+            mmap, trim = client.submit(_malloc_environ, pure=False).result()
+    finally:
+        cluster.close()
+    assert int(mmap or 0) >= 1 << 24 and int(trim or 0) >= 1 << 26
