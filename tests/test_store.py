@@ -118,6 +118,20 @@ def test_interrupted_runs_are_closed_when_the_store_reopens(tmp_path) -> None:
         assert s.runs(QID)[-1].designs == {"rct": 1}
 
 
+def test_a_run_cut_short_inside_a_transaction_is_still_closed(tmp_path) -> None:
+    """Ctrl-C between a BEGIN and its try leaves a transaction open: closing the run as
+    interrupted must still land, and a reader (who closes nothing) must see it."""
+    path = tmp_path / "s.duckdb"
+    with Store(path) as s:
+        s.upsert_question(QID, "baclofen", "aud", "alcohol_use_disorder")
+        run = s.start_run(QID)
+        s.con.execute("BEGIN TRANSACTION")  # what the interruption left behind
+        s.interrupt_run(run, {"pubmed": {"new": 0}}, {})
+    with Store(path, read_only=True) as s:
+        assert [(r.id, r.status) for r in s.runs(QID)] == [(run, "interrupted")]
+        assert s.check() == []
+
+
 def test_first_run_of_each_link_is_kept(store: Store) -> None:
     r1 = store.start_run(QID)
     store.write_batch(QID, r1, "pubmed", [(_rec("1"), _cls())])

@@ -423,6 +423,16 @@ class Store:
         with self.transaction():
             self.con.execute("UPDATE runs SET verdict = ? WHERE id = ?", [verdict, run_id])
 
+    def interrupt_run(self, run_id: int, counts: dict[str, Any], errors: dict[str, str]) -> None:
+        """Close a run cut short (Ctrl-C, a bug) as interrupted. The interruption may have
+        come between a BEGIN and its try (or in a ROLLBACK), leaving a transaction open that
+        would refuse this write and keep the run 'running' to every reader: end it first."""
+        import duckdb
+
+        with suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")  # an error when none is open: nothing to end
+        self.finish_run(run_id, "interrupted", counts, errors, {})
+
     def runs(self, qid: str | None = None) -> list[Run]:
         sql = (
             "SELECT id, question_id, started, finished, status, offline, counts, errors, "

@@ -192,12 +192,10 @@ def run_collect(
             # Ctrl-C or a bug: close the run as interrupted; committed batches stay. If even
             # that write fails, the next open marks the run interrupted anyway.
             with contextlib.suppress(Exception):
-                store.finish_run(
+                store.interrupt_run(
                     run_id,
-                    "interrupted",
                     {s: dataclasses.asdict(o) for s, o in outcomes.items()},
                     {s: o.error for s, o in outcomes.items() if o.error},
-                    {},
                 )
             raise
 
