@@ -416,10 +416,15 @@ def _malloc_environ() -> tuple[str | None, str | None]:
     return os.environ.get("MALLOC_MMAP_THRESHOLD_"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
-def test_local_workers_keep_mmap_for_large_blocks_only() -> None:
+def test_local_workers_keep_mmap_for_large_blocks_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dask's default worker environment (a 64 KiB trim threshold) pins glibc's mmap threshold
-    at 128 KiB: each block of XML would be a fresh mapping. The scan's own cluster overrides it."""
+    at 128 KiB: each block of XML would be a fresh mapping. The scan's own cluster overrides it.
+    (A variable already in the driver's environment wins, by Dask's rule; a nanny started by
+    an earlier cluster in this process leaves Dask's default there, so it is cleared here.)"""
     import logging
+
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        monkeypatch.delenv(name, raising=False)
 
     import distributed
 
