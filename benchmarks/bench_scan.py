@@ -16,7 +16,7 @@ peak RSS is its own:
   from the command's start to its exit, cluster start included; worker memory is sampled from
   /proc (the peak resident set, VmHWM, of every process under the command).
 
-    python benchmarks/bench_scan.py [--files 6] [--records 30000] [--runs lxml,scan,...]
+    python benchmarks/bench_scan.py [--files 6] [--records 30000] [--repeat 2] [--runs lxml,scan,...]
 
 Prints records/s (wall and CPU) for each and the lines the issue names (ratios, peak memory per
 worker, the extrapolated time for the full baseline of 37 million records on 2 workers). The
@@ -34,7 +34,7 @@ short run (start included) and the busiest worker's CPU time give the two figure
 
 It prints, it does not assert: the figures depend on the machine and its load, printed
 alongside (on the shared 2-core machine this was built on, the same code's 2-worker rate moved
-by a third between runs). About 6-7 minutes on a quiet 2-core machine.
+by a third between runs; hence --repeat). About 8 minutes on a quiet 2-core machine.
 """
 
 from __future__ import annotations
@@ -229,6 +229,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pp-files", type=int, default=1,
                     help="files pubmed_parser reads (the slowest run; keeps the bench < 5 min)")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="runs of each cluster size, in turn; the best of each counts")
     ap.add_argument("--runs", default="lxml,pubmed_parser,scan,cluster",
                     help="which runs, comma-separated (default: all)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -298,25 +300,46 @@ def main() -> int:
 
         cli: dict[int, dict[str, Any]] = {}
         if have_scan and "cluster" in runs:
-            for workers in (1, 2):
-                out = tmp / f"out-cli-{workers}"
-                try:
-                    rc = measure_cli(workers, out, paths)
-                except RuntimeError as e:
-                    print(f"bench_scan: {e}")
+            # 1 and 2 workers in turn, --repeat times: the host's slow spells then fall on both
+            # alike, and each is judged by its best run (as timeit takes the best: a shared
+            # machine's noise only ever adds time). Every run is printed.
+            failed = False
+            peak_worker = 0.0
+            for attempt in range(1, args.repeat + 1):
+                for workers in (1, 2):
+                    out = tmp / f"out-cli-{workers}"
+                    try:
+                        rc = measure_cli(workers, out, paths)
+                    except RuntimeError as e:
+                        print(f"bench_scan: {e}")
+                        failed = True
+                        break
+                    articles, deleted = scan_records(out)
+                    if articles != total:
+                        print(f"warning: scan --workers {workers} wrote {articles} records, "
+                              f"expected {total}")
+                    rc |= {"articles": articles}
+                    peak_worker = max(peak_worker, rc["worker_mb"])
+                    label = f"offlabel scan {workers} worker{'s' if workers > 1 else ''}"
+                    if workers not in cli or rc["seconds"] < cli[workers]["seconds"]:
+                        cli[workers] = rc
+                    show(label if args.repeat == 1 else f"{label} #{attempt}", articles,
+                         rc["seconds"], rc["cpu"], f"peak RSS worker {rc['worker_mb']:5.0f} MB, "
+                         f"command {rc['driver_mb']:4.0f} MB ({rc['processes']:.0f} processes; "
+                         "wall time, cluster start included)")
+                    print(f"{'':24} CPU s of the busiest worker processes: "
+                          + ", ".join(f"{c:.1f}" for c in rc["busiest"]), flush=True)
+                    shutil.rmtree(out, ignore_errors=True)
+                if failed:
                     break
-                articles, deleted = scan_records(out)
-                if articles != total:
-                    print(f"warning: scan --workers {workers} wrote {articles} records, "
-                          f"expected {total}")
-                cli[workers] = rc | {"articles": articles}
-                show(f"offlabel scan {workers} worker{'s' if workers > 1 else ''}", articles,
-                     rc["seconds"], rc["cpu"], f"peak RSS worker {rc['worker_mb']:5.0f} MB, command "
-                     f"{rc['driver_mb']:4.0f} MB ({rc['processes']:.0f} processes; wall time, "
-                     "cluster start included)")
-                print(f"{'':24} CPU s of the busiest worker processes: "
-                      + ", ".join(f"{c:.1f}" for c in rc["busiest"]), flush=True)
-                shutil.rmtree(out, ignore_errors=True)
+            for workers, rc in cli.items():  # the best run of each stands for it below
+                label = f"offlabel scan {workers} worker{'s' if workers > 1 else ''}"
+                rates[label] = rc["articles"] / rc["seconds"]
+                cpu_rates[label] = rc["articles"] / rc["cpu"]
+            if args.repeat > 1 and cli:
+                print("best runs: " + ", ".join(
+                    f"{w} worker{'s' if w > 1 else ''} {rc['articles'] / rc['seconds']:.0f} "
+                    "records/s" for w, rc in sorted(cli.items())))
 
         print(f"load average {os.getloadavg()[0]:.1f} at end")
         scan = "scan (1 process)"
@@ -345,7 +368,7 @@ def main() -> int:
             if steady[1] and steady[2]:
                 print(f"  (steady state, cluster start and first files aside: "
                       f"{steady[2] / steady[1]:.2f})")
-            print(f"peak memory per worker: {max(cli[1]['worker_mb'], cli[2]['worker_mb']):.0f} MB")
+            print(f"peak memory per worker: {peak_worker:.0f} MB (of every run)")
             # The full baseline is about 1,200 files of 30,000 records: the cluster's start and
             # each worker's first file (imports, warm-up) are paid once, then files follow one
             # another at the steady rate. So: this run as measured, then the rest of the
