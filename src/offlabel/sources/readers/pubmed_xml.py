@@ -213,37 +213,39 @@ def _last_piece_end(buf: bytes, pos: int) -> int:
 
 # An article's reference lists are a third of the baseline's bytes and more of its elements,
 # and no Record field comes from them: cut from a run before lxml sees it, they are never
-# parsed nor freed (a 30,000-record file: 2.0 s of libxml2 -> 1.2 s, for 0.2 s of byte
+# parsed nor freed (a 30,000-record file: 2.0 s of libxml2 -> 1.2 s, for 0.25 s of byte
 # searching). A lean read also cuts the whole PubmedData (ids, history, references) and the
 # author list (with its affiliations), which it does not read. Smaller unread islands
 # (affiliations alone, history) are too many to pay for the searching. The streaming and
 # piecewise parses still read everything.
-_REFS_OPEN, _REFS_CLOSE = b"<ReferenceList>", b"</ReferenceList>"
+#
+# A cut: (open tag, close tag, whether the close tag goes too), in document order within an
+# article. The reference lists come last in PubmedData, after the ArticleIdList the reader
+# does read, and may nest: so from the first of them up to PubmedData's own end tag.
 _DATA_CLOSE = b"</PubmedData>"
-# In document order within an article: the Article's author list, then PubmedData
-_LEAN_CUTS = ((b"<AuthorList", b"</AuthorList>"), (b"<PubmedData", _DATA_CLOSE))
-_ARTICLE_END = b"</PubmedArticle>"
-# Every article and PubmedData ends with a tag that starts so (case matters: History's
-# </PubMedPubDate> does not); a reference-list cut never spans one
-_ANY_END = b"</Pubmed"
+_REFERENCE_CUTS = ((b"<ReferenceList", _DATA_CLOSE, False),)
+_LEAN_CUTS = ((b"<AuthorList", b"</AuthorList>", True), (b"<PubmedData", _DATA_CLOSE, True))
+_ARTICLE_START, _ARTICLE_END = b"<PubmedArticle>", b"</PubmedArticle>"
 
 
 def _skim(region: bytes, lean: bool = False) -> bytes:
     """The run without the elements the reader does not read (see above)."""
-    return _cut_lean(region) if lean else _cut_references(region)
+    return _cut(region, _LEAN_CUTS if lean else _REFERENCE_CUTS)
 
 
-def _cut_lean(region: bytes) -> bytes:
-    """Each article's first author list and its PubmedData, each searched for between the
-    article's start and its end tag only (so a cut never leaves its article, and each byte
-    is searched about twice). An element cut short, or a book's PubmedBookData, stays: the
-    parser reports or reads it."""
+def _cut(region: bytes, cuts: tuple[tuple[bytes, bytes, bool], ...]) -> bytes:
+    """Each cut once per PubmedArticle, searched for between the article's start and end tags
+    only: a cut never leaves its article, a book article is never touched, and each byte is
+    searched about twice. An element cut short stays, for the parser to report."""
     parts = []
     keep = 0  # the bytes before this are copied or cut
-    start = 0  # the current article's first byte
-    while (end := region.find(_ARTICLE_END, start)) >= 0:
+    pos = 0
+    while (start := region.find(_ARTICLE_START, pos)) >= 0:
+        end = region.find(_ARTICLE_END, start)
+        if end < 0:
+            break
         at = start
-        for open_tag, close_tag in _LEAN_CUTS:
+        for open_tag, close_tag, through in cuts:
             i = region.find(open_tag, at, end)
             if i < 0:
                 continue
@@ -252,34 +254,11 @@ def _cut_lean(region: bytes) -> bytes:
             if j < 0 or region[after : after + 1] not in (b">", b" "):
                 continue
             parts.append(region[keep:i])
-            keep = at = j + len(close_tag)
-        start = end + len(_ARTICLE_END)
+            keep = at = j + len(close_tag) if through else j
+        pos = end + len(_ARTICLE_END)
     if not parts:
         return region
     parts.append(region[keep:])
-    return b"".join(parts)
-
-
-def _cut_references(region: bytes) -> bytes:
-    """The run without its articles' reference lists: from the first <ReferenceList> to the
-    last </ReferenceList> of each <PubmedData> (they come last there, after the ArticleIdList
-    the reader does read, and may nest). A cut never spans an article's end, so a list outside
-    a PubmedData (a book's) stays, and so does anything the search cannot place."""
-    i = region.find(_REFS_OPEN)
-    if i < 0:
-        return region
-    parts = []
-    pos = 0
-    while i >= 0:
-        stop = region.find(_DATA_CLOSE, i)
-        j = region.rfind(_REFS_CLOSE, i, stop) if stop >= 0 else -1
-        if j < 0 or region.find(_ANY_END, i, j) >= 0:
-            i = region.find(_REFS_OPEN, i + len(_REFS_OPEN))
-            continue  # not the tail of one PubmedData: left for the parser
-        parts.append(region[pos:i])
-        pos = j + len(_REFS_CLOSE)
-        i = region.find(_REFS_OPEN, pos)
-    parts.append(region[pos:])
     return b"".join(parts)
 
 
