@@ -26,8 +26,9 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -333,6 +334,8 @@ class _Columns:
         # Per record of a 30,000-record file this runs 30,000 times: the lists and their
         # append methods are fetched into locals once, and a row's end is written inline
         # (`offsets.append(len(values))`, what _Lists.close does) rather than by a method call.
+        # The chemical and supplementary columns (a handful of items a record, often none) go
+        # through _Lists.add.
         s = self.scalars
         s["pmid"].append(int(rec.pmid or 0))
         s["pos"].append(self.rows)
@@ -379,20 +382,8 @@ class _Columns:
                 tree_numbers.extend(trees.get(term.ui, ()))
             trees_end(len(tree_numbers))
         mesh.offsets.append(len(m_ui))
-        chems = self.chems
-        c_ui, c_name, c_registry = chems.values
-        for sub in rec.substances:
-            c_ui.append(sub.ui)
-            c_name.append(sub.name)
-            c_registry.append(sub.registry)
-        chems.offsets.append(len(c_ui))
-        supps = self.supps
-        s_ui, s_name, s_type = supps.values
-        for con in rec.concepts:
-            s_ui.append(con.ui)
-            s_name.append(con.name)
-            s_type.append(con.type)
-        supps.offsets.append(len(s_ui))
+        self.chems.add(rec.substances, _SUBSTANCE_FIELDS)
+        self.supps.add(rec.concepts, _CONCEPT_FIELDS)
         drugs, conditions = self.topics(rec, trees)
         d_values = self.drugs.values[0]
         d_values.extend(drugs)
@@ -433,6 +424,9 @@ class _Columns:
         return pa.Table.from_arrays([arrays[f.name] for f in schema], schema=schema)
 
 
+# The struct fields of the chemicals and supplementary columns, in the schema's order
+_SUBSTANCE_FIELDS = attrgetter("ui", "name", "registry")
+_CONCEPT_FIELDS = attrgetter("ui", "name", "type")
 _SCALARS = ("pmid", "pos", "deleted", "version", "year", "title", "journal", "design",
             "randomised", "blinding", "comparator", "n", "direction", "species", "text_only")
 _CLASSIFIED = _SCALARS[4:]  # null for a deleted PMID
@@ -449,6 +443,13 @@ class _Lists:
     def close(self) -> None:
         """End the current row (its values were appended to `values`)."""
         self.offsets.append(len(self.values[0]))
+
+    def add(self, items: Iterable[Any], fields: Callable[[Any], tuple[Any, ...]]) -> None:
+        """A row of structs: each item's fields (in the struct's order) appended, then closed."""
+        for item in items:
+            for values, value in zip(self.values, fields(item), strict=True):
+                values.append(value)
+        self.close()
 
     def offset_array(self) -> pa.Array:
         import pyarrow as pa
