@@ -11,12 +11,12 @@ Three ways through a file, one result for the records they all read:
   at every article's start tag and each piece parsed on its own, so a broken article is one
   bad record and the articles after it are still read.
 
-With `detail=True` (what `offlabel scan` asks for) each record also carries MEDLINE's coded
+With `detail=True` each record also carries MEDLINE's coded
 lists (MeSH UIs, major topics and qualifiers, chemical UIs and registry numbers, supplementary
 concepts) and its PMID's Version, and each PMID of a <DeleteCitation> is yielded, in document
-order, as a Record with `deleted=True`. Without it the records are exactly as before. `lean=True` (the scan's view: detail, less what
-a scan never reads) leaves out the authors, keywords, DOI and PMC id, and the quick path does
-not even parse them.
+order, as a Record with `deleted=True`. Without it the records are exactly as before.
+`lean=True` (the scan's view: detail, less what a scan never reads) leaves out the authors,
+keywords, DOI and PMC id, and the quick path does not even parse them.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def iter_pubmed_xml(
     `detail`: MEDLINE's coded lists and the PMID version too, and deleted PMIDs (module doc).
     `lean`: detail without authors, keywords, DOI and PMC id (module doc).
     """
-    level = _LEAN if lean else int(detail)
+    level = _LEAN if lean else _DETAIL if detail else _PLAIN
     if not isinstance(source, bytes | bytearray | str | os.PathLike):
         if on_error is None:
             yield from _iter_streamed(source, name=name, detail=level)
