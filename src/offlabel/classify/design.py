@@ -223,7 +223,7 @@ def classify(record: Record, text_only: bool = False) -> Classification:
     _sample_size(c, t, record, text_only)
     if t.abstract:
         direction, sentence = finding_direction(
-            record.abstract, record.abstract_sections, words=t.wordset
+            record.abstract, record.abstract_sections, words=t.wordset, low=t.abstract_low
         )
         c.direction = direction
         if sentence:

@@ -217,8 +217,10 @@ def finding_direction(
     abstract: str,
     sections: list[tuple[str, str]] | None = None,
     words: Set[str] | None = None,
+    low: str | None = None,
 ) -> tuple[Direction, str | None]:
-    """(direction, sentence it came from). `unclear` with the sentence read when no cue fires."""
+    """(direction, sentence it came from). `unclear` with the sentence read when no cue fires.
+    `low`: the abstract lower-cased, when the caller has it already."""
     sentences = _conclusion(abstract, sections)
     best: tuple[Direction, str] | None = None
     for sentence in sentences:
@@ -230,7 +232,8 @@ def finding_direction(
         elif best[0] is not found:
             best = (Direction.mixed, f"{best[1]} {sentence.strip()}")
             break
-    low = abstract.lower()
+    if low is None:
+        low = abstract.lower()
     findings: list[str] | None = None
     both = bool(_ITT.search(low, words=words) and _PER_PROTOCOL.search(low, words=words))
     if both:

@@ -48,10 +48,10 @@ numbers, supplementary concepts) are read when the reader filled them (the PubMe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from offlabel.model import Record
+from offlabel.model import MeshTerm, Record
 
 __all__ = ["CONDITION_QUALIFIERS", "DRUG_QUALIFIERS", "record_topics"]
 
@@ -113,9 +113,13 @@ class _Suppl(NamedTuple):
     type: str
 
 
-def _headings(record: Record) -> list[_Heading]:
+# A MEDLINE record's MeshTerms serve as they are (same fields): no copy per heading.
+_AnyHeading = _Heading | MeshTerm
+
+
+def _headings(record: Record) -> list[_AnyHeading]:
     if record.mesh_terms:
-        return [_Heading(t.ui, t.name, tuple(t.qualifiers)) for t in record.mesh_terms]
+        return list(record.mesh_terms)
     return [_Heading("", name, tuple(record.mesh_qualifiers.get(name, ())))
             for name in record.mesh]
 
@@ -174,7 +178,7 @@ def _has_registry(registry: str | None) -> bool:
     return bool(registry) and registry != "0" and not registry.upper().startswith("EC ")
 
 
-def _is_drug(chem: _Chemical, heading: _Heading | None, text: str,
+def _is_drug(chem: _Chemical, heading: _AnyHeading | None, text: Callable[[], str],
              mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
     key = chem.name.lower()
     if not key or key in _NOT_DRUGS or "pollutant" in key:
@@ -198,10 +202,10 @@ def _is_drug(chem: _Chemical, heading: _Heading | None, text: str,
         # Its own heading with no drug qualifier: discussed or measured ("Alanine" in an
         # alanine aminopeptidase assay), not given.
         return False
-    return _mentioned(chem.name, text)
+    return _mentioned(chem.name, text())
 
 
-def _is_condition(heading: _Heading, mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
+def _is_condition(heading: _AnyHeading, mesh_trees: Mapping[str, tuple[str, ...]] | None) -> bool:
     trees = _trees(mesh_trees, heading.ui, heading.name)
     if trees is not None:
         return any(t.startswith("C") or t.startswith("F03") for t in trees)
@@ -220,9 +224,16 @@ def record_topics(record: Record, mesh_trees: Mapping[str, tuple[str, ...]] | No
     descriptor file; None or empty when the user gave none.
     """
     headings = _headings(record)
-    by_name = {h.name.lower(): h for h in headings}
-    text = f"{record.title} {record.abstract}".lower()
-    drugs = [c.name for c in _chemicals(record)
+    chemicals = _chemicals(record)
+    by_name = {h.name.lower(): h for h in headings} if chemicals else {}
+    low: list[str] = []
+
+    def text() -> str:  # lower-cased title + abstract, made only when a name is looked up
+        if not low:
+            low.append(f"{record.title} {record.abstract}".lower())
+        return low[0]
+
+    drugs = [c.name for c in chemicals
              if _is_drug(c, by_name.get(c.name.lower()), text, mesh_trees)]
     conditions = [h.name for h in headings if _is_condition(h, mesh_trees)]
     for s in _supplementary(record):

@@ -214,29 +214,23 @@ def _last_piece_end(buf: bytes, pos: int) -> int:
 # An article's reference lists are a third of the baseline's bytes and more of its elements,
 # and no Record field comes from them: cut from a run before lxml sees it, they are never
 # parsed nor freed (a 30,000-record file: 2.0 s of libxml2 -> 1.2 s, for 0.25 s of byte
-# searching). A lean read also cuts the whole PubmedData (ids, history, references) and the
-# author list (with its affiliations), which it does not read. Smaller unread islands
-# (affiliations alone, history) are too many to pay for the searching. The streaming and
-# piecewise parses still read everything.
+# searching). The streaming and piecewise parses still read everything.
 #
-# A cut: (open tag, close tag, whether the close tag goes too), in document order within an
-# article. The reference lists come last in PubmedData, after the ArticleIdList the reader
-# does read, and may nest: so from the first of them up to PubmedData's own end tag.
+# The reference lists come last in PubmedData, after the ArticleIdList the reader does read,
+# and may nest: so the cut runs from the first of them up to PubmedData's own end tag. Cuts
+# are searched for only between an article's own start and end tags, so a cut never leaves
+# its article and a book article is never touched; an element cut short is left for the parser.
 _DATA_CLOSE = b"</PubmedData>"
-_REFERENCE_CUTS = ((b"<ReferenceList", _DATA_CLOSE, False),)
-_LEAN_CUTS = ((b"<AuthorList", b"</AuthorList>", True), (b"<PubmedData", _DATA_CLOSE, True))
+_REFERENCES = b"<ReferenceList"
 _ARTICLE_START, _ARTICLE_END = b"<PubmedArticle>", b"</PubmedArticle>"
 
 
 def _skim(region: bytes, lean: bool = False) -> bytes:
     """The run without the elements the reader does not read (see above)."""
-    return _cut(region, _LEAN_CUTS if lean else _REFERENCE_CUTS)
+    return _cut_lean(region) if lean else _cut_references(region)
 
 
-def _cut(region: bytes, cuts: tuple[tuple[bytes, bytes, bool], ...]) -> bytes:
-    """Each cut once per PubmedArticle, searched for between the article's start and end tags
-    only: a cut never leaves its article, a book article is never touched, and each byte is
-    searched about twice. An element cut short stays, for the parser to report."""
+def _cut_references(region: bytes) -> bytes:
     parts = []
     keep = 0  # the bytes before this are copied or cut
     pos = 0
@@ -244,18 +238,71 @@ def _cut(region: bytes, cuts: tuple[tuple[bytes, bytes, bool], ...]) -> bytes:
         end = region.find(_ARTICLE_END, start)
         if end < 0:
             break
-        at = start
-        for open_tag, close_tag, through in cuts:
-            i = region.find(open_tag, at, end)
-            if i < 0:
-                continue
-            after = i + len(open_tag)
-            j = region.find(close_tag, after, end)
-            if j < 0 or region[after : after + 1] not in (b">", b" "):
-                continue
-            parts.append(region[keep:i])
-            keep = at = j + len(close_tag) if through else j
+        i = region.find(_REFERENCES, start, end)
+        if i >= 0 and region[i + len(_REFERENCES) : i + len(_REFERENCES) + 1] in (b">", b" "):
+            j = region.find(_DATA_CLOSE, i, end)
+            if j >= 0:
+                parts.append(region[keep:i])
+                keep = j
         pos = end + len(_ARTICLE_END)
+    if not parts:
+        return region
+    parts.append(region[keep:])
+    return b"".join(parts)
+
+
+# A lean read keeps of each article only the MedlineCitation elements it reads, in the order
+# of the PubMed DTD: PMID, then (DateCompleted, DateRevised: cut) Article less its AuthorList,
+# MedlineJournalInfo ... MeshHeadingList, then (OtherID, OtherAbstract, KeywordList,
+# InvestigatorList ...: cut) the end of MedlineCitation; the whole PubmedData goes too. A gap
+# between two read elements is cut only when it holds none of the elements the reader reads at
+# that level, so a file out of the DTD's order loses nothing.
+_MEDLINE_CLOSE = b"</MedlineCitation>"
+_PMID_CLOSE = b"</PMID>"
+_ARTICLE_OPEN = b"<Article"
+_AUTHORS_OPEN, _AUTHORS_CLOSE = b"<AuthorList", b"</AuthorList>"
+_MESH_CLOSE = b"</MeshHeadingList>"
+_READ_AT_TOP = re.compile(
+    rb"<(?:PMID|Article|MedlineJournalInfo|ChemicalList|SupplMeshList|MeshHeadingList)[\s>]"
+)
+
+
+def _cut_lean(region: bytes) -> bytes:
+    find, rfind = region.find, region.rfind
+    parts = []
+    keep = 0
+    start = find(_ARTICLE_START)
+    while start >= 0:
+        # the article's end tags are found from the next article's start backwards
+        following = find(_ARTICLE_START, start + len(_ARTICLE_START))
+        stop = following if following >= 0 else len(region)
+        mc_end = rfind(_MEDLINE_CLOSE, start, stop)
+        end = rfind(_ARTICLE_END, mc_end, stop) if mc_end >= 0 else -1
+        if end >= 0:
+            at = start  # what is before this is kept or cut
+            p = find(_PMID_CLOSE, start, mc_end)
+            if p >= 0:
+                p += len(_PMID_CLOSE)
+                a = find(_ARTICLE_OPEN, p, mc_end)
+                if (a >= 0 and region[a + 8 : a + 9] in (b">", b" ")
+                        and _READ_AT_TOP.search(region, p, a) is None):
+                    parts.append(region[keep:p])
+                    keep = at = a
+            i = find(_AUTHORS_OPEN, at, mc_end)
+            if i >= 0 and region[i + 11 : i + 12] in (b">", b" "):
+                j = find(_AUTHORS_CLOSE, i, mc_end)
+                if j >= 0:
+                    parts.append(region[keep:i])
+                    keep = at = j + len(_AUTHORS_CLOSE)
+            m = rfind(_MESH_CLOSE, at, mc_end)
+            if m >= 0:
+                m += len(_MESH_CLOSE)
+                if _READ_AT_TOP.search(region, m, mc_end) is None:
+                    parts.append(region[keep:m])
+                    keep = mc_end
+            parts.append(region[keep : mc_end + len(_MEDLINE_CLOSE)])
+            keep = end
+        start = following
     if not parts:
         return region
     parts.append(region[keep:])
@@ -838,6 +885,7 @@ def _article_body(
 
 
 def _mesh(heading_list: Any, rec: Record, detail: int = _PLAIN) -> None:
+    mesh, qualified, terms = rec.mesh, rec.mesh_qualifiers, rec.mesh_terms
     for heading in heading_list.iterchildren("MeshHeading"):
         desc = None
         quals = []
@@ -847,20 +895,23 @@ def _mesh(heading_list: Any, rec: Record, detail: int = _PLAIN) -> None:
             stag = sub.tag
             if stag == "DescriptorName":
                 if desc is None:
-                    desc = (sub.text or "").strip()
+                    text = sub.text
+                    desc = text.strip() if text else ""
                     if detail:
                         ui = sub.get("UI") or ""
                         major = major or sub.get("MajorTopicYN") == "Y"
-            elif stag == "QualifierName" and sub.text:
-                quals.append(sub.text.strip())
-                if detail:
-                    major = major or sub.get("MajorTopicYN") == "Y"
+            elif stag == "QualifierName":
+                text = sub.text
+                if text:
+                    quals.append(text.strip())
+                    if detail and not major:
+                        major = sub.get("MajorTopicYN") == "Y"
         if desc:
-            rec.mesh.append(desc)
+            mesh.append(desc)
             if quals:
-                rec.mesh_qualifiers[desc] = quals
+                qualified[desc] = quals
             if detail:
-                rec.mesh_terms.append(MeshTerm(ui, desc, major, tuple(quals)))
+                terms.append(MeshTerm(ui, desc, major, tuple(quals)))
 
 
 def _substances(chemical_list: Any, rec: Record) -> None:
