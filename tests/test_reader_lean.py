@@ -122,3 +122,44 @@ def test_a_cut_that_cannot_be_placed_is_left_for_the_parser() -> None:
     recs = list(iter_pubmed_xml(HEAD + broken + article(2) + TAIL, lean=True,
                                 on_error=errors.append))
     assert [r.pmid for r in recs] == ["2"] and len(errors) == 1
+
+
+def medline_article(pmid: int, before_article: str = "", after_mesh: str = "") -> bytes:
+    mesh = ('<MeshHeadingList><MeshHeading><DescriptorName UI="D1" MajorTopicYN="Y">Alcoholism'
+            '</DescriptorName><QualifierName UI="Q1" MajorTopicYN="N">drug therapy</QualifierName>'
+            "</MeshHeading></MeshHeadingList>")
+    return f"""<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">
+<PMID Version="1">{pmid}</PMID>{before_article}<Article PubModel="Print"><Journal><Title>J</Title>
+</Journal><ArticleTitle>Title {pmid}</ArticleTitle>{AUTHORS}</Article>
+<MedlineJournalInfo><MedlineTA>J</MedlineTA></MedlineJournalInfo>{mesh}{after_mesh}
+</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId>
+</ArticleIdList></PubmedData></PubmedArticle>
+""".encode()
+
+
+DATES = "<DateCompleted><Year>2001</Year></DateCompleted><DateRevised><Year>2019</Year></DateRevised>"
+TRAILING = ("<OtherAbstract Type=\"Publisher\"><AbstractText>Otra</AbstractText></OtherAbstract>"
+            "<KeywordList><Keyword>kw</Keyword></KeywordList>")
+CHEMICALS = ('<ChemicalList><Chemical><RegistryNumber>H789N3FKE8</RegistryNumber>'
+             '<NameOfSubstance UI="D001418">Baclofen</NameOfSubstance></Chemical></ChemicalList>')
+
+
+def test_lean_cut_keeps_what_is_read_in_the_dtd_order_or_out_of_it() -> None:
+    in_order = medline_article(1, DATES, TRAILING)
+    cut = px._skim(in_order, lean=True)
+    # the dates, the author list, what follows the MeSH list and the PubmedData are gone
+    for gone in (b"<DateCompleted>", b"<AuthorList", b"<OtherAbstract", b"<KeywordList>",
+                 b"<PubmedData>"):
+        assert gone not in cut, gone
+    assert b"<MeshHeadingList>" in cut and b"</MedlineCitation>" in cut
+    # out of the DTD's order, a read element in a gap keeps the gap: nothing read is lost
+    chem_first = medline_article(2, CHEMICALS + DATES, TRAILING)
+    chem_last = medline_article(3, DATES, TRAILING + CHEMICALS)
+    assert b"Baclofen" in px._skim(chem_first, lean=True)
+    assert b"Baclofen" in px._skim(chem_last, lean=True)
+    data = HEAD + in_order + chem_first + BOOK + chem_last + TAIL
+    quick = list(iter_pubmed_xml(data, lean=True))
+    assert quick == list(iter_pubmed_xml(io.BytesIO(data), lean=True))
+    assert [r.pmid for r in quick] == ["1", "2", "7", "3"]
+    assert [r.chemicals for r in quick] == [[], ["Baclofen"], [], ["Baclofen"]]
+    assert quick[0].mesh_terms[0].major and quick[0].mesh_qualifiers == {"Alcoholism": ["drug therapy"]}
