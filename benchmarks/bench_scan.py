@@ -79,7 +79,12 @@ def _child(kind: str, out: str, paths: list[str]) -> dict[str, float]:
         task = getattr(module, SCAN_TASK[1])
         digest = module.scan_digest()  # what the driver hands every task; no MeSH table
         # what the task imports on its first call (a worker pays it once, not per file)
+        import pyarrow as pa
         import pyarrow.parquet  # noqa: F401
+
+        # pyarrow imports pandas on its first array when pandas is installed: here only, for
+        # the bench extra (offlabel does not depend on pandas); 0.2-0.3 s, once per process
+        pa.array([0])
 
         import offlabel.classify.design  # noqa: F401
         import offlabel.classify.topics  # noqa: F401

@@ -95,7 +95,7 @@ _NOT_USE = re.compile(
     r"(?:water|food|sucrose|saccharin|oxygen|energy|caloric) (?:intake|consumption|drinking)"
 )
 # Comparisons that are not findings ("groups did not differ at baseline").
-_NOT_A_RESULT = re.compile(r"\bbaseline\b|\bat (?:entry|inclusion|randomi[sz]ation)\b|demographic")
+_NOT_A_RESULT = fast(r"\bbaseline\b|\bat (?:entry|inclusion|randomi[sz]ation)\b|demographic")
 
 
 def _read(low: str, words: Set[str] | None) -> Direction | None:
@@ -190,7 +190,7 @@ def _surrogate_only(
     use_null: str | None = None
     for sentence in sentences:
         for clause in _clauses(sentence.lower()):
-            if _NOT_A_RESULT.search(clause):
+            if _NOT_A_RESULT.search(clause, words=words):
                 continue
             if (
                 itt_given

@@ -320,7 +320,7 @@ class _Columns:
         self.trees = trees
         self.rows = 0
         self.deleted = 0
-        self.scalars: dict[str, list[Any]] = {name: [] for name in _SCALARS}
+        self.scalars: list[tuple[Any, ...]] = []  # one tuple per row, in _SCALARS' order
         self.pt = _Lists(1)
         self.mesh = _Lists(3)  # ui, name, major; qualifiers and trees are lists of their own
         self.mesh_quals = _Lists(1)
@@ -331,38 +331,27 @@ class _Columns:
         self.conditions = _Lists(1)
 
     def add(self, rec: Record) -> None:
-        # Per record of a 30,000-record file this runs 30,000 times: the lists and their
-        # append methods are fetched into locals once, and a row's end is written inline
+        # Per record of a 30,000-record file this runs 30,000 times: a row's scalars are one
+        # tuple (split into columns once, at the end), the lists and their append methods are
+        # fetched into locals once, and a row's end is written inline
         # (`offsets.append(len(values))`, what _Lists.close does) rather than by a method call.
         # The chemical and supplementary columns (a handful of items a record, often none) go
         # through _Lists.add.
-        s = self.scalars
-        s["pmid"].append(int(rec.pmid or 0))
-        s["pos"].append(self.rows)
-        s["version"].append(rec.version)
+        pos = self.rows
         self.rows += 1
         if rec.deleted:
             self.deleted += 1
-            s["deleted"].append(True)
-            for name in _CLASSIFIED:
-                s[name].append(None)
+            self.scalars.append((int(rec.pmid or 0), pos, True, rec.version, *_UNCLASSIFIED))
             for lists in (self.pt, self.mesh, self.chems, self.supps, self.drugs, self.conditions):
                 lists.close()
             return
         text_only = not rec.publication_types and not rec.mesh
         c = self.classify(rec, text_only=text_only)
-        s["deleted"].append(False)
-        s["year"].append(rec.year)
-        s["title"].append(rec.title)
-        s["journal"].append(rec.journal)
-        s["design"].append(c.design.value)
-        s["randomised"].append(c.randomised)
-        s["blinding"].append(c.blinding.value)
-        s["comparator"].append(c.comparator.value)
-        s["n"].append(c.n)
-        s["direction"].append(c.direction.value)
-        s["species"].append(c.species)
-        s["text_only"].append(text_only)
+        self.scalars.append((
+            int(rec.pmid or 0), pos, False, rec.version, rec.year, rec.title, rec.journal,
+            c.design.value, c.randomised, c.blinding.value, c.comparator.value, c.n,
+            c.direction.value, c.species, text_only,
+        ))
         pt = self.pt
         pt_values = pt.values[0]
         pt_values.extend(rec.publication_types)
@@ -397,10 +386,10 @@ class _Columns:
 
         schema = shard_schema()
         text = pa.string()
-        s = self.scalars
         arrays: dict[str, pa.Array] = {}
-        for col in _SCALARS:
-            arrays[col] = pa.array(s[col], type=schema.field(col).type)
+        columns = zip(*self.scalars, strict=True) if self.scalars else [()] * len(_SCALARS)
+        for col, values in zip(_SCALARS, columns, strict=True):
+            arrays[col] = pa.array(values, type=schema.field(col).type)
         arrays["file"] = pa.array([self.file] * self.rows, type=text)
         arrays["publication_types"] = self.pt.array([text])
         mesh_type = schema.field("mesh").type.value_type
@@ -429,7 +418,7 @@ _SUBSTANCE_FIELDS = attrgetter("ui", "name", "registry")
 _CONCEPT_FIELDS = attrgetter("ui", "name", "type")
 _SCALARS = ("pmid", "pos", "deleted", "version", "year", "title", "journal", "design",
             "randomised", "blinding", "comparator", "n", "direction", "species", "text_only")
-_CLASSIFIED = _SCALARS[4:]  # null for a deleted PMID
+_UNCLASSIFIED = (None,) * len(_SCALARS[4:])  # a deleted PMID's year ... text_only
 
 
 class _Lists:
