@@ -7,9 +7,11 @@ peak RSS is its own:
 
 * lxml: validation/medline/bare_lxml.py, an iterparse loop extracting the same fields, no
   classification, nothing written;
-* pubmed_parser: ``parse_medline_xml`` (the bench extra) with its defaults, on the first
-  ``--pp-files`` files only (default 1): it is about 3x slower than the bare loop, and the files
-  are alike (the same real records, shuffled), so its records/s is the same on fewer of them;
+* pubmed_parser: ``parse_medline_xml`` (the bench extra) with its defaults, on every file
+  (``--pp-files N``: the first N only, for a quicker look). On one file only, as this bench
+  first did, its run lasted a third of the scan's, so a fast or slow spell of the machine
+  decided it alone, and the best of several short runs overstates a rate more than the best
+  of long ones: the runs compared now last about as long;
 * scan: offlabel's per-file scan task (the function each Dask task calls: parse, classify, topics,
   Parquet shard) in one process, no cluster;
 * ``offlabel scan`` on a LocalCluster of 1 and of 2 workers (fresh output folder each), wall time
@@ -36,7 +38,7 @@ It prints, it does not assert: the figures depend on the machine and its load, p
 alongside (on the shared 2-core machine this was built on, the same code's 2-worker rate moved
 by a third between runs). Hence --repeat (default 2): every kind of run is made that many times,
 in turn, each printed, and the best of each counts (timeit's rule: a shared machine's noise only
-ever adds time), so a slow spell falls on all kinds alike. About 11 minutes on a quiet 2-core
+ever adds time), so a slow spell falls on all kinds alike. About 15 minutes on a quiet 2-core
 machine.
 """
 
@@ -242,8 +244,8 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=6, help="files in the synthetic baseline")
     ap.add_argument("--records", type=int, default=30_000, help="records per file")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--pp-files", type=int, default=1,
-                    help="files pubmed_parser reads (the slowest run; keeps the bench < 5 min)")
+    ap.add_argument("--pp-files", type=int, default=0,
+                    help="files pubmed_parser reads (0: all, the default; fewer is quicker)")
     ap.add_argument("--repeat", type=int, default=2,
                     help="runs of each kind, in turn; the best of each counts")
     ap.add_argument("--runs", default="lxml,pubmed_parser,scan,cluster",
@@ -306,7 +308,7 @@ def main() -> int:
         for attempt in range(1, args.repeat + 1):
             for kind in kinds:
                 out = tmp / f"out-{kind}"
-                some = paths[: args.pp_files] if kind == "pubmed_parser" else paths
+                some = paths[: args.pp_files or None] if kind == "pubmed_parser" else paths
                 r = measure(kind, out, some)
                 records = r["records"] if kind != "scan" else scan_records(out)[0]
                 if records != len(some) * args.records:
