@@ -230,6 +230,12 @@ def _skim(region: bytes, lean: bool = False) -> bytes:
     return _cut_lean(region) if lean else _cut_references(region)
 
 
+def _opens(region: bytes, i: int, tag: bytes) -> bool:
+    """Whether the start tag found at i (`tag` is its "<" and name) is that element's, not
+    a longer name's: "<Article" opens <Article PubModel=...>, not <ArticleTitle>."""
+    return i >= 0 and region[i + len(tag) : i + len(tag) + 1] in (b">", b" ")
+
+
 def _cut_references(region: bytes) -> bytes:
     parts = []
     keep = 0  # the bytes before this are copied or cut
@@ -239,7 +245,7 @@ def _cut_references(region: bytes) -> bytes:
         if end < 0:
             break
         i = region.find(_REFERENCES, start, end)
-        if i >= 0 and region[i + len(_REFERENCES) : i + len(_REFERENCES) + 1] in (b">", b" "):
+        if _opens(region, i, _REFERENCES):
             j = region.find(_DATA_CLOSE, i, end)
             if j >= 0:
                 parts.append(region[keep:i])
@@ -284,12 +290,11 @@ def _cut_lean(region: bytes) -> bytes:
             if p >= 0:
                 p += len(_PMID_CLOSE)
                 a = find(_ARTICLE_OPEN, p, mc_end)
-                if (a >= 0 and region[a + 8 : a + 9] in (b">", b" ")
-                        and _READ_AT_TOP.search(region, p, a) is None):
+                if _opens(region, a, _ARTICLE_OPEN) and _READ_AT_TOP.search(region, p, a) is None:
                     parts.append(region[keep:p])
                     keep = at = a
             i = find(_AUTHORS_OPEN, at, mc_end)
-            if i >= 0 and region[i + 11 : i + 12] in (b">", b" "):
+            if _opens(region, i, _AUTHORS_OPEN):
                 j = find(_AUTHORS_CLOSE, i, mc_end)
                 if j >= 0:
                     parts.append(region[keep:i])
