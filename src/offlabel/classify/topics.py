@@ -48,7 +48,8 @@ numbers, supplementary concepts) are read when the reader filled them (the PubMe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
 from typing import NamedTuple
 
 from offlabel.model import MeshTerm, Record
@@ -117,9 +118,9 @@ class _Suppl(NamedTuple):
 _AnyHeading = _Heading | MeshTerm
 
 
-def _headings(record: Record) -> list[_AnyHeading]:
+def _headings(record: Record) -> Sequence[_AnyHeading]:
     if record.mesh_terms:
-        return list(record.mesh_terms)
+        return record.mesh_terms
     return [_Heading("", name, tuple(record.mesh_qualifiers.get(name, ())))
             for name in record.mesh]
 
@@ -226,12 +227,10 @@ def record_topics(record: Record, mesh_trees: Mapping[str, tuple[str, ...]] | No
     headings = _headings(record)
     chemicals = _chemicals(record)
     by_name = {h.name.lower(): h for h in headings} if chemicals else {}
-    low: list[str] = []
 
+    @cache
     def text() -> str:  # lower-cased title + abstract, made only when a name is looked up
-        if not low:
-            low.append(f"{record.title} {record.abstract}".lower())
-        return low[0]
+        return f"{record.title} {record.abstract}".lower()
 
     drugs = [c.name for c in chemicals
              if _is_drug(c, by_name.get(c.name.lower()), text, mesh_trees)]
