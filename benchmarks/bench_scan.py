@@ -231,6 +231,10 @@ def scan_records(out: Path) -> tuple[int, int]:
     return articles, deleted
 
 
+def _cli_label(workers: int) -> str:
+    return f"offlabel scan {workers} worker{'s' if workers > 1 else ''}"
+
+
 def steady_rate(done_at: list[float], workers: int, records: int) -> float | None:
     """Records/s from the first wave of files (one per worker, done) to the last file done:
     what the workers keep up once started. None when no file was done after the first wave."""
@@ -345,7 +349,7 @@ def main() -> int:
                               f"expected {total}")
                     rc |= {"articles": articles}
                     peak_worker = max(peak_worker, rc["worker_mb"])
-                    label = f"offlabel scan {workers} worker{'s' if workers > 1 else ''}"
+                    label = _cli_label(workers)
                     if workers not in cli or rc["seconds"] < cli[workers]["seconds"]:
                         cli[workers] = rc
                     show(label if args.repeat == 1 else f"{label} #{attempt}", articles,
@@ -358,7 +362,7 @@ def main() -> int:
                 if failed:
                     break
             for workers, rc in cli.items():  # the best run of each stands for it below
-                label = f"offlabel scan {workers} worker{'s' if workers > 1 else ''}"
+                label = _cli_label(workers)
                 rates[label] = rc["articles"] / rc["seconds"]
                 cpu_rates[label] = rc["articles"] / rc["cpu"]
             if args.repeat > 1 and cli:
@@ -402,7 +406,7 @@ def main() -> int:
                 rest = FULL_BASELINE - cli[2]["articles"]
                 hours = (cli[2]["seconds"] + rest / steady[2]) / 3600
                 print(f"steady rate, 2 workers: {steady[2]:.0f} records/s (files done after the "
-                      f"first {2} to the last, {len(cli[2]['done_at'])} files)")
+                      f"first 2 to the last, {len(cli[2]['done_at'])} files)")
                 print(f"extrapolated full baseline (37,000,000 records, 2 workers): {hours:.1f} h")
             else:
                 print("extrapolated full baseline: needs at least 3 files (--files) for a "
